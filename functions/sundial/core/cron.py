@@ -28,7 +28,9 @@ MONTH_NAMES = {
         start=1,
     )
 }
-DAY_NAMES = {name: number for number, name in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])}
+DAY_NAMES = {
+    name: number for number, name in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])
+}
 
 # A schedule whose next match lies further ahead than this never fires: the Gregorian
 # calendar repeats every 400 years, so any day pattern that matches at all matches
@@ -140,7 +142,7 @@ class CronSpec:
         start = after.replace(microsecond=0) + timedelta(seconds=1)
         year, month, day = start.year, start.month, start.day
         floor: tuple[int, int, int] | None = (start.hour, start.minute, start.second)
-        last_year = (self.years[-1] if self.years else year + SEARCH_YEARS)
+        last_year = self.years[-1] if self.years else year + SEARCH_YEARS
         while year <= last_year:
             if self.years is not None and year not in self.years:
                 year, month, day, floor = year + 1, 1, 1, None
@@ -276,7 +278,9 @@ def parse_day_of_month(text: str) -> tuple[set[int], set[int], set[int], bool, b
             nearest.add(_value(rule, m[1], text))
         elif "W" in upper or "L" in upper:
             raise _fail(
-                rule, text, f"'{item}' is not valid: W takes a single day (15W) and L stands "
+                rule,
+                text,
+                f"'{item}' is not valid: W takes a single day (15W) and L stands "
                 "alone, as L-n or as LW",
             )
         else:
@@ -288,7 +292,9 @@ _DOW_NTH = re.compile(r"^([A-Za-z0-9]+)#(\d+)$")
 _DOW_LAST = re.compile(r"^([A-Za-z0-9]+)L$")
 
 
-def parse_day_of_week(text: str, rule: FieldRule) -> tuple[set[int], set[int], set[tuple[int, int]], bool]:
+def parse_day_of_week(
+    text: str, rule: FieldRule
+) -> tuple[set[int], set[int], set[tuple[int, int]], bool]:
     """Day-of-week with `nL` and `n#k`; weekdays come back as 0-6, Sunday = 0."""
     if text == "?":
         return set(range(7)), set(), set(), True
@@ -313,7 +319,9 @@ def parse_day_of_week(text: str, rule: FieldRule) -> tuple[set[int], set[int], s
         elif m := _DOW_LAST.match(upper):
             last.add(to_weekday(_value(rule, m[1], text)))
         elif "#" in item or "L" in upper:
-            raise _fail(rule, text, f"'{item}' is not valid: use 5L (last Friday) or 5#3 (third Friday)")
+            raise _fail(
+                rule, text, f"'{item}' is not valid: use 5L (last Friday) or 5#3 (third Friday)"
+            )
         else:
             plain |= {to_weekday(v) for v in _item_values(rule, item, text)}
     return plain, last, nth, text.startswith("*")

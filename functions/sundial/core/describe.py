@@ -24,7 +24,7 @@ def describe(schedule: str, timezone: str = "UTC") -> str:
         options.day_of_week_start_index_zero = parsed.weekdays_from_zero
         try:
             text = ExpressionDescriptor(parsed.description_source, options).get_description()
-        except Exception:  # noqa: BLE001 - a description must never break a valid schedule
+        except Exception:
             text = f"On the schedule '{parsed.description_source}'"
         return text + suffix
     if isinstance(parsed, IntervalSchedule):

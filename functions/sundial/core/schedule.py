@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sundial.core.cron import AWS_DAY_OF_WEEK, DAY_OF_WEEK, CronSpec, build_spec, first_match_from
+from sundial.core.cron import AWS_DAY_OF_WEEK, CronSpec, build_spec, first_match_from
 from sundial.core.errors import ScheduleError
 from sundial.core.zones import (
     ONE_SECOND,
@@ -136,7 +136,7 @@ class CronSchedule(Schedule):
 
 @dataclass(frozen=True)
 class IntervalSchedule(Schedule):
-    """Fires at anchor + k × interval for k ≥ 1: the anchor is a virtual previous fire.
+    """Fires at anchor + k * interval for k >= 1: the anchor is a virtual previous fire.
 
     A task anchors at its creation (first fire one interval later) or, with `start_at`,
     at `start_at - interval` so that the first fire lands on `start_at` itself.
@@ -313,7 +313,8 @@ def _parse_at(expression: str, inner: str, timezone: str) -> OneTimeSchedule:
             "e.g. at(2026-01-01T09:00:00), without an offset"
         )
     try:
-        wall = datetime(*(int(part) for part in match.groups()))  # type: ignore[misc]
+        year, month, day, hour, minute, second = (int(part) for part in match.groups())
+        wall = datetime(year, month, day, hour, minute, second)
     except ValueError as exc:
         raise ScheduleError(f"'{expression}' is not a real date and time: {exc}") from None
     return OneTimeSchedule(expression, timezone, wall)
