@@ -16,7 +16,7 @@ import calendar
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import MAXYEAR, date, datetime, timedelta
 from functools import lru_cache
 
 from sundial.core.errors import ScheduleError
@@ -142,7 +142,7 @@ class CronSpec:
         start = after.replace(microsecond=0) + timedelta(seconds=1)
         year, month, day = start.year, start.month, start.day
         floor: tuple[int, int, int] | None = (start.hour, start.minute, start.second)
-        last_year = self.years[-1] if self.years else year + SEARCH_YEARS
+        last_year = min(self.years[-1] if self.years else year + SEARCH_YEARS, MAXYEAR)
         while year <= last_year:
             if self.years is not None and year not in self.years:
                 year, month, day, floor = year + 1, 1, 1, None
