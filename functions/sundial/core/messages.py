@@ -1,0 +1,91 @@
+"""The work-queue message: what the dispatcher sends and the executor parses.
+
+Body, a small versioned JSON document (version 1):
+
+    {
+      "v": 1,                         # format version; parsers reject versions they do not know
+      "execution_id": "01J...:1763866200000",
+      "task_id": "01J...",
+      "tenant": "acme",
+      "fire_at": 1763866200000,       # epoch ms when the run should start (jitter included)
+      "schedule_version": 3,          # the task's timing version when this fire was planned
+      "kind": "scheduled",            # scheduled | manual | backfill | redrive
+      "coalesced": 1                  # scheduled fires this run stands for (misfire policy)
+    }
+
+A message stays far below SQS's 256 KiB limit: the payload is read from the task, not
+carried, so an edit to the payload reaches runs that are already queued.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sundial.core.errors import SundialError
+
+MESSAGE_VERSION = 1
+KINDS = ("scheduled", "manual", "backfill", "redrive")
+
+
+class MalformedMessage(SundialError):
+    """A queue message that can never be processed: dead-letter it, never retry it."""
+
+    code = "malformed_message"
+
+
+@dataclass(frozen=True)
+class FireMessage:
+    execution_id: str
+    task_id: str
+    tenant: str
+    fire_at: int
+    schedule_version: int
+    kind: str = "scheduled"
+    coalesced: int = 1
+
+    def to_json(self) -> str:
+        return json.dumps({"v": MESSAGE_VERSION, **asdict(self)}, separators=(",", ":"))
+
+
+_FIELDS: dict[str, type] = {
+    "execution_id": str,
+    "task_id": str,
+    "tenant": str,
+    "fire_at": int,
+    "schedule_version": int,
+    "kind": str,
+    "coalesced": int,
+}
+
+
+def parse_message(body: str) -> FireMessage:
+    """Parse and validate a message body, or raise MalformedMessage saying what is wrong."""
+    try:
+        data: Any = json.loads(body)
+    except (TypeError, ValueError) as exc:
+        raise MalformedMessage(f"message body is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise MalformedMessage("message body is not a JSON object")
+    if data.get("v") != MESSAGE_VERSION:
+        raise MalformedMessage(f"unsupported message version {data.get('v')!r}", field="v")
+    values: dict[str, Any] = {}
+    for name, kind in _FIELDS.items():
+        value = data.get(name)
+        # bool is an int subclass; a true/false fire time is still malformed.
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise MalformedMessage(
+                f"message field '{name}' is missing or not a {kind.__name__}", field=name
+            )
+        values[name] = value
+    message = FireMessage(**values)
+    if message.kind not in KINDS:
+        raise MalformedMessage(
+            f"message kind '{message.kind}' is not one of {', '.join(KINDS)}", field="kind"
+        )
+    if not message.execution_id.startswith(message.task_id + ":"):
+        raise MalformedMessage("execution_id does not belong to task_id", field="execution_id")
+    if message.coalesced < 1 or message.fire_at < 0 or message.schedule_version < 0:
+        raise MalformedMessage("message counts and times must not be negative")
+    return message

@@ -1,0 +1,188 @@
+"""Planning: which fires of a task to emit now, and where its due index entry moves next.
+
+One pure function serves the dispatcher's sweep, the API's dispatch-on-write and the
+backfill (DESIGN.md §3 step 2). It never reads a clock: `now` is an argument, so a
+re-plan after a crash yields the same fires with the same execution ids and jitter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sundial.core.schedule import (
+    IntervalSchedule,
+    OneTimeSchedule,
+    Schedule,
+    next_fire_time,
+    parse_schedule,
+)
+
+# fire_all replays at most this many missed fires of one task per sweep; older ones are
+# coalesced into a single run so an outage cannot flood the queue.
+MAX_REPLAYED_MISSES = 1000
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The fields of a task that decide when it fires."""
+
+    task_id: str
+    schedule: str
+    timezone: str
+    created_at: datetime
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    jitter_seconds: int = 0
+    misfire_policy: str = "fire_once"
+    grace_seconds: int = 60
+
+    def parsed(self) -> Schedule:
+        """The schedule, anchored for elapsed-time forms.
+
+        `rate()`/`@every` count from the task's creation (first fire one interval later),
+        or from `start_at` so that the first fire lands on `start_at` itself.
+        """
+        schedule = parse_schedule(self.schedule, self.timezone)
+        if isinstance(schedule, IntervalSchedule):
+            anchor = self.start_at - schedule.interval if self.start_at else self.created_at
+            return schedule.anchored(anchor)
+        return schedule
+
+
+@dataclass(frozen=True)
+class Fire:
+    """One run to enqueue.
+
+    `scheduled_at` is the nominal fire time and names the execution; `fire_at` adds the
+    task's jitter and is when the run should start. `coalesced` counts the scheduled
+    fires this run stands for (more than one only when missed fires were merged).
+    """
+
+    execution_id: str
+    scheduled_at: datetime
+    fire_at: datetime
+    coalesced: int = 1
+
+
+@dataclass(frozen=True)
+class Plan:
+    fires: list[Fire] = field(default_factory=list)
+    # The nominal time of the first fire not emitted, or None: the task has finished.
+    next_due_at: datetime | None = None
+    # Missed fires the `skip` policy dropped.
+    skipped: int = 0
+
+
+def to_ms(instant: datetime) -> int:
+    """Epoch milliseconds, the unit of `due_at`, `fire_at` and execution ids."""
+    return int(instant.timestamp() * 1000)
+
+
+def from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def execution_id(task_id: str, scheduled_at: datetime) -> str:
+    """DESIGN §2: a scheduled execution is named by its task and nominal fire time."""
+    return f"{task_id}:{to_ms(scheduled_at)}"
+
+
+def jitter_offset(execution: str, jitter_seconds: int) -> timedelta:
+    """A deterministic offset in [0, jitter_seconds], derived from the execution id.
+
+    Deterministic so that a re-plan (after a crash, or by a concurrent sweep) sends the
+    duplicate for the same instant, and the executor's claim dedupes it.
+    """
+    if jitter_seconds <= 0:
+        return timedelta(0)
+    digest = hashlib.sha256(execution.encode()).digest()
+    return timedelta(milliseconds=int.from_bytes(digest[:8], "big") % (jitter_seconds * 1000 + 1))
+
+
+def make_fire(timing: Timing, scheduled_at: datetime, coalesced: int = 1) -> Fire:
+    execution = execution_id(timing.task_id, scheduled_at)
+    return Fire(
+        execution_id=execution,
+        scheduled_at=scheduled_at,
+        fire_at=scheduled_at + jitter_offset(execution, timing.jitter_seconds),
+        coalesced=coalesced,
+    )
+
+
+def first_due_at(timing: Timing, now: datetime) -> datetime | None:
+    """Where a new or resumed task enters the due index: its first fire after `now`.
+
+    A one-time `at()` slightly in the past (within the misfire grace) still fires, at once.
+    """
+    schedule = timing.parsed()
+    after = now
+    if isinstance(schedule, OneTimeSchedule):
+        after = now - timedelta(seconds=timing.grace_seconds) - timedelta(microseconds=1)
+    return next_fire_time(schedule, after, timing.start_at, timing.end_at)
+
+
+def plan_fires(timing: Timing, due_at: datetime, now: datetime, horizon: timedelta) -> Plan:
+    """The fires to emit for a task whose first pending fire is `due_at`.
+
+    Emits every fire with a nominal time in [due_at, now + horizon]. Fires older than
+    the misfire grace follow the task's policy: `fire_once` merges them into one run at
+    the latest missed time, `fire_all` replays them (at most MAX_REPLAYED_MISSES, older
+    ones merged), `skip` drops them. Returns the first nominal time after the horizon as
+    the next due time, or None when the schedule (or its window) has ended.
+    """
+    schedule = timing.parsed()
+    until = now + horizon
+    missed_before = now - timedelta(seconds=timing.grace_seconds)
+    missed: list[datetime] = []
+    upcoming: list[datetime] = []
+    cursor: datetime | None = due_at
+    while cursor is not None and cursor <= until:
+        (missed if cursor < missed_before else upcoming).append(cursor)
+        cursor = next_fire_time(schedule, cursor, timing.start_at, timing.end_at)
+    fires, skipped = _apply_misfire_policy(timing, missed)
+    fires.extend(make_fire(timing, at) for at in upcoming)
+    return Plan(fires=fires, next_due_at=cursor, skipped=skipped)
+
+
+def _apply_misfire_policy(timing: Timing, missed: list[datetime]) -> tuple[list[Fire], int]:
+    if not missed:
+        return [], 0
+    if timing.misfire_policy == "skip":
+        return [], len(missed)
+    if timing.misfire_policy == "fire_all":
+        if len(missed) <= MAX_REPLAYED_MISSES:
+            return [make_fire(timing, at) for at in missed], 0
+        merged = len(missed) - (MAX_REPLAYED_MISSES - 1)
+        oldest = make_fire(timing, missed[merged - 1], coalesced=merged)
+        return [oldest, *(make_fire(timing, at) for at in missed[merged:])], 0
+    # fire_once (the default): one run, at the latest missed time, standing for them all.
+    return [make_fire(timing, missed[-1], coalesced=len(missed))], 0
+
+
+def backfill_times(timing: Timing, start: datetime, end: datetime, limit: int) -> list[datetime]:
+    """Nominal fire times in [start, end], at most `limit` (the API caps a backfill)."""
+    schedule = timing.parsed()
+    times: list[datetime] = []
+    cursor = next_fire_time(
+        schedule, start - timedelta(microseconds=1), timing.start_at, timing.end_at
+    )
+    while cursor is not None and cursor <= end and len(times) < limit:
+        times.append(cursor)
+        cursor = next_fire_time(schedule, cursor, timing.start_at, timing.end_at)
+    return times
+
+
+# SQS lets a message be delayed by at most 15 minutes.
+MAX_DELAY_SECONDS = 900
+
+
+def delay_seconds(fire_at: datetime, now: datetime) -> int:
+    """DESIGN §3: clamp(floor(fire_at - now), 0, 900). Whole seconds, never late.
+
+    Flooring makes the message visible up to a second early; the executor waits out the
+    remainder, so runs start on the fire time rather than up to a second after it.
+    """
+    seconds = int((fire_at - now).total_seconds() // 1)
+    return max(0, min(seconds, MAX_DELAY_SECONDS))
