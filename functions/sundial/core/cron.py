@@ -199,7 +199,7 @@ def _value(rule: FieldRule, raw: str, token: str) -> int:
     upper = raw.upper()
     if rule.names and upper in rule.names:
         return rule.names[upper]
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         allowed = f" or a name like {next(iter(rule.names))}" if rule.names else ""
         raise _fail(rule, token, f"'{raw}' is not a number{allowed}")
     number = int(raw)
@@ -209,7 +209,7 @@ def _value(rule: FieldRule, raw: str, token: str) -> int:
 
 
 def _step(rule: FieldRule, raw: str, token: str) -> int:
-    if not raw.isdigit() or int(raw) == 0:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) == 0:
         raise _fail(rule, token, f"step '{raw}' must be a whole number of at least 1")
     return int(raw)
 
@@ -252,8 +252,8 @@ def _item_values(rule: FieldRule, item: str, token: str) -> set[int]:
     return set(range(start, end + 1, step))
 
 
-_DOM_LAST = re.compile(r"^L(?:-(\d+))?$")
-_DOM_NEAREST = re.compile(r"^(\d+)W$")
+_DOM_LAST = re.compile(r"^L(?:-(\d+))?$", re.ASCII)
+_DOM_NEAREST = re.compile(r"^(\d+)W$", re.ASCII)
 
 
 def parse_day_of_month(text: str) -> tuple[set[int], set[int], set[int], bool, bool]:
@@ -288,7 +288,7 @@ def parse_day_of_month(text: str) -> tuple[set[int], set[int], set[int], bool, b
     return plain, last_offsets, nearest, last_weekday, text.startswith("*")
 
 
-_DOW_NTH = re.compile(r"^([A-Za-z0-9]+)#(\d+)$")
+_DOW_NTH = re.compile(r"^([A-Za-z0-9]+)#(\d+)$", re.ASCII)
 _DOW_LAST = re.compile(r"^([A-Za-z0-9]+)L$")
 
 

@@ -192,10 +192,17 @@ def parse_schedule(
 @lru_cache(maxsize=2048)
 def _parse_cached(expression: str, timezone: str) -> Schedule:
     load_zone(timezone)
-    text = expression.strip()
+    text = expression.strip(" \t")
     if not text:
         raise ScheduleError("schedule is empty; give a cron expression such as '*/5 * * * *'")
     lowered = text.lower()
+    if lowered.startswith("@every"):
+        return _parse_macro(text, timezone)  # Go durations may spell microseconds "µs"
+    if not text.isascii() or not text.replace("\t", " ").isprintable():
+        raise ScheduleError(
+            f"schedule '{expression}' contains a character other than printable ASCII; "
+            "separate fields with plain spaces"
+        )
     if lowered.startswith(("cron(", "rate(", "at(")):
         if not text.endswith(")"):
             raise ScheduleError(f"schedule '{text}' is missing its closing parenthesis")
@@ -278,7 +285,7 @@ def _require_some_fire(spec: CronSpec, text: str) -> None:
         )
 
 
-_RATE = re.compile(r"^(\d+)\s+([A-Za-z]+)$")
+_RATE = re.compile(r"^(\d+) +([A-Za-z]+)$", re.ASCII)
 
 
 def _parse_rate(expression: str, inner: str, timezone: str) -> IntervalSchedule:
@@ -302,7 +309,7 @@ def _parse_rate(expression: str, inner: str, timezone: str) -> IntervalSchedule:
     return IntervalSchedule(expression, timezone, timedelta(seconds=value * RATE_UNITS[singular]))
 
 
-_AT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})$")
+_AT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})$", re.ASCII)
 
 
 def _parse_at(expression: str, inner: str, timezone: str) -> OneTimeSchedule:
@@ -322,6 +329,7 @@ def _parse_at(expression: str, inner: str, timezone: str) -> OneTimeSchedule:
 
 def _parse_macro(text: str, timezone: str) -> Schedule:
     word, _, rest = text.partition(" ")
+    rest = rest.strip(" ")
     lowered = word.lower()
     if lowered == "@every":
         return IntervalSchedule(text, timezone, _parse_go_duration(text, rest.strip()))
@@ -337,7 +345,7 @@ def _parse_macro(text: str, timezone: str) -> Schedule:
     )
 
 
-_GO_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_GO_PART = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h)")
 
 
 def _parse_go_duration(text: str, duration: str) -> timedelta:

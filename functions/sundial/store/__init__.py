@@ -1,1 +1,87 @@
+"""DynamoDB store: PynamoDB models and the conditional operations on them (DESIGN.md §2-4).
 
+Every operation is one conditional write (or one transaction) whose name says its
+guarantee; callers decide what to do with the outcome.
+"""
+
+from sundial.store.errors import (
+    ClaimRefused,
+    Duplicate,
+    InvalidPageToken,
+    LeaseHeld,
+    NameConflict,
+    NotYetDue,
+    RunNotFound,
+    StaleAttempt,
+    StoreError,
+    TaskAlreadyExists,
+    TaskNotFound,
+    TransactionConflict,
+    VersionMismatch,
+)
+from sundial.store.ids import new_ulid, ulid_timestamp_ms
+from sundial.store.keys import RunKey, name_claim_key, run_key
+from sundial.store.models import RunItem, TaskItem, bind_tables, unbind_tables
+from sundial.store.runs import (
+    claim_run,
+    get_run,
+    list_runs,
+    record_failure,
+    record_retry,
+    record_skipped,
+    record_success,
+)
+from sundial.store.shards import shard_for
+from sundial.store.tasks import (
+    commit_dispatch,
+    create_task,
+    current_time_ms,
+    delete_task,
+    get_task,
+    get_task_any_tenant,
+    list_tasks,
+    query_due,
+    update_task,
+)
+
+__all__ = [
+    "ClaimRefused",
+    "Duplicate",
+    "InvalidPageToken",
+    "LeaseHeld",
+    "NameConflict",
+    "NotYetDue",
+    "RunItem",
+    "RunKey",
+    "RunNotFound",
+    "StaleAttempt",
+    "StoreError",
+    "TaskAlreadyExists",
+    "TaskItem",
+    "TaskNotFound",
+    "TransactionConflict",
+    "VersionMismatch",
+    "bind_tables",
+    "claim_run",
+    "commit_dispatch",
+    "create_task",
+    "current_time_ms",
+    "delete_task",
+    "get_run",
+    "get_task",
+    "get_task_any_tenant",
+    "list_runs",
+    "list_tasks",
+    "name_claim_key",
+    "new_ulid",
+    "query_due",
+    "record_failure",
+    "record_retry",
+    "record_skipped",
+    "record_success",
+    "run_key",
+    "shard_for",
+    "ulid_timestamp_ms",
+    "unbind_tables",
+    "update_task",
+]

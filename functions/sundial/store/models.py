@@ -1,0 +1,299 @@
+"""PynamoDB models of the tasks and runs tables (DESIGN.md §2) and their binding to tables.
+
+The schema of record is `template.yaml`; these models must agree with it (the
+integration tests create the tables from the template and run every operation
+against them).
+
+Times are epoch **milliseconds** (numbers) everywhere: `due_at` must be a number to
+be a range key, and keeping `start_at`, `end_at`, `last_fire_at`, `created_at`,
+`updated_at`, `lease_until`, ... in the same unit avoids conversions in the hot
+paths. The one exception is the runs table's `expires_at`, in epoch **seconds**
+because DynamoDB TTL requires it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.attributes import Attribute, JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.constants import MAP
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from sundial.settings import get_settings
+
+# --- client behaviour --------------------------------------------------------------------
+
+# PynamoDB's "LEGACY" retry configuration is botocore's *standard* retry mode with
+# 1 + this many attempts: throttling and 5xx are retried with capped exponential
+# backoff and jitter (DESIGN.md §6) before an operation gives up.
+DYNAMODB_MAX_RETRY_ATTEMPTS = 5
+# DynamoDB answers in milliseconds; a hung connection must fail fast enough to be
+# retried inside a Lambda invocation rather than eat its whole time budget.
+DYNAMODB_CONNECT_TIMEOUT_SECONDS = 2
+DYNAMODB_READ_TIMEOUT_SECONDS = 5
+# The dispatcher queries every shard (up to 256) in parallel from one process;
+# botocore's default pool of 10 would serialise them.
+DYNAMODB_MAX_POOL_CONNECTIONS = 64
+
+# --- values ----------------------------------------------------------------------------
+
+TASK_ACTIVE = "active"
+TASK_PAUSED = "paused"
+TASK_COMPLETED = "completed"
+
+RUN_RUNNING = "running"
+RUN_RETRYING = "retrying"
+RUN_SUCCEEDED = "succeeded"
+RUN_FAILED = "failed"
+RUN_SKIPPED = "skipped"
+RUN_FINISHED = frozenset({RUN_SUCCEEDED, RUN_FAILED, RUN_SKIPPED})
+
+DUE_INDEX = "due"
+TENANT_INDEX = "by_tenant"
+
+# Name-claim items share the tasks table (so a claim and its task commit in one
+# transaction). Their key starts with this prefix, which no ULID can, and they carry
+# no `tenant`, `due_shard` or `due_at`, so neither index ever sees them.
+NAME_CLAIM_PREFIX = "name#"
+
+
+# --- table binding -----------------------------------------------------------------------
+
+
+@dataclass
+class _Binding:
+    tasks_table: str | None = None
+    runs_table: str | None = None
+
+
+_binding = _Binding()
+
+
+class _TableName:
+    """`Meta.table_name`, looked up at use: the table bound last, else the one in settings.
+
+    PynamoDB reads `Meta.table_name` on every operation and reconnects when it
+    changes, so rebinding takes effect at once and nothing is read at import time.
+    """
+
+    def __init__(self, setting: str):
+        self.setting = setting
+
+    def __get__(self, instance: object, owner: type | None = None) -> str:
+        name = getattr(_binding, self.setting) or getattr(get_settings(), self.setting)
+        if not name:
+            raise RuntimeError(
+                f"no {self.setting}: set {self.setting.upper()} or call sundial.store.bind_tables()"
+            )
+        return str(name)
+
+
+def bind_tables(
+    tasks_table: str,
+    runs_table: str,
+    *,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+) -> None:
+    """Point the models at these tables (tests, the local stack, `sundial` CLI).
+
+    `region` defaults to the settings' region; `endpoint_url` to botocore's own
+    resolution (AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_DYNAMODB). Cached connections are
+    dropped so the next operation connects afresh (e.g. inside a newly started moto mock).
+    Unbound (in Lambda), the models use the settings' table names and botocore's region.
+    """
+    _binding.tasks_table = tasks_table
+    _binding.runs_table = runs_table
+    region = region if region is not None else get_settings().region
+    for model in (TaskItem, NameClaimItem, RunItem):
+        model.Meta.region = region
+        model.Meta.host = endpoint_url
+        model._connection = None
+
+
+def unbind_tables() -> None:
+    """Forget `bind_tables`: table names come from settings again."""
+    _binding.tasks_table = None
+    _binding.runs_table = None
+    for model in (TaskItem, NameClaimItem, RunItem):
+        model.Meta.region = None
+        model.Meta.host = None
+        model._connection = None
+
+
+class _ClientMeta:
+    max_retry_attempts = DYNAMODB_MAX_RETRY_ATTEMPTS
+    connect_timeout_seconds = DYNAMODB_CONNECT_TIMEOUT_SECONDS
+    read_timeout_seconds = DYNAMODB_READ_TIMEOUT_SECONDS
+    max_pool_connections = DYNAMODB_MAX_POOL_CONNECTIONS
+    region: str | None = None
+    host: str | None = None
+
+
+# --- attributes --------------------------------------------------------------------------
+
+
+class JSONMapAttribute(Attribute[dict[str, Any]]):
+    """A JSON object stored as a native DynamoDB map (readable in the console, addressable
+    in expressions such as `tags.env = :v`). It round-trips as JSON: `null`, booleans,
+    `{}` and `[]` are kept, numbers keep their value (DynamoDB may write 1.0 back as 1).
+    For exact text use JSONAttribute, as `payload` does.
+    """
+
+    attr_type = MAP
+
+    def serialize(self, value: dict[str, Any]) -> dict[str, Any]:
+        return {str(k): to_attribute_value(v) for k, v in value.items()}
+
+    def deserialize(self, value: dict[str, Any]) -> dict[str, Any]:
+        return {k: from_attribute_value(v) for k, v in value.items()}
+
+
+def to_attribute_value(value: Any) -> dict[str, Any]:
+    """A JSON value as a DynamoDB AttributeValue."""
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):  # before int: bool is an int
+        return {"BOOL": value}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{value} is not a JSON number")
+        return {"N": repr(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, list | tuple):
+        return {"L": [to_attribute_value(v) for v in value]}
+    if isinstance(value, dict):
+        return {"M": {str(k): to_attribute_value(v) for k, v in value.items()}}
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
+
+
+def from_attribute_value(value: dict[str, Any]) -> Any:
+    """A DynamoDB AttributeValue written by `to_attribute_value`, as a JSON value."""
+    ((kind, inner),) = value.items()
+    if kind == "NULL":
+        return None
+    if kind == "BOOL":
+        return bool(inner)
+    if kind == "N":
+        # json.loads gives int for "3" and float for "0.5" / "1e3", as the value was written.
+        return json.loads(inner)
+    if kind == "S":
+        return inner
+    if kind == "L":
+        return [from_attribute_value(v) for v in inner]
+    if kind == "M":
+        return {k: from_attribute_value(v) for k, v in inner.items()}
+    raise TypeError(f"unsupported DynamoDB type {kind} in a JSON map")
+
+
+# --- tasks table -------------------------------------------------------------------------
+
+
+class DueIndex(GlobalSecondaryIndex["TaskItem"]):
+    """Sparse index of tasks with a pending fire, sharded so sweeps run in parallel."""
+
+    class Meta:
+        index_name = DUE_INDEX
+        # ALL: the dispatcher plans straight from the index items (see template.yaml).
+        projection = AllProjection()
+
+    due_shard = NumberAttribute(hash_key=True)
+    due_at = NumberAttribute(range_key=True)
+
+
+class TenantIndex(GlobalSecondaryIndex["TaskItem"]):
+    """A tenant's tasks, for listings."""
+
+    class Meta:
+        index_name = TENANT_INDEX
+        projection = AllProjection()
+
+    tenant = UnicodeAttribute(hash_key=True)
+    task_id = UnicodeAttribute(range_key=True)
+
+
+class TaskItem(Model):
+    """One task (DESIGN.md §2). Times in epoch ms; `payload` is serialized JSON text."""
+
+    class Meta(_ClientMeta):
+        table_name = _TableName("tasks_table")
+
+    task_id = UnicodeAttribute(hash_key=True)
+    tenant = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    # when
+    schedule = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    start_at = NumberAttribute(null=True)
+    end_at = NumberAttribute(null=True)
+    # what
+    description = UnicodeAttribute(default="")
+    target = JSONMapAttribute()
+    # Text, not a map: any JSON (a top-level array, a string, null) round-trips as written.
+    payload = JSONAttribute(null=True)
+    # policies
+    retry = JSONMapAttribute()
+    timeout_seconds = NumberAttribute()
+    overlap = UnicodeAttribute()
+    misfire = JSONMapAttribute()
+    jitter_seconds = NumberAttribute(default=0)
+    tags = JSONMapAttribute(default=dict)
+    # lifecycle
+    state = UnicodeAttribute(default=TASK_ACTIVE)
+    version = NumberAttribute(default=1)
+    schedule_version = NumberAttribute(default=1)
+    # the due index keys: both present while a fire is pending, both absent otherwise
+    due_shard = NumberAttribute(null=True)
+    due_at = NumberAttribute(null=True)
+    # bookkeeping
+    last_fire_at = NumberAttribute(null=True)
+    fires_dispatched = NumberAttribute(default=0)
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+
+    due = DueIndex()
+    by_tenant = TenantIndex()
+
+
+class NameClaimItem(Model):
+    """Reserves a task name within a tenant; `task_id` is `name_claim_key(tenant, name)`."""
+
+    class Meta(_ClientMeta):
+        table_name = _TableName("tasks_table")
+
+    task_id = UnicodeAttribute(hash_key=True)
+    claimed_by = UnicodeAttribute()
+
+
+# --- runs table --------------------------------------------------------------------------
+
+
+class RunItem(Model):
+    """One execution of a task (DESIGN.md §2); `fire_key` sorts runs by fire time."""
+
+    class Meta(_ClientMeta):
+        table_name = _TableName("runs_table")
+
+    task_id = UnicodeAttribute(hash_key=True)
+    fire_key = UnicodeAttribute(range_key=True)
+    execution_id = UnicodeAttribute()
+    tenant = UnicodeAttribute(null=True)
+    fire_at = NumberAttribute()
+    status = UnicodeAttribute()
+    attempt = NumberAttribute()
+    lease_until = NumberAttribute(null=True)
+    next_attempt_at = NumberAttribute(null=True)
+    started_at = NumberAttribute(null=True)
+    finished_at = NumberAttribute(null=True)
+    lateness_ms = NumberAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    result = JSONAttribute(null=True)
+    expires_at = NumberAttribute()  # epoch SECONDS: the table's TTL attribute

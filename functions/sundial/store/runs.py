@@ -1,0 +1,265 @@
+"""Run records: the claim that makes execution effectively once, and guarded outcomes.
+
+DESIGN.md §4. A worker claims a run with one conditional write; every outcome it
+records afterwards is conditioned on still holding that claim (`status = running
+AND attempt = <its attempt>`), so a worker whose lease expired and was taken over
+cannot overwrite the newer attempt's record.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+
+from sundial.settings import get_settings
+from sundial.store import writes
+from sundial.store.errors import Duplicate, LeaseHeld, NotYetDue, RunNotFound, StaleAttempt
+from sundial.store.models import (
+    RUN_FAILED,
+    RUN_FINISHED,
+    RUN_RETRYING,
+    RUN_RUNNING,
+    RUN_SKIPPED,
+    RUN_SUCCEEDED,
+    RunItem,
+)
+from sundial.store.pagination import collect_page, decode_token, encode_token
+
+# A run keeps a bounded result: run items stay small (DynamoDB bills reads per 4 KB
+# and caps items at 400 KB) and a run history page stays fast to read.
+MAX_RESULT_CHARS = 4096
+# Of an oversized result, this much is kept as a preview.
+RESULT_PREVIEW_CHARS = 1024
+# Error messages are for humans reading run history; a stack trace beyond this is noise.
+MAX_ERROR_CHARS = 2048
+SECONDS_PER_DAY = 86_400
+_RUN_KEYS = ("task_id", "fire_key")
+
+
+# --- claim -------------------------------------------------------------------------------------
+
+
+def claim_run(
+    task_id: str,
+    fire_key: str,
+    *,
+    execution_id: str,
+    fire_at_ms: int,
+    now_ms: int,
+    lease_ms: int,
+    tenant: str | None = None,
+) -> RunItem:
+    """Claim an execution with one conditional write; the run as claimed.
+
+    Wins when the run is new (attempt 1), when it is `retrying` and `next_attempt_at
+    <= now`, or when it is `running` with an expired lease (`lease_until < now`: the
+    previous attempt died); a takeover counts as a new attempt. The winner holds a
+    lease until `now + lease_ms`.
+
+    Raises Duplicate (already finished), LeaseHeld (another worker's lease is live;
+    carries `lease_until`) or NotYetDue (retry backoff pending; carries `next_attempt_at`).
+    """
+    if lease_ms <= 0:
+        raise ValueError(f"lease_ms must be positive, got {lease_ms}")
+    claimable = (
+        RunItem.task_id.does_not_exist()
+        | ((RunItem.status == RUN_RETRYING) & (RunItem.next_attempt_at <= now_ms))
+        | ((RunItem.status == RUN_RUNNING) & (RunItem.lease_until < now_ms))
+    )
+    actions: list[Action] = [
+        RunItem.execution_id.set(execution_id),
+        RunItem.fire_at.set(fire_at_ms),
+        RunItem.status.set(RUN_RUNNING),
+        RunItem.attempt.set((RunItem.attempt | 0) + 1),
+        RunItem.lease_until.set(now_ms + lease_ms),
+        RunItem.started_at.set(now_ms),
+        # Lateness is that of the first attempt: retries are late by design.
+        RunItem.lateness_ms.set(RunItem.lateness_ms | max(0, now_ms - fire_at_ms)),
+        RunItem.next_attempt_at.remove(),
+        RunItem.finished_at.remove(),
+        RunItem.expires_at.set(_expires_at(now_ms)),
+    ]
+    if tenant is not None:
+        actions.append(RunItem.tenant.set(tenant))
+    try:
+        raw = writes.update(RunItem, task_id, fire_key, actions, claimable)
+    except writes.ConditionFailed as exc:
+        raise _refusal(execution_id, exc.old_item) from None
+    return RunItem.from_raw_data(raw)
+
+
+def _refusal(execution_id: str, old: writes.RawItem | None) -> Exception:
+    if old is None:  # an absent item satisfies the condition; DynamoDB cannot get here
+        return RuntimeError(f"claim of {execution_id} failed without an existing run")
+    run = RunItem.from_raw_data(old)
+    if run.status in RUN_FINISHED:
+        return Duplicate(execution_id, run.status)
+    if run.status == RUN_RUNNING:
+        return LeaseHeld(execution_id, int(run.lease_until or 0))
+    return NotYetDue(execution_id, int(run.next_attempt_at or 0))
+
+
+# --- outcomes ----------------------------------------------------------------------------------
+
+
+def record_success(
+    task_id: str,
+    fire_key: str,
+    attempt: int,
+    *,
+    finished_at_ms: int,
+    result: Any = None,
+    lateness_ms: int | None = None,
+) -> RunItem:
+    """Mark the claimed attempt succeeded, keeping a bounded copy of `result` (any JSON).
+
+    Raises StaleAttempt when this attempt no longer holds the run.
+    """
+    actions = [
+        RunItem.status.set(RUN_SUCCEEDED),
+        RunItem.finished_at.set(finished_at_ms),
+        (
+            RunItem.result.set(writes.serialized(RunItem.result, bounded_result(result)))
+            if result is not None
+            else RunItem.result.remove()
+        ),
+        RunItem.error.remove(),
+    ]
+    return _record(task_id, fire_key, attempt, finished_at_ms, actions, lateness_ms)
+
+
+def record_retry(
+    task_id: str,
+    fire_key: str,
+    attempt: int,
+    *,
+    next_attempt_at_ms: int,
+    error: str,
+    now_ms: int,
+    lateness_ms: int | None = None,
+) -> RunItem:
+    """Mark the claimed attempt as failed but retryable: the next attempt may claim the run
+    from `next_attempt_at_ms` on.
+
+    Raises StaleAttempt when this attempt no longer holds the run.
+    """
+    actions = [
+        RunItem.status.set(RUN_RETRYING),
+        RunItem.next_attempt_at.set(next_attempt_at_ms),
+        RunItem.error.set(bounded_error(error)),
+    ]
+    return _record(task_id, fire_key, attempt, now_ms, actions, lateness_ms)
+
+
+def record_failure(
+    task_id: str,
+    fire_key: str,
+    attempt: int,
+    *,
+    error: str,
+    finished_at_ms: int,
+    lateness_ms: int | None = None,
+) -> RunItem:
+    """Mark the claimed attempt failed for good. Raises StaleAttempt."""
+    actions = [
+        RunItem.status.set(RUN_FAILED),
+        RunItem.finished_at.set(finished_at_ms),
+        RunItem.error.set(bounded_error(error)),
+    ]
+    return _record(task_id, fire_key, attempt, finished_at_ms, actions, lateness_ms)
+
+
+def record_skipped(
+    task_id: str,
+    fire_key: str,
+    attempt: int,
+    *,
+    reason: str,
+    finished_at_ms: int,
+) -> RunItem:
+    """Mark the claimed attempt skipped (e.g. reason `overlap`). Raises StaleAttempt."""
+    actions = [
+        RunItem.status.set(RUN_SKIPPED),
+        RunItem.finished_at.set(finished_at_ms),
+        RunItem.reason.set(reason),
+    ]
+    return _record(task_id, fire_key, attempt, finished_at_ms, actions, None)
+
+
+def _record(
+    task_id: str,
+    fire_key: str,
+    attempt: int,
+    now_ms: int,
+    actions: Sequence[Action],
+    lateness_ms: int | None,
+) -> RunItem:
+    actions = [*actions, RunItem.lease_until.remove(), RunItem.expires_at.set(_expires_at(now_ms))]
+    if lateness_ms is not None:
+        actions.append(RunItem.lateness_ms.set(lateness_ms))
+    try:
+        raw = writes.update(RunItem, task_id, fire_key, actions, _held_by(attempt))
+    except writes.ConditionFailed:
+        raise StaleAttempt(task_id, fire_key, attempt) from None
+    return RunItem.from_raw_data(raw)
+
+
+def _held_by(attempt: int) -> Condition:
+    return (RunItem.status == RUN_RUNNING) & (RunItem.attempt == attempt)
+
+
+# --- reads -------------------------------------------------------------------------------------
+
+
+def get_run(task_id: str, fire_key: str, consistent: bool = True) -> RunItem:
+    """One run; RunNotFound when there is none. Callers check the task's tenant first."""
+    try:
+        return RunItem.get(task_id, fire_key, consistent_read=consistent)
+    except RunItem.DoesNotExist:
+        raise RunNotFound(task_id, fire_key) from None
+
+
+def list_runs(
+    task_id: str, limit: int = 50, next_token: str | None = None
+) -> tuple[list[RunItem], str | None]:
+    """One page of a task's runs, newest fire first, and the token of the next (None: done).
+
+    Callers check the task's tenant first. Raises InvalidPageToken for a token this
+    listing did not issue.
+    """
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    scope = f"runs:{task_id}"
+    start = decode_token(next_token, scope) if next_token else None
+    query = RunItem.query(
+        task_id, scan_index_forward=False, page_size=limit + 1, last_evaluated_key=start
+    )
+    raw_items, last_key = collect_page(query.page_iter, limit, _RUN_KEYS)
+    token = encode_token(last_key, scope) if last_key is not None else None
+    return [RunItem.from_raw_data(raw) for raw in raw_items], token
+
+
+# --- values ------------------------------------------------------------------------------------
+
+
+def bounded_result(result: Any) -> Any:
+    """`result` itself when its JSON is small, else a marked preview of it."""
+    text = json.dumps(result, separators=(",", ":"), default=str)
+    if len(text) <= MAX_RESULT_CHARS:
+        return result
+    return {"truncated": True, "preview": text[:RESULT_PREVIEW_CHARS]}
+
+
+def bounded_error(error: str) -> str:
+    """An error message cut to MAX_ERROR_CHARS."""
+    return error if len(error) <= MAX_ERROR_CHARS else error[: MAX_ERROR_CHARS - 1] + "…"
+
+
+def _expires_at(now_ms: int) -> int:
+    # Epoch seconds: the unit DynamoDB TTL reads. Renewed on every write, so the
+    # retention counts from a run's last activity.
+    return now_ms // 1000 + get_settings().run_retention_days * SECONDS_PER_DAY

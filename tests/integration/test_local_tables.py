@@ -1,0 +1,39 @@
+"""create_tables builds the emulated tables from template.yaml."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from sundial.local.template import TemplateError, create_tables
+
+REGION = "us-east-1"
+
+
+@pytest.fixture
+def client(aws_env):
+    with mock_aws():
+        yield boto3.client("dynamodb", region_name=REGION)
+
+
+def test_tables_are_created_as_the_template_declares(client):
+    names = create_tables(client, names={"TasksTable": "sundial-tasks"})
+
+    assert names == {"TasksTable": "sundial-tasks", "RunsTable": "RunsTable"}
+    tasks = client.describe_table(TableName="sundial-tasks")["Table"]
+    indexes = {i["IndexName"]: i for i in tasks["GlobalSecondaryIndexes"]}
+    assert [k["AttributeName"] for k in indexes["due"]["KeySchema"]] == ["due_shard", "due_at"]
+    assert indexes["due"]["Projection"]["ProjectionType"] == "ALL"
+    assert [k["AttributeName"] for k in indexes["by_tenant"]["KeySchema"]] == ["tenant", "task_id"]
+    assert tasks["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    ttl = client.describe_time_to_live(TableName="RunsTable")["TimeToLiveDescription"]
+    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")
+    backups = client.describe_continuous_backups(TableName="RunsTable")
+    pitr = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+    assert pitr["PointInTimeRecoveryStatus"] == "ENABLED"
+
+
+def test_unknown_table_name_override_is_refused(client):
+    with pytest.raises(TemplateError):
+        create_tables(client, names={"TaskTable": "typo"})

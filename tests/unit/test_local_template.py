@@ -1,0 +1,168 @@
+"""Reading template.yaml for the emulator (no AWS): tags, intrinsics, table requests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sundial.local.template import (
+    NO_VALUE,
+    Template,
+    TemplateError,
+    UnsupportedIntrinsic,
+    default_template_path,
+    load_template,
+    table_requests,
+)
+from sundial.store.models import RunItem, TaskItem
+
+SAMPLE = """
+Parameters:
+  Stage: {Type: String, Default: dev, AllowedValues: [dev, prod]}
+  Size: {Type: Number, Default: 3}
+Conditions:
+  IsProd: !Equals [!Ref Stage, prod]
+  IsBig: !Not [!Equals [!Ref Size, 3]]
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: !Sub "${AWS::StackName}-${Stage}-work"
+      Literal: !Sub "${!NotAParameter}"
+      Delay: !If [IsProd, 5, !Ref "AWS::NoValue"]
+      Joined: !Join ["/", [a, !Ref Size]]
+      Picked: !Select [1, [x, y]]
+      Both: !And [!Condition IsProd, !Condition IsBig]
+      Target: !GetAtt Other.Arn
+  ProdOnly:
+    Type: AWS::SQS::Queue
+    Condition: IsProd
+    Properties: {}
+"""
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    path = tmp_path / "template.yaml"
+    path.write_text(SAMPLE)
+    return path
+
+
+def test_short_form_tags_load_as_long_form(sample):
+    body = load_template(sample)
+    props = body["Resources"]["Queue"]["Properties"]
+    assert props["Target"] == {"Fn::GetAtt": ["Other", "Arn"]}
+    assert props["Delay"] == {"Fn::If": ["IsProd", 5, {"Ref": "AWS::NoValue"}]}
+    assert body["Conditions"]["IsProd"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
+
+
+def test_intrinsics_resolve_with_defaults(sample):
+    template = Template.load(sample)
+    template.register("Other", "other", {"Arn": "arn:aws:sqs:us-east-1:123456789012:other"})
+
+    queues = template.resources("AWS::SQS::Queue")
+
+    assert set(queues) == {"Queue"}  # ProdOnly's condition is false
+    assert queues["Queue"] == {
+        "QueueName": "sundial-dev-work",
+        "Literal": "${NotAParameter}",  # no Delay: AWS::NoValue removed it
+        "Joined": "a/3",
+        "Picked": "y",
+        "Both": False,
+        "Target": "arn:aws:sqs:us-east-1:123456789012:other",
+    }
+
+
+def test_parameter_overrides_change_conditions(sample):
+    template = Template.load(sample, {"Stage": "prod", "Size": "4"})
+    template.register("Other", "other", {"Arn": "arn"})
+    queues = template.resources("AWS::SQS::Queue")
+    assert set(queues) == {"Queue", "ProdOnly"}
+    assert (queues["Queue"]["Delay"], queues["Queue"]["Both"]) == (5, True)
+    assert template.parameters["Size"] == 4
+
+
+def test_bad_parameters_are_refused(sample):
+    with pytest.raises(TemplateError):
+        Template.load(sample, {"Stage": "qa"})
+    with pytest.raises(TemplateError):
+        Template.load(sample, {"Nope": 1})
+    with pytest.raises(TemplateError):
+        Template.load(sample, {"Size": "many"})
+
+
+def test_unsupported_intrinsic_is_named(sample):
+    template = Template.load(sample)
+    with pytest.raises(UnsupportedIntrinsic, match="Fn::Base64"):
+        template.resolve({"Fn::Base64": "x"})
+    with pytest.raises(TemplateError):
+        template.resolve({"Ref": "Missing"})
+    assert template.resolve([{"Ref": "AWS::NoValue"}, 1]) == [1]
+    assert template.resolve({"Ref": "AWS::NoValue"}) is NO_VALUE
+
+
+def test_default_template_is_the_repository_one():
+    assert default_template_path() == Path(__file__).resolve().parents[2] / "template.yaml"
+
+
+def _tables() -> dict[str, dict]:
+    return Template.load().resources("AWS::DynamoDB::Table")
+
+
+def test_tables_of_the_template_become_create_table_requests():
+    essential, optional = table_requests("tasks", _tables()["TasksTable"])
+    assert essential["TableName"] == "tasks" and essential["BillingMode"] == "PAY_PER_REQUEST"
+    assert {i["IndexName"] for i in essential["GlobalSecondaryIndexes"]} == {"due", "by_tenant"}
+    assert optional == {"SSESpecification": {"Enabled": True}, "DeletionProtectionEnabled": False}
+
+
+def test_deletion_protection_follows_its_parameter():
+    tables = Template.load(parameters={"DeletionProtection": "true"}).resources(
+        "AWS::DynamoDB::Table"
+    )
+    assert all(t["DeletionProtectionEnabled"] is True for t in tables.values())
+
+
+def _schema(properties: dict) -> dict:
+    def keys(key_schema: list[dict]) -> set[tuple[str, str]]:
+        return {(k["AttributeName"], k["KeyType"]) for k in key_schema}
+
+    return {
+        "keys": keys(properties["KeySchema"]),
+        "attributes": {
+            (a["AttributeName"], a["AttributeType"]) for a in properties["AttributeDefinitions"]
+        },
+        "indexes": {
+            i["IndexName"]: (keys(i["KeySchema"]), i["Projection"]["ProjectionType"])
+            for i in properties.get("GlobalSecondaryIndexes", [])
+        },
+    }
+
+
+def _model_schema(model) -> dict:
+    schema = model._get_schema()
+    return _schema(
+        {
+            "KeySchema": schema["key_schema"],
+            "AttributeDefinitions": schema["attribute_definitions"],
+            "GlobalSecondaryIndexes": [
+                {
+                    "IndexName": i["index_name"],
+                    "KeySchema": i["key_schema"],
+                    "Projection": i["projection"],
+                }
+                for i in schema["global_secondary_indexes"]
+            ],
+        }
+    )
+
+
+@pytest.mark.parametrize("logical_id, model", [("TasksTable", TaskItem), ("RunsTable", RunItem)])
+def test_store_models_agree_with_the_template(logical_id, model):
+    assert _model_schema(model) == _schema(_tables()[logical_id])
+
+
+def test_runs_table_expires_by_ttl_on_expires_at():
+    ttl = _tables()["RunsTable"]["TimeToLiveSpecification"]
+    assert ttl == {"AttributeName": "expires_at", "Enabled": True}
