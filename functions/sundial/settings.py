@@ -20,6 +20,17 @@ DEFAULT_SHARD_COUNT = 16
 # The due index partition key is a number 0..S-1; template.yaml allows 1..256.
 MAX_SHARD_COUNT = 256
 DEFAULT_RUN_RETENTION_DAYS = 30
+# The dispatcher runs every 60 s; a horizon longer than the tick lets a late tick still
+# enqueue fires before they are due (DESIGN.md §3).
+DEFAULT_HORIZON_SECONDS = 90
+DEFAULT_DISPATCH_THREADS = 8
+# Items per due-index page: one page is planned, sent and committed before the next.
+DEFAULT_DISPATCH_PAGE_SIZE = 100
+# Time a sweep keeps in hand when it stops taking new pages: enough to send and commit
+# the page it is on.
+DEFAULT_DISPATCH_RESERVE_MS = 10_000
+# Chained self-invocations after an outage; bounds the damage of a bug that never drains.
+DEFAULT_MAX_CONTINUATIONS = 10
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,13 @@ class Settings:
     run_retention_days: int = DEFAULT_RUN_RETENTION_DAYS
     pagination_secret: str = DEV_PAGINATION_SECRET
     region: str | None = None
+    work_queue_url: str | None = None
+    dead_letter_queue_url: str | None = None
+    horizon_seconds: int = DEFAULT_HORIZON_SECONDS
+    dispatch_threads: int = DEFAULT_DISPATCH_THREADS
+    dispatch_page_size: int = DEFAULT_DISPATCH_PAGE_SIZE
+    dispatch_reserve_ms: int = DEFAULT_DISPATCH_RESERVE_MS
+    max_continuations: int = DEFAULT_MAX_CONTINUATIONS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -48,6 +66,17 @@ class Settings:
             pagination_secret=env.get("PAGINATION_SECRET") or DEV_PAGINATION_SECRET,
             # Lambda sets both; botocore itself only reads AWS_DEFAULT_REGION.
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+            work_queue_url=env.get("WORK_QUEUE_URL") or None,
+            dead_letter_queue_url=env.get("DEAD_LETTER_QUEUE_URL") or None,
+            horizon_seconds=_int(env, "HORIZON_SECONDS", DEFAULT_HORIZON_SECONDS, 1, 840),
+            dispatch_threads=_int(env, "DISPATCH_THREADS", DEFAULT_DISPATCH_THREADS, 1, 256),
+            dispatch_page_size=_int(
+                env, "DISPATCH_PAGE_SIZE", DEFAULT_DISPATCH_PAGE_SIZE, 1, 1000
+            ),
+            dispatch_reserve_ms=_int(
+                env, "DISPATCH_RESERVE_MS", DEFAULT_DISPATCH_RESERVE_MS, 0, None
+            ),
+            max_continuations=_int(env, "MAX_CONTINUATIONS", DEFAULT_MAX_CONTINUATIONS, 0, 1000),
         )
 
 

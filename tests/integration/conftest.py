@@ -11,7 +11,7 @@ import pytest
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 
-from sundial.local.template import create_tables
+from sundial.local.template import create_queues, create_tables
 from sundial.settings import reset_settings
 from sundial.store import TaskItem, bind_tables, new_ulid, unbind_tables
 
@@ -64,6 +64,19 @@ def tables(aws_env: None, serialized_requests: None) -> Iterator[dict[str, str]]
         bind_tables(names["TasksTable"], names["RunsTable"], region=REGION)
         yield names
         unbind_tables()
+
+
+@pytest.fixture
+def queues(tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The template's queues (work queue, dead-letter queue) beside the tables.
+
+    Their URLs are in the environment as the deployed functions see them.
+    """
+    urls = create_queues(boto3.client("sqs", region_name=REGION))
+    monkeypatch.setenv("WORK_QUEUE_URL", urls["WorkQueue"])
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", urls["DeadLetterQueue"])
+    reset_settings()
+    return urls
 
 
 @pytest.fixture

@@ -28,6 +28,19 @@ def test_values_from_environment():
     assert settings == Settings("t", "r", 64, 7, "s3cret", "eu-west-1")
 
 
+def test_dispatcher_settings_from_environment():
+    settings = Settings.from_env(
+        {"WORK_QUEUE_URL": "http://q", "HORIZON_SECONDS": "15", "DISPATCH_THREADS": "2"}
+    )
+    assert (settings.work_queue_url, settings.horizon_seconds, settings.dispatch_threads) == (
+        "http://q",
+        15,
+        2,
+    )
+    with pytest.raises(ValueError, match="HORIZON_SECONDS"):
+        Settings.from_env({"HORIZON_SECONDS": "900"})
+
+
 def test_aws_region_wins_over_default_region():
     env = {"AWS_REGION": "eu-central-1", "AWS_DEFAULT_REGION": "us-east-1"}
     assert Settings.from_env(env).region == "eu-central-1"
