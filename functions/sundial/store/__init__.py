@@ -21,6 +21,7 @@ from sundial.store.errors import (
 )
 from sundial.store.ids import new_ulid, ulid_timestamp_ms
 from sundial.store.keys import RunKey, name_claim_key, run_key
+from sundial.store.leases import acquire_shard_lease, release_shard_lease
 from sundial.store.models import RunItem, TaskItem, bind_tables, unbind_tables
 from sundial.store.runs import (
     claim_run,
@@ -43,6 +44,7 @@ from sundial.store.tasks import (
     query_due,
     update_task,
 )
+from sundial.store.timing import timing_of
 
 __all__ = [
     "ClaimRefused",
@@ -61,6 +63,7 @@ __all__ = [
     "TaskNotFound",
     "TransactionConflict",
     "VersionMismatch",
+    "acquire_shard_lease",
     "bind_tables",
     "claim_run",
     "commit_dispatch",
@@ -79,8 +82,10 @@ __all__ = [
     "record_retry",
     "record_skipped",
     "record_success",
+    "release_shard_lease",
     "run_key",
     "shard_for",
+    "timing_of",
     "ulid_timestamp_ms",
     "unbind_tables",
     "update_task",

@@ -54,9 +54,12 @@ def name_claim_key(tenant: str, name: str) -> str:
 
 
 def is_task_key(task_id: str) -> bool:
-    """Whether `task_id` can be the key of a task item (and not of a name claim)."""
+    """Whether `task_id` can be the key of a task item (and not of a name claim or lease).
+
+    Task ids are ULIDs; every other item in the tasks table has a `#` in its key.
+    """
     return (
         bool(task_id)
-        and not task_id.startswith(NAME_CLAIM_PREFIX)
+        and "#" not in task_id
         and len(task_id.encode("utf-8")) <= MAX_PARTITION_KEY_BYTES
     )

@@ -59,6 +59,8 @@ TENANT_INDEX = "by_tenant"
 # transaction). Their key starts with this prefix, which no ULID can, and they carry
 # no `tenant`, `due_shard` or `due_at`, so neither index ever sees them.
 NAME_CLAIM_PREFIX = "name#"
+# Shard leases (DESIGN.md §3) live in the tasks table too, keyed by this prefix and the shard.
+SHARD_LEASE_PREFIX = "lease#dispatch#"
 
 
 # --- table binding -----------------------------------------------------------------------
@@ -109,7 +111,7 @@ def bind_tables(
     _binding.tasks_table = tasks_table
     _binding.runs_table = runs_table
     region = region if region is not None else get_settings().region
-    for model in (TaskItem, NameClaimItem, RunItem):
+    for model in _MODELS:
         model.Meta.region = region
         model.Meta.host = endpoint_url
         model._connection = None
@@ -119,7 +121,7 @@ def unbind_tables() -> None:
     """Forget `bind_tables`: table names come from settings again."""
     _binding.tasks_table = None
     _binding.runs_table = None
-    for model in (TaskItem, NameClaimItem, RunItem):
+    for model in _MODELS:
         model.Meta.region = None
         model.Meta.host = None
         model._connection = None
@@ -262,6 +264,20 @@ class TaskItem(Model):
     by_tenant = TenantIndex()
 
 
+class ShardLeaseItem(Model):
+    """Which sweep works a due-index shard, until when; `task_id` is `lease#dispatch#<shard>`.
+
+    Like name claims, lease items carry no index attributes, so no index sees them.
+    """
+
+    class Meta(_ClientMeta):
+        table_name = _TableName("tasks_table")
+
+    task_id = UnicodeAttribute(hash_key=True)
+    owner = UnicodeAttribute()
+    lease_until = NumberAttribute()
+
+
 class NameClaimItem(Model):
     """Reserves a task name within a tenant; `task_id` is `name_claim_key(tenant, name)`."""
 
@@ -297,3 +313,6 @@ class RunItem(Model):
     reason = UnicodeAttribute(null=True)
     result = JSONAttribute(null=True)
     expires_at = NumberAttribute()  # epoch SECONDS: the table's TTL attribute
+
+
+_MODELS: tuple[type[Model], ...] = (TaskItem, NameClaimItem, ShardLeaseItem, RunItem)

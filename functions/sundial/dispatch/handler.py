@@ -1,0 +1,31 @@
+"""Dispatcher Lambda: the EventBridge tick (every minute) and its continuations."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from sundial.dispatch.metrics import record_sweep
+from sundial.dispatch.service import invoke_self_async, run_tick
+from sundial.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    sweep_id = context.aws_request_id
+    logger.append_keys(sweep_id=sweep_id)
+    continuation = int(event.get("continuation", 0)) if isinstance(event, dict) else 0
+    started = time.monotonic()
+    result = run_tick(
+        sweep_id=sweep_id,
+        continuation=continuation,
+        remaining_ms=context.get_remaining_time_in_millis,
+        continue_with=invoke_self_async(context.invoked_function_arn),
+    )
+    record_sweep(result.report, continuation, duration_ms=(time.monotonic() - started) * 1000)
+    logger.info("sweep finished", extra={**result.report.summary(), "continued": result.continued})
+    return {**result.report.summary(), "continued": result.continued}

@@ -1,0 +1,154 @@
+"""Fixtures for the dispatcher under moto: a simulated clock, a recording SQS client,
+and DynamoDB call counters (counted through botocore event hooks, never timed)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+from sundial import clients, store
+from sundial.core.planning import first_due_at, to_ms
+from sundial.dispatch.sweep import Dispatcher
+from sundial.settings import reset_settings
+from sundial.store import TaskItem
+
+REGION = "us-east-1"
+START = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
+HORIZON = timedelta(seconds=90)
+SHARDS = 4
+
+
+@dataclass
+class SimClock:
+    now: datetime = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+class RecordingSqs:
+    """The emulated SQS client, recording every message SQS accepted.
+
+    `fail` (optional) decides per entry body whether to report it failed, as SQS does
+    in a partial batch failure; `crash` (optional) is called before each batch.
+    """
+
+    def __init__(self, real: Any):
+        self.real = real
+        self.sent: list[dict[str, Any]] = []
+        self.batches = 0
+        self.fail: Callable[[dict[str, Any]], bool] | None = None
+        self.crash: Callable[[int], None] | None = None
+
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        self.batches += 1
+        if self.crash:
+            self.crash(self.batches)
+        refused = [e for e in Entries if self.fail and self.fail(json.loads(e["MessageBody"]))]
+        accepted = [e for e in Entries if e not in refused]
+        response: dict[str, Any] = {"Successful": [], "Failed": []}
+        if accepted:
+            response = self.real.send_message_batch(QueueUrl=QueueUrl, Entries=accepted)
+        response.setdefault("Failed", [])
+        response["Failed"] += [
+            {"Id": e["Id"], "SenderFault": False, "Code": "InternalError"} for e in refused
+        ]
+        by_id = {e["Id"]: e for e in Entries}
+        for ok in response.get("Successful", []):
+            entry = by_id[ok["Id"]]
+            self.sent.append({**json.loads(entry["MessageBody"]), "delay": entry["DelaySeconds"]})
+        return response
+
+    def execution_ids(self) -> list[str]:
+        return [m["execution_id"] for m in self.sent]
+
+
+@dataclass
+class DynamoCalls:
+    """DynamoDB requests made through the store's client, by operation."""
+
+    calls: Counter[str] = field(default_factory=Counter)
+    items_read: int = 0
+
+    def __call__(self, event_name: str, parsed: dict[str, Any], **_: Any) -> None:
+        operation = event_name.rsplit(".", 1)[-1]
+        self.calls[operation] += 1
+        if operation == "Query":
+            self.items_read += int(parsed.get("Count", 0))
+
+
+@pytest.fixture
+def dispatch_env(
+    queues: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, str]]:
+    monkeypatch.setenv("SHARD_COUNT", str(SHARDS))
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    reset_settings()
+    clients.reset_clients()
+    yield queues
+    clients.reset_clients()
+
+
+@pytest.fixture
+def clock() -> SimClock:
+    return SimClock()
+
+
+@pytest.fixture
+def sqs(dispatch_env: dict[str, str]) -> RecordingSqs:
+    return RecordingSqs(boto3.client("sqs", region_name=REGION))
+
+
+@pytest.fixture
+def dynamo_calls(dispatch_env: dict[str, str]) -> DynamoCalls:
+    calls = DynamoCalls()
+    client = TaskItem._get_connection().connection.client
+    client.meta.events.register("after-call.dynamodb", calls)
+    yield calls
+    client.meta.events.unregister("after-call.dynamodb", calls)
+
+
+@pytest.fixture
+def make_dispatcher(
+    sqs: RecordingSqs, clock: SimClock, dispatch_env: dict[str, str]
+) -> Callable[..., Dispatcher]:
+    def make(owner: str = "sweep-1", **overrides: Any) -> Dispatcher:
+        options: dict[str, Any] = {
+            "sqs": sqs,
+            "queue_url": dispatch_env["WorkQueue"],
+            "horizon": HORIZON,
+            "shard_count": SHARDS,
+            "owner": owner,
+            "clock": clock,
+            "threads": SHARDS,
+        }
+        options.update(overrides)
+        return Dispatcher(**options)
+
+    return make
+
+
+@pytest.fixture
+def seed(make_task: Callable[..., TaskItem], clock: SimClock) -> Callable[..., TaskItem]:
+    """Store an active task whose due_at is its first fire after the clock (or `due_at`)."""
+
+    def create(
+        schedule: str = "0 * * * * *", due_at: datetime | None = None, **kw: Any
+    ) -> TaskItem:
+        item = make_task(schedule=schedule, **kw)
+        item.created_at = to_ms(clock() - timedelta(days=1))
+        due = due_at or first_due_at(store.timing_of(item), clock())
+        item.due_at = to_ms(due) if due else None
+        return store.create_task(item, now_ms=to_ms(clock() - timedelta(days=1)))
+
+    return create
