@@ -77,6 +77,7 @@ def run_tick(
     remaining_ms: Callable[[], int] | None = None,
     continue_with: Callable[[dict[str, Any]], None] | None = None,
     settings: Settings | None = None,
+    clock: Clock = utc_now,
 ) -> TickResult:
     """Sweep every shard; when a backlog remains, hand it to the next invocation at once.
 
@@ -85,7 +86,9 @@ def run_tick(
     cannot keep the function invoking itself forever; the next tick starts afresh.
     """
     settings = settings or get_settings()
-    dispatcher = make_dispatcher(owner=sweep_id, settings=settings, remaining_ms=remaining_ms)
+    dispatcher = make_dispatcher(
+        owner=sweep_id, settings=settings, remaining_ms=remaining_ms, clock=clock
+    )
     report = dispatcher.sweep()
     continued = False
     if report.backlog_shards and continue_with and continuation < settings.max_continuations:

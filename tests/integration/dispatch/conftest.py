@@ -4,6 +4,7 @@ and DynamoDB call counters (counted through botocore event hooks, never timed)."
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -37,18 +38,22 @@ class SimClock:
 
 
 class RecordingSqs:
-    """The emulated SQS client, recording every message SQS accepted.
+    """An SQS client recording every message SQS accepted.
 
+    It forwards to the emulated SQS, or with `real=None` accepts batches itself: moto
+    recomputes queue attributes over every queued message on each send, so a queue
+    thousands deep makes scale tests quadratic in the number of fires.
     `fail` (optional) decides per entry body whether to report it failed, as SQS does
     in a partial batch failure; `crash` (optional) is called before each batch.
     """
 
-    def __init__(self, real: Any):
+    def __init__(self, real: Any | None):
         self.real = real
         self.sent: list[dict[str, Any]] = []
         self.batches = 0
         self.fail: Callable[[dict[str, Any]], bool] | None = None
         self.crash: Callable[[int], None] | None = None
+        self.lock = threading.Lock()
 
     def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:
         self.batches += 1
@@ -57,16 +62,21 @@ class RecordingSqs:
         refused = [e for e in Entries if self.fail and self.fail(json.loads(e["MessageBody"]))]
         accepted = [e for e in Entries if e not in refused]
         response: dict[str, Any] = {"Successful": [], "Failed": []}
-        if accepted:
+        if accepted and self.real is not None:
             response = self.real.send_message_batch(QueueUrl=QueueUrl, Entries=accepted)
+        elif accepted:
+            with self.lock:
+                response["Successful"] = [{"Id": e["Id"]} for e in accepted]
         response.setdefault("Failed", [])
         response["Failed"] += [
             {"Id": e["Id"], "SenderFault": False, "Code": "InternalError"} for e in refused
         ]
         by_id = {e["Id"]: e for e in Entries}
-        for ok in response.get("Successful", []):
-            entry = by_id[ok["Id"]]
-            self.sent.append({**json.loads(entry["MessageBody"]), "delay": entry["DelaySeconds"]})
+        with self.lock:
+            for ok in response.get("Successful", []):
+                entry = by_id[ok["Id"]]
+                body = json.loads(entry["MessageBody"])
+                self.sent.append({**body, "delay": entry["DelaySeconds"]})
         return response
 
     def execution_ids(self) -> list[str]:
@@ -110,6 +120,12 @@ def sqs(dispatch_env: dict[str, str]) -> RecordingSqs:
 
 
 @pytest.fixture
+def local_sqs(dispatch_env: dict[str, str]) -> RecordingSqs:
+    """An SQS stand-in that accepts every batch: for tests sending thousands of fires."""
+    return RecordingSqs(None)
+
+
+@pytest.fixture
 def dynamo_calls(dispatch_env: dict[str, str]) -> DynamoCalls:
     calls = DynamoCalls()
     client = TaskItem._get_connection().connection.client
@@ -150,5 +166,27 @@ def seed(make_task: Callable[..., TaskItem], clock: SimClock) -> Callable[..., T
         due = due_at or first_due_at(store.timing_of(item), clock())
         item.due_at = to_ms(due) if due else None
         return store.create_task(item, now_ms=to_ms(clock() - timedelta(days=1)))
+
+    return create
+
+
+@pytest.fixture
+def seed_many(make_task: Callable[..., TaskItem], clock: SimClock) -> Callable[..., list[TaskItem]]:
+    """Store many tasks quickly (BatchWriteItem); `due_at` None leaves them out of the index."""
+
+    def create(count: int, schedule: str, due_at: datetime | None, **kw: Any) -> list[TaskItem]:
+        stamp = to_ms(clock() - timedelta(days=1))
+        items = []
+        with TaskItem.batch_write() as batch:
+            for _ in range(count):
+                item = make_task(schedule=schedule, **kw)
+                item.created_at = item.updated_at = stamp
+                item.version = item.schedule_version = 1
+                if due_at is not None:
+                    item.due_at = to_ms(due_at)
+                    item.due_shard = store.shard_for(item.task_id, SHARDS)
+                batch.save(item)
+                items.append(item)
+        return items
 
     return create

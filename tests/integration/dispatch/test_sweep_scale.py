@@ -1,0 +1,119 @@
+"""Concurrency, cost per fire and read amplification of the sweep, counted, never timed."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import timedelta
+
+from sundial import store
+from sundial.core.planning import execution_id, from_ms
+
+
+def run_concurrent_sweeps(tasks, make_dispatcher, local_sqs, monkeypatch, use_leases):
+    """Four sweeps started together; returns their reports and commit wins per task."""
+    wins: Counter[str] = Counter()
+    real_commit = store.commit_dispatch
+
+    def counting_commit(task_id, *args, **kwargs):
+        won = real_commit(task_id, *args, **kwargs)
+        if won:
+            wins[task_id] += 1
+        return won
+
+    monkeypatch.setattr(store, "commit_dispatch", counting_commit)
+    sweepers = [
+        make_dispatcher(owner=f"sweep-{n}", use_leases=use_leases, sqs=local_sqs) for n in range(4)
+    ]
+    reports: list = [None] * 4
+    start = threading.Barrier(4)
+
+    def run(n):
+        start.wait()
+        reports[n] = sweepers[n].sweep()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return reports, wins
+
+
+def assert_each_fire_emitted_and_committed_once(tasks, reports, wins, local_sqs):
+    expected = {execution_id(t.task_id, from_ms(t.due_at)) for t in tasks}
+    sent = local_sqs.execution_ids()
+    assert expected <= set(sent)  # every fire emitted at least once
+    assert all(wins[t.task_id] == 1 for t in tasks)  # committed exactly once
+    duplicates = sum(r.duplicates_sent for r in reports)
+    assert len(sent) - len(set(sent)) == duplicates  # and every duplicate is reported
+    assert sum(r.tasks_committed for r in reports) == len(tasks)
+
+
+def test_four_concurrent_sweeps_emit_every_fire_and_commit_each_task_once(
+    seed_many, make_dispatcher, local_sqs, clock, monkeypatch
+):
+    tasks = seed_many(2000, "0 * * * * *", due_at=clock() + timedelta(seconds=60))
+    reports, wins = run_concurrent_sweeps(
+        tasks, make_dispatcher, local_sqs, monkeypatch, use_leases=True
+    )
+    assert_each_fire_emitted_and_committed_once(tasks, reports, wins, local_sqs)
+
+
+def test_racing_sweeps_without_leases_still_commit_each_task_once(
+    seed_many, make_dispatcher, local_sqs, clock, monkeypatch
+):
+    # Leases expired or lost (a stalled sweep): every sweep races every other on every
+    # shard; only the conditional commit keeps each fire committed once.
+    tasks = seed_many(300, "0 * * * * *", due_at=clock() + timedelta(seconds=60))
+    reports, wins = run_concurrent_sweeps(
+        tasks, make_dispatcher, local_sqs, monkeypatch, use_leases=False
+    )
+    assert_each_fire_emitted_and_committed_once(tasks, reports, wins, local_sqs)
+
+
+def test_shard_leases_keep_overlapping_sweeps_off_each_others_shards(
+    seed_many, make_dispatcher, sqs, clock
+):
+    seed_many(40, "0 * * * * *", due_at=clock() + timedelta(seconds=60))
+    first, second = make_dispatcher(owner="first"), make_dispatcher(owner="second")
+    for shard in range(4):
+        assert store.acquire_shard_lease(shard, "first", 0, 10**15)
+    report = second.sweep()
+    assert report.shards_busy == 4 and report.fires_emitted == 0
+    for shard in range(4):
+        store.release_shard_lease(shard, "first")
+    report = first.sweep()
+    assert report.fires_emitted == 40 and report.duplicates_sent == 0
+
+
+def test_expired_lease_of_a_crashed_sweep_is_taken_over(make_dispatcher, clock):
+    from sundial.core.planning import to_ms
+
+    assert store.acquire_shard_lease(0, "crashed", to_ms(clock()), 60_000)
+    clock.advance(seconds=61)
+    assert make_dispatcher(owner="next").sweep(shards=[0]).shards_swept == 1
+
+
+def test_every_second_task_costs_one_commit_per_sweep(seed, make_dispatcher, dynamo_calls, clock):
+    seed("* * * * * *")
+    dispatcher = make_dispatcher(use_leases=False)
+    first = dispatcher.sweep()
+    assert first.fires_emitted == 90 and dynamo_calls.calls["UpdateItem"] == 1
+    clock.advance(seconds=60)
+    second = dispatcher.sweep()
+    assert second.fires_emitted == 60 and dynamo_calls.calls["UpdateItem"] == 2
+
+
+def test_sweep_reads_only_due_tasks(seed_many, make_dispatcher, dynamo_calls, local_sqs, clock):
+    # 10,000 stored tasks, 100 of them due: idle ones are beyond the horizon, paused and
+    # completed ones carry no index keys at all.
+    due_soon = clock() + timedelta(seconds=60)
+    seed_many(100, "0 * * * * *", due_at=due_soon)
+    seed_many(9000, "0 0 1 1 *", due_at=clock() + timedelta(days=200))
+    seed_many(450, "0 * * * * *", due_at=None, state="paused")
+    seed_many(450, "0 * * * * *", due_at=None, state="completed")
+
+    report = make_dispatcher(use_leases=False, sqs=local_sqs).sweep()
+    assert report.fires_emitted == 100
+    assert dynamo_calls.items_read <= 1.1 * report.fires_emitted
