@@ -25,7 +25,7 @@ CLIENT_CONFIG = Config(
 
 @functools.cache
 def client(service: str) -> Any:
-    return boto3.session.Session().client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]
+    return boto3.session.Session().client(service, config=CLIENT_CONFIG)
 
 
 def reset_clients() -> None:
