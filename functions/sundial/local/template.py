@@ -334,6 +334,8 @@ def create_tables(
     template_path: str | Path | None = None,
     names: Mapping[str, str] | None = None,
     parameters: Mapping[str, Any] | None = None,
+    *,
+    template: Template | None = None,
 ) -> dict[str, str]:
     """Create every AWS::DynamoDB::Table of the template; {logical id: table name}.
 
@@ -341,8 +343,9 @@ def create_tables(
     logical id. After CreateTable come the settings CloudFormation applies with
     separate calls: UpdateTimeToLive and UpdateContinuousBackups (PITR).
     """
-    region = getattr(getattr(dynamodb_client, "meta", None), "region_name", None)
-    template = Template.load(template_path, parameters, region=region or DEFAULT_REGION)
+    if template is None:
+        region = getattr(getattr(dynamodb_client, "meta", None), "region_name", None)
+        template = Template.load(template_path, parameters, region=region or DEFAULT_REGION)
     tables = template.resources(TABLE_TYPE)
     names = dict(names or {})
     unknown = set(names) - set(tables)
@@ -436,14 +439,17 @@ def create_queues(
     template_path: str | Path | None = None,
     names: Mapping[str, str] | None = None,
     parameters: Mapping[str, Any] | None = None,
+    *,
+    template: Template | None = None,
 ) -> dict[str, str]:
     """Create every AWS::SQS::Queue of the template; {logical id: queue URL}.
 
     A queue referring to another (a redrive policy's `!GetAtt DeadLetterQueue.Arn`) is
     created after it, as CloudFormation orders them.
     """
-    region = getattr(getattr(sqs_client, "meta", None), "region_name", None)
-    template = Template.load(template_path, parameters, region=region or DEFAULT_REGION)
+    if template is None:
+        region = getattr(getattr(sqs_client, "meta", None), "region_name", None)
+        template = Template.load(template_path, parameters, region=region or DEFAULT_REGION)
     pending = {
         logical_id: resource.get("Properties", {})
         for logical_id, resource in template.body["Resources"].items()
@@ -475,3 +481,42 @@ def create_queues(
                 f"queues refer to each other or to unknown resources: {sorted(pending)}"
             )
     return created
+
+
+FUNCTION_TYPE = "AWS::Serverless::Function"
+
+
+def function_environment(template: Template, logical_id: str | None = None) -> dict[str, str]:
+    """The environment a function gets: Globals, then the function's own variables.
+
+    Resolved against the resources registered so far; a variable naming something the
+    emulator does not create (an API id, say) is left out, with a warning.
+    """
+    variables: dict[str, Any] = dict(
+        template.body.get("Globals", {})
+        .get("Function", {})
+        .get("Environment", {})
+        .get("Variables", {})
+    )
+    if logical_id is not None:
+        own = template.body["Resources"][logical_id].get("Properties", {})
+        variables.update(own.get("Environment", {}).get("Variables", {}))
+    environment: dict[str, str] = {}
+    for name, value in variables.items():
+        try:
+            resolved = template.resolve(value)
+        except TemplateError as exc:
+            log.warning("leaving %s unset locally: %s", name, exc)
+            continue
+        if resolved is not NO_VALUE:
+            environment[name] = _text(resolved)
+    return environment
+
+
+def functions(template: Template) -> dict[str, dict[str, Any]]:
+    """Raw properties of each AWS::Serverless::Function, by logical id."""
+    return {
+        logical_id: resource.get("Properties", {})
+        for logical_id, resource in template.body["Resources"].items()
+        if resource.get("Type") == FUNCTION_TYPE
+    }

@@ -1,0 +1,148 @@
+"""The local stack's emulations of AWS plumbing: the SQS event source mapping, the
+EventBridge tick with its continuations, the state file, and the embedded emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+
+import boto3
+import pytest
+
+from sundial.local.poller import QueuePoller, failed_ids, sqs_record
+from sundial.local.runtime import LocalFunction
+from sundial.local.snapshot import load_state, save_state
+from sundial.local.tick import TickLoop
+
+REGION = "us-east-1"
+
+
+def counts(sqs, url):
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]), int(
+        attributes["ApproximateNumberOfMessagesNotVisible"]
+    )
+
+
+@pytest.fixture
+def sqs(queues):
+    return boto3.client("sqs", region_name=REGION)
+
+
+def poller_for(sqs, queues, handler):
+    return QueuePoller(
+        sqs, queues["WorkQueue"], LocalFunction("executor", handler, 30), threading.Event()
+    )
+
+
+def test_mapping_deletes_succeeded_records_and_keeps_reported_failures(sqs, queues):
+    for n in range(3):
+        sqs.send_message(QueueUrl=queues["WorkQueue"], MessageBody=json.dumps({"n": n}))
+    seen = []
+
+    def handler(event, context):
+        seen.extend(event["Records"])
+        failed = [r for r in event["Records"] if json.loads(r["body"])["n"] == 1]
+        return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in failed]}
+
+    assert poller_for(sqs, queues, handler).poll_once() == 3
+    assert counts(sqs, queues["WorkQueue"]) == (0, 1)  # the failure waits out its visibility
+    record = seen[0]
+    assert record["eventSource"] == "aws:sqs" and record["eventSourceARN"].endswith(":WorkQueue")
+    assert int(record["attributes"]["ApproximateReceiveCount"]) == 1
+
+
+def test_mapping_keeps_the_whole_batch_when_the_function_raises(sqs, queues):
+    sqs.send_message(QueueUrl=queues["WorkQueue"], MessageBody="{}")
+
+    def handler(event, context):
+        raise RuntimeError("boom")
+
+    poller_for(sqs, queues, handler).poll_once()
+    assert counts(sqs, queues["WorkQueue"]) == (0, 1)
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        (None, set()),
+        ({}, set()),
+        ({"batchItemFailures": []}, set()),
+        ({"batchItemFailures": [{"itemIdentifier": "a"}]}, {"a"}),
+        ({"batchItemFailures": [{"itemIdentifier": "zzz"}]}, {"a", "b"}),
+        ({"batchItemFailures": [{"itemIdentifier": ""}]}, {"a", "b"}),
+        ({"batchItemFailures": "nope"}, {"a", "b"}),
+        ("nonsense", {"a", "b"}),
+    ],
+)
+def test_partial_batch_response_is_read_as_lambda_reads_it(response, expected):
+    records = [{"messageId": "a"}, {"messageId": "b"}]
+    assert failed_ids(response, records) == expected
+
+
+def test_sqs_record_carries_what_the_executor_reads():
+    message = {
+        "MessageId": "m1",
+        "ReceiptHandle": "r1",
+        "Body": "{}",
+        "MD5OfBody": "x",
+        "Attributes": {"ApproximateReceiveCount": "3", "SentTimestamp": "1700000000000"},
+    }
+    record = sqs_record(message, "arn:aws:sqs:us-east-1:123456789012:q")
+    assert record["attributes"]["ApproximateReceiveCount"] == "3"
+    assert record["attributes"]["SentTimestamp"] == "1700000000000"
+    assert record["receiptHandle"] == "r1" and record["awsRegion"] == REGION
+
+
+def test_tick_runs_continuations_at_once_like_a_self_invocation():
+    events = []
+
+    def dispatcher(event, context):
+        events.append(event)
+        n = event.get("continuation", 0)
+        return {"continuation_event": {"continuation": n + 1} if n < 2 else None}
+
+    loop = TickLoop(LocalFunction("dispatcher", dispatcher, 60), 10, threading.Event())
+    loop.tick()
+    assert events[0]["detail-type"] == "Scheduled Event"
+    assert [e.get("continuation") for e in events[1:]] == [1, 2]
+
+
+def test_state_file_restores_every_table(tables, tmp_path, make_task):
+    from sundial import store
+
+    task = store.create_task(make_task(name="kept"))
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    path = tmp_path / "state.json"
+    assert save_state(dynamodb, tables, path) >= 2  # the task and its name claim
+    dynamodb.delete_item(TableName=tables["TasksTable"], Key={"task_id": {"S": task.task_id}})
+    load_state(dynamodb, tables, path)
+    assert store.get_task("acme", task.task_id).name == "kept"
+    assert load_state(dynamodb, tables, tmp_path / "missing.json") == 0
+
+
+def test_emulator_serves_the_template_resources_over_http(monkeypatch):
+    from sundial.local.emulator import Emulator
+
+    saved = dict(os.environ)
+    emulator = Emulator(overrides={"HORIZON_SECONDS": "15"})
+    try:
+        emulator.start()
+        assert os.environ["AWS_ENDPOINT_URL"] == emulator.endpoint
+        assert emulator.endpoint.startswith("http://127.0.0.1:")
+        names = boto3.client("dynamodb").list_tables()["TableNames"]
+        assert {"TasksTable", "RunsTable"} <= set(names)
+        assert os.environ["TASKS_TABLE"] == "TasksTable"
+        assert os.environ["HORIZON_SECONDS"] == "15"
+        dispatcher = emulator.function("DispatcherFunction")
+        assert dispatcher.handler.__module__ == "sundial.dispatch.handler"
+    finally:
+        emulator.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+        from sundial import clients
+        from sundial.settings import reset_settings
+
+        reset_settings()
+        clients.reset_clients()
