@@ -20,7 +20,12 @@ def client(aws_env):
 def test_tables_are_created_as_the_template_declares(client):
     names = create_tables(client, names={"TasksTable": "sundial-tasks"})
 
-    assert names == {"TasksTable": "sundial-tasks", "RunsTable": "RunsTable"}
+    assert names == {
+        "TasksTable": "sundial-tasks",
+        "RunsTable": "RunsTable",
+        "KeysTable": "KeysTable",
+        "IdempotencyTable": "IdempotencyTable",
+    }
     tasks = client.describe_table(TableName="sundial-tasks")["Table"]
     indexes = {i["IndexName"]: i for i in tasks["GlobalSecondaryIndexes"]}
     assert [k["AttributeName"] for k in indexes["due"]["KeySchema"]] == ["due_shard", "due_at"]

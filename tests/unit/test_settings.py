@@ -71,3 +71,10 @@ def test_get_settings_is_cached_until_reset(monkeypatch):
     assert get_settings().shard_count == 8
     monkeypatch.delenv("SHARD_COUNT")
     reset_settings()
+
+
+def test_continuation_mode_is_invoke_unless_the_local_stack_asks_to_return():
+    assert Settings.from_env({}).continuation_mode == "invoke"
+    assert Settings.from_env({"CONTINUATION_MODE": "return"}).continuation_mode == "return"
+    with pytest.raises(ValueError, match="CONTINUATION_MODE"):
+        Settings.from_env({"CONTINUATION_MODE": "later"})

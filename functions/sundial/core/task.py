@@ -22,7 +22,7 @@ import json
 import re
 import types
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 from urllib.parse import urlsplit
@@ -746,13 +746,17 @@ def _validate(model: type[_ModelT], data: Any) -> _ModelT:
         raise to_sundial_error(exc, model) from None
 
 
-def to_sundial_error(exc: pydantic.ValidationError, model: type[BaseModel]) -> SundialError:
+def to_sundial_error(
+    exc: pydantic.ValidationError | Sequence[Any], model: type[BaseModel]
+) -> SundialError:
     """The API.md error for the first problem pydantic found validating `model`.
 
+    `exc` is pydantic's exception, or its `errors()` list with locations relative to
+    `model` (as a web framework that validated the body reports them, minus its prefix).
     An unknown field is reported before anything else: a misspelled key usually is why
     the field it was meant to be is missing.
     """
-    errors = exc.errors(include_url=False)
+    errors = exc.errors(include_url=False) if isinstance(exc, pydantic.ValidationError) else exc
     error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     ours = error["type"] == _ERROR_TYPE
     ctx = error.get("ctx") or {}

@@ -1,1 +1,26 @@
+"""The executor (DESIGN.md §4): runs each fire effectively once, with retries and dead letters.
 
+Entry points:
+
+* `sundial.execute.handler.handler`: the Lambda handler of the work queue;
+* `list_dead_letters(tenant, limit=50, next_token=None)` and
+  `redrive(tenant, execution_ids=None)`: what the API's dead-letter routes call;
+* `task(name)`: registers a Python function as a `handler` target (see
+  `sundial.execute.targets.handler`), which may raise `PermanentFailure`.
+"""
+
+from sundial.execute.deadletters import list_dead_letters
+from sundial.execute.failures import PermanentFailure, RetryableFailure, TargetFailure
+from sundial.execute.redrive import redrive
+from sundial.execute.targets.base import Invocation
+from sundial.execute.targets.handler import task
+
+__all__ = [
+    "Invocation",
+    "PermanentFailure",
+    "RetryableFailure",
+    "TargetFailure",
+    "list_dead_letters",
+    "redrive",
+    "task",
+]

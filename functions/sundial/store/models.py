@@ -61,6 +61,8 @@ TENANT_INDEX = "by_tenant"
 NAME_CLAIM_PREFIX = "name#"
 # Shard leases (DESIGN.md §3) live in the tasks table too, keyed by this prefix and the shard.
 SHARD_LEASE_PREFIX = "lease#dispatch#"
+# Dead-letter records live in the runs table under this partition prefix and the tenant.
+DEAD_LETTER_PREFIX = "deadletter#"
 
 
 # --- table binding -----------------------------------------------------------------------
@@ -259,6 +261,14 @@ class TaskItem(Model):
     fires_dispatched = NumberAttribute(default=0)
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
+    # overlap marker (DESIGN.md §4 step 4), written only for overlap `skip`/`buffer_one`:
+    # the execution holding the task's run slot until its lease ends, and (buffer_one)
+    # the one execution waiting for it, with the receipt handle that wakes its message.
+    running_execution = UnicodeAttribute(null=True)
+    running_until = NumberAttribute(null=True)
+    waiting_execution = UnicodeAttribute(null=True)
+    waiting_until = NumberAttribute(null=True)
+    waiting_receipt = UnicodeAttribute(null=True)
 
     due = DueIndex()
     by_tenant = TenantIndex()
@@ -313,6 +323,45 @@ class RunItem(Model):
     reason = UnicodeAttribute(null=True)
     result = JSONAttribute(null=True)
     expires_at = NumberAttribute()  # epoch SECONDS: the table's TTL attribute
+    # Set while the run has a dead-letter record (the record's time, epoch ms): a
+    # redriven run that succeeds removes it.
+    dead_lettered_at = NumberAttribute(null=True)
+    # Attempts already spent when the run was last redriven: the retry budget
+    # (retry.max_attempts) counts the attempts after it, so a redrive grants a fresh one.
+    attempt_base = NumberAttribute(null=True)
 
 
-_MODELS: tuple[type[Model], ...] = (TaskItem, NameClaimItem, ShardLeaseItem, RunItem)
+class DeadLetterItem(Model):
+    """A run that failed for good, listed for its tenant newest first (API.md /dead-letters).
+
+    Kept in the runs table: `task_id` is `dead_letter_partition(tenant)` (it starts with
+    DEAD_LETTER_PREFIX, which no ULID can, so no task's run listing ever meets it) and
+    `fire_key` is `<dead_lettered_at, 15 digits>#<execution_id>`, so one descending
+    query lists a tenant's dead letters newest first. It expires with its run.
+    """
+
+    class Meta(_ClientMeta):
+        table_name = _TableName("runs_table")
+
+    task_id = UnicodeAttribute(hash_key=True)
+    fire_key = UnicodeAttribute(range_key=True)
+    tenant = UnicodeAttribute()
+    execution_id = UnicodeAttribute()
+    run_task_id = UnicodeAttribute()
+    run_fire_key = UnicodeAttribute()
+    fire_at = NumberAttribute()
+    kind = UnicodeAttribute()
+    attempt = NumberAttribute()
+    error = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    dead_lettered_at = NumberAttribute()
+    expires_at = NumberAttribute()  # epoch SECONDS: the table's TTL attribute
+
+
+_MODELS: tuple[type[Model], ...] = (
+    TaskItem,
+    NameClaimItem,
+    ShardLeaseItem,
+    RunItem,
+    DeadLetterItem,
+)

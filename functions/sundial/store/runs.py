@@ -119,7 +119,13 @@ def record_success(
 
     Raises StaleAttempt when this attempt no longer holds the run.
     """
-    actions = [
+    actions = success_actions(finished_at_ms, result)
+    return _record(task_id, fire_key, attempt, finished_at_ms, actions, lateness_ms)
+
+
+def success_actions(finished_at_ms: int, result: Any = None) -> list[Action]:
+    """What `record_success` writes, for callers that add to it in a transaction."""
+    return [
         RunItem.status.set(RUN_SUCCEEDED),
         RunItem.finished_at.set(finished_at_ms),
         (
@@ -129,7 +135,6 @@ def record_success(
         ),
         RunItem.error.remove(),
     ]
-    return _record(task_id, fire_key, attempt, finished_at_ms, actions, lateness_ms)
 
 
 def record_retry(
@@ -165,12 +170,17 @@ def record_failure(
     lateness_ms: int | None = None,
 ) -> RunItem:
     """Mark the claimed attempt failed for good. Raises StaleAttempt."""
-    actions = [
+    actions = failure_actions(finished_at_ms, error)
+    return _record(task_id, fire_key, attempt, finished_at_ms, actions, lateness_ms)
+
+
+def failure_actions(finished_at_ms: int, error: str) -> list[Action]:
+    """What `record_failure` writes, for callers that add to it in a transaction."""
+    return [
         RunItem.status.set(RUN_FAILED),
         RunItem.finished_at.set(finished_at_ms),
         RunItem.error.set(bounded_error(error)),
     ]
-    return _record(task_id, fire_key, attempt, finished_at_ms, actions, lateness_ms)
 
 
 def record_skipped(
@@ -198,18 +208,67 @@ def _record(
     actions: Sequence[Action],
     lateness_ms: int | None,
 ) -> RunItem:
-    actions = [*actions, RunItem.lease_until.remove(), RunItem.expires_at.set(_expires_at(now_ms))]
-    if lateness_ms is not None:
-        actions.append(RunItem.lateness_ms.set(lateness_ms))
     try:
-        raw = writes.update(RunItem, task_id, fire_key, actions, _held_by(attempt))
+        raw = writes.update(
+            RunItem, task_id, fire_key, _closing(actions, now_ms, lateness_ms), held_by(attempt)
+        )
     except writes.ConditionFailed:
         raise StaleAttempt(task_id, fire_key, attempt) from None
     return RunItem.from_raw_data(raw)
 
 
-def _held_by(attempt: int) -> Condition:
+def outcome_request(
+    task_id: str,
+    fire_key: str,
+    attempt: int,
+    *,
+    now_ms: int,
+    actions: Sequence[Action],
+    lateness_ms: int | None = None,
+) -> writes.TransactItem:
+    """An outcome write (`actions`, e.g. `failure_actions(...)`, plus what every outcome
+    writes) guarded by the claim of `attempt`, as a request for `writes.transact`.
+
+    The transaction fails with ConditionFailed at this request's index when the attempt
+    no longer holds the run; callers raise StaleAttempt for it.
+    """
+    closing = _closing(actions, now_ms, lateness_ms)
+    return writes.op_update(RunItem, task_id, fire_key, closing, held_by(attempt))
+
+
+def _closing(actions: Sequence[Action], now_ms: int, lateness_ms: int | None) -> list[Action]:
+    closing = [*actions, RunItem.lease_until.remove(), RunItem.expires_at.set(_expires_at(now_ms))]
+    if lateness_ms is not None:
+        closing.append(RunItem.lateness_ms.set(lateness_ms))
+    return closing
+
+
+def held_by(attempt: int) -> Condition:
+    """The run is still claimed by `attempt`: its outcome may be written."""
     return (RunItem.status == RUN_RUNNING) & (RunItem.attempt == attempt)
+
+
+def release_claim(task_id: str, fire_key: str, attempt: int, *, now_ms: int) -> None:
+    """Give back a claim that did not start the target (it must wait for another run).
+
+    The run becomes claimable at once, and the attempt is not counted: a first attempt
+    leaves no record (as if never claimed); a later one returns to `retrying` with its
+    previous attempt count, due now. Raises StaleAttempt when `attempt` no longer holds it.
+    """
+    try:
+        if attempt == 1:
+            writes.delete(RunItem, task_id, fire_key, held_by(attempt))
+            return
+        actions = [
+            RunItem.status.set(RUN_RETRYING),
+            RunItem.attempt.set(attempt - 1),
+            RunItem.next_attempt_at.set(now_ms),
+            RunItem.lease_until.remove(),
+            RunItem.expires_at.set(_expires_at(now_ms)),
+        ]
+        writes.update(RunItem, task_id, fire_key, actions, held_by(attempt))
+    except writes.ConditionFailed:
+        raise StaleAttempt(task_id, fire_key, attempt) from None
 
 
 # --- reads -------------------------------------------------------------------------------------
@@ -257,6 +316,11 @@ def bounded_result(result: Any) -> Any:
 def bounded_error(error: str) -> str:
     """An error message cut to MAX_ERROR_CHARS."""
     return error if len(error) <= MAX_ERROR_CHARS else error[: MAX_ERROR_CHARS - 1] + "…"
+
+
+def retention_expiry(now_ms: int) -> int:
+    """The TTL (`expires_at`, epoch seconds) of a run item, or its dead letter, written now."""
+    return _expires_at(now_ms)
 
 
 def _expires_at(now_ms: int) -> int:

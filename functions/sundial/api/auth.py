@@ -1,0 +1,128 @@
+"""Who is calling: the API-key authorizer, and the tenant the API function serves.
+
+Two modes, chosen at deploy time (template parameter AuthMode, env AUTH_MODE):
+
+* `API_KEY`: API Gateway runs `handler` (a TOKEN authorizer) on the Authorization
+  header. A known, unrevoked key yields an Allow policy carrying the key's tenant in
+  the authorizer context (and its usage-plan key as `usageIdentifierKey`); anything
+  else raises "Unauthorized", which API Gateway answers with its 401 Gateway Response.
+* `IAM`: API Gateway verifies the SigV4 signature and IAM permissions; the tenant is
+  the caller's principal.
+
+The API function takes the tenant only from what API Gateway put in the request
+context (`caller_tenant`), never from anything the client sent, and refuses to serve
+a request without one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
+    APIGatewayAuthorizerResponse,
+    APIGatewayAuthorizerTokenEvent,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from sundial.api.errors import Unauthenticated
+from sundial.observability import logger
+from sundial.settings import AUTH_MODE_IAM, get_settings
+from sundial.store import apikeys
+
+# "Bearer <token>"; the scheme is case-insensitive (RFC 7235 §2.1).
+_BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] +(?P<token>\S+)\s*")
+# An STS session of a role: the role is the principal; the session name is chosen per
+# session (often random), so using it would give the same caller a new tenant each time.
+_ASSUMED_ROLE = re.compile(
+    r"arn:(?P<partition>[^:]+):sts::(?P<account>\d{12}):assumed-role/(?P<role>[^/]+)/[^/]+"
+)
+# The context key the authorizer sets and the API function reads.
+TENANT_CONTEXT_KEY = "tenant"
+
+
+class Unauthorized(Exception):
+    """API Gateway maps exactly this message from a TOKEN authorizer to a 401."""
+
+    def __init__(self) -> None:
+        super().__init__("Unauthorized")
+
+
+# --- the authorizer (API_KEY mode) -----------------------------------------------------------
+
+
+def bearer_token(header: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header; None when it is not one."""
+    match = _BEARER.fullmatch(header or "")
+    if match is None:
+        return None
+    token = match["token"]
+    return token if apikeys.is_well_formed(token) else None
+
+
+def authenticate(header: str | None) -> apikeys.ApiKeyItem:
+    """The active key the header presents. Raises Unauthorized (and logs why) otherwise."""
+    token = bearer_token(header)
+    if token is None:
+        logger.info("authorization refused", extra={"reason": "malformed"})
+        raise Unauthorized()
+    key = apikeys.find_key(token)
+    if key is None:
+        logger.info("authorization refused", extra={"reason": "unknown key"})
+        raise Unauthorized()
+    if key.revoked:
+        logger.info("authorization refused", extra={"reason": "revoked", "key_id": key.key_id})
+        raise Unauthorized()
+    return key
+
+
+def authorizer_response(key: apikeys.ApiKeyItem, method_arn: str) -> dict[str, Any]:
+    """An Allow policy for every route of the stage, with the tenant in the context.
+
+    Every route, not just `method_arn`: API Gateway caches the policy by token and
+    reuses it for the caller's next requests, whatever route they go to.
+    """
+    response = APIGatewayAuthorizerResponse.from_route_arn(
+        method_arn,
+        principal_id=key.key_id,
+        context={TENANT_CONTEXT_KEY: key.tenant, "key_id": key.key_id},
+        usage_identifier_key=key.usage_key,
+    )
+    response.allow_all_routes()
+    return response.asdict()
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """TOKEN authorizer of the REST API (template.yaml KeyAuthorizer)."""
+    request = APIGatewayAuthorizerTokenEvent(event)
+    key = authenticate(request.get("authorizationToken"))
+    logger.append_keys(tenant=key.tenant, key_id=key.key_id)
+    return authorizer_response(key, request.method_arn)
+
+
+# --- the tenant of a request (API function) ---------------------------------------------------
+
+
+def caller_tenant(request_context: Mapping[str, Any], mode: str | None = None) -> str:
+    """The tenant API Gateway established for this request. Raises Unauthenticated."""
+    mode = mode or get_settings().auth_mode
+    if mode == AUTH_MODE_IAM:
+        identity = request_context.get("identity") or {}
+        principal = identity.get("userArn") or identity.get("caller")
+        if not principal:
+            raise Unauthenticated("Authentication is required: sign the request with SigV4.")
+        return principal_of(str(principal))
+    tenant = (request_context.get("authorizer") or {}).get(TENANT_CONTEXT_KEY)
+    if not tenant:
+        raise Unauthenticated()
+    return str(tenant)
+
+
+def principal_of(arn: str) -> str:
+    """The IAM principal behind a caller ARN: an assumed-role session counts as its role."""
+    match = _ASSUMED_ROLE.fullmatch(arn)
+    if match is None:
+        return arn
+    return f"arn:{match['partition']}:iam::{match['account']}:role/{match['role']}"

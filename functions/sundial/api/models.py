@@ -1,0 +1,139 @@
+"""Request and response bodies of the routes that the task model does not already define.
+
+The task resource itself (`TaskSpec`, `TaskUpdate`, `TaskView`) lives in
+`sundial.core.task`; these are the envelopes around it and the smaller bodies (preview,
+backfill, trigger, runs, dead letters, errors). Every request model rejects unknown
+fields, as API.md requires, and every one is in the generated OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+from sundial.core.task import SCHEDULE_MAX_LENGTH, TaskView, Timestamp
+
+# API.md: ?limit= is 1-100 (default 50); preview's count is 1-100 (default 5).
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+DEFAULT_PREVIEW_COUNT = 5
+MAX_PREVIEW_COUNT = 100
+# A redrive names at most this many executions: one request stays well inside the API
+# Gateway timeout (29 s) even when every one of them must be re-enqueued.
+MAX_REDRIVE_IDS = 1000
+# An Idempotency-Key is a client's UUID or similar; longer ones are not keys, they are payloads.
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- requests ------------------------------------------------------------------------------
+
+
+class PreviewRequest(_Request):
+    """`POST /preview`: the next fire times of a schedule; nothing is stored."""
+
+    schedule: Annotated[
+        StrictStr, Field(min_length=1, max_length=SCHEDULE_MAX_LENGTH, examples=["0 30 2 * * *"])
+    ]
+    timezone: Annotated[StrictStr, Field(examples=["Europe/Berlin"])] = "UTC"
+    after: Annotated[Timestamp | None, Field(description="exclusive; default now")] = None
+    count: Annotated[StrictInt, Field(ge=1, le=MAX_PREVIEW_COUNT)] = DEFAULT_PREVIEW_COUNT
+
+
+class BackfillRequest(_Request):
+    """`POST /tasks/{id}/backfill`: run the scheduled times in [start, end] now."""
+
+    start: Timestamp
+    end: Timestamp
+
+
+class RedriveRequest(_Request):
+    """`POST /dead-letters/redrive`: the executions to redrive; all of the tenant's if absent."""
+
+    execution_ids: Annotated[
+        list[Annotated[StrictStr, Field(min_length=1, max_length=512)]] | None,
+        Field(max_length=MAX_REDRIVE_IDS),
+    ] = None
+
+
+# --- responses -----------------------------------------------------------------------------
+
+
+class TaskList(BaseModel):
+    tasks: list[TaskView]
+    next_token: str | None
+
+
+class RunView(BaseModel):
+    """API.md "Run resource"."""
+
+    execution_id: str
+    task_id: str
+    fire_at: Timestamp
+    status: Literal["running", "retrying", "succeeded", "failed", "skipped"]
+    attempt: int
+    started_at: Timestamp | None = None
+    finished_at: Timestamp | None = None
+    lateness_ms: int | None = None
+    error: str | None = None
+    result: Any = None
+    reason: str | None = Field(default=None, description="why a run was skipped, e.g. overlap")
+    next_attempt_at: Timestamp | None = Field(
+        default=None, description="when a retrying run is attempted again"
+    )
+
+
+class RunList(BaseModel):
+    runs: list[RunView]
+    next_token: str | None
+
+
+class PreviewResponse(BaseModel):
+    fire_times: list[Timestamp]
+    description: str
+
+
+class TriggerResponse(BaseModel):
+    execution_id: str
+
+
+class BackfillResponse(BaseModel):
+    fires: int
+
+
+class DeadLetterView(BaseModel):
+    """A dead-lettered execution (API.md `GET /dead-letters`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    execution_id: str
+    task_id: str
+    fire_at: Timestamp | None = None
+    attempt: int | None = None
+    error: str | None = None
+    dead_lettered_at: Timestamp | None = None
+
+
+class DeadLetterList(BaseModel):
+    dead_letters: list[DeadLetterView]
+    next_token: str | None = None
+
+
+class RedriveResponse(BaseModel):
+    redriven: int
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["validation_error"])
+    message: str
+    field: str | None = Field(examples=["retry.max_attempts"])
+
+
+class ErrorEnvelope(BaseModel):
+    """Every error body (API.md)."""
+
+    error: ErrorDetail

@@ -1,0 +1,392 @@
+"""What each API operation does, in domain terms: no HTTP, no events, one tenant per call.
+
+Every function takes the caller's tenant and reaches tasks only through the store's
+tenant-scoped operations, so another tenant's task is `TaskNotFound` (404) everywhere.
+The HTTP layer (`app.py`) parses requests into these arguments and shapes the replies.
+
+Where a task enters the due index is decided here: on create, on a timing change, and
+on resume, always from *now* (a resumed task does not run the fires it missed). After
+such a write the fires inside the dispatch horizon are enqueued at once
+(`dispatch_now`), so a task created to fire in ten seconds fires in ten seconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sundial import store
+from sundial.core.describe import describe
+from sundial.core.errors import ScheduleError, ValidationError
+from sundial.core.planning import Timing, backfill_times, first_due_at, from_ms, to_ms
+from sundial.core.preview import preview
+from sundial.core.schedule import OneTimeSchedule, next_fire_time
+from sundial.core.task import TaskSpec, TaskUpdate, apply_update, format_timestamp
+from sundial.observability import logger, metrics
+from sundial.settings import get_settings
+from sundial.store import RunItem, TaskItem
+from sundial.store.models import TASK_ACTIVE, TASK_COMPLETED, TASK_PAUSED
+
+# API.md: a backfill enqueues at most 1,000 fires per call.
+MAX_BACKFILL_FIRES = 1000
+# A PATCH merges the body into the task as read; a concurrent write in between means
+# merging again into the newer version (without If-Match). Contention beyond a few
+# rounds on one task is not realistic.
+MAX_MERGE_ROUNDS = 3
+# The attributes that decide when a task fires (store.update_task bumps
+# schedule_version when they change, and the due index entry is recomputed).
+TIMING_ATTRIBUTES = frozenset({"schedule", "timezone", "start_at", "end_at", "jitter_seconds"})
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- between the stored item and the task model ------------------------------------------------
+
+
+def spec_of(item: TaskItem) -> TaskSpec:
+    """The definition of a stored task (what was validated when it was written)."""
+    return TaskSpec.model_validate(
+        {
+            "name": item.name,
+            "schedule": item.schedule,
+            "timezone": item.timezone,
+            "start_at": _instant(item.start_at),
+            "end_at": _instant(item.end_at),
+            "description": item.description,
+            "target": item.target,
+            "payload": item.payload,
+            "retry": item.retry,
+            "timeout_seconds": int(item.timeout_seconds),
+            "overlap": item.overlap,
+            "misfire": item.misfire,
+            "jitter_seconds": int(item.jitter_seconds),
+            "tags": item.tags,
+        }
+    )
+
+
+def attributes_of(spec: TaskSpec) -> dict[str, Any]:
+    """The task item attributes a definition is stored as (times in epoch ms)."""
+    data = spec.model_dump(mode="json")
+    target = spec.target.model_dump(mode="json", exclude_none=True)  # keeps signing_secret
+    return {
+        **data,
+        "target": target,
+        "payload": spec.payload,
+        "start_at": to_ms(spec.start_at) if spec.start_at else None,
+        "end_at": to_ms(spec.end_at) if spec.end_at else None,
+    }
+
+
+def timing_for(task_id: str, spec: TaskSpec, created_at: datetime) -> Timing:
+    return Timing(
+        task_id=task_id,
+        schedule=spec.schedule,
+        timezone=spec.timezone,
+        created_at=created_at,
+        start_at=spec.start_at,
+        end_at=spec.end_at,
+        jitter_seconds=spec.jitter_seconds,
+        misfire_policy=spec.misfire.policy,
+        grace_seconds=spec.misfire.grace_seconds,
+    )
+
+
+def first_fire(timing: Timing, now: datetime) -> datetime:
+    """Where a task with this timing enters the due index; 400 when it would never fire.
+
+    The task model cannot check this itself: it depends on the time of the request.
+    """
+    due = first_due_at(timing, now)
+    if due is not None:
+        return due
+    schedule = timing.parsed()
+    if isinstance(schedule, OneTimeSchedule):
+        raise ScheduleError(
+            f"schedule '{timing.schedule}' is more than misfire.grace_seconds "
+            f"({timing.grace_seconds} s) in the past; a one-time task must be due in the future"
+        )
+    unbounded = dataclasses.replace(timing, start_at=None, end_at=None)
+    if first_due_at(unbounded, now) is None:
+        raise ScheduleError(f"schedule '{timing.schedule}' has no fire time after now")
+    raise ValidationError(
+        "end_at leaves no fire time: the schedule does not fire between "
+        f"{format_timestamp(max(timing.start_at or now, now))} and "
+        f"{format_timestamp(timing.end_at) if timing.end_at else 'the end of the window'}",
+        field="end_at",
+    )
+
+
+def next_fire_times(item: TaskItem, now: datetime, count: int) -> list[datetime]:
+    """The task's next `count` fires from now (none while paused or completed)."""
+    if item.state != TASK_ACTIVE:
+        return []
+    timing = store.timing_of(item)
+    schedule = timing.parsed()
+    fire = first_due_at(timing, now)
+    times: list[datetime] = []
+    while fire is not None and len(times) < count:
+        times.append(fire)
+        fire = next_fire_time(schedule, fire, timing.start_at, timing.end_at)
+    return times
+
+
+def last_run(task_id: str) -> RunItem | None:
+    """The run with the latest fire time, if the task ever ran."""
+    runs, _ = store.list_runs(task_id, limit=1)
+    return runs[0] if runs else None
+
+
+# --- tasks ------------------------------------------------------------------------------------
+
+
+def create_task(tenant: str, spec: TaskSpec, now: datetime | None = None) -> TaskItem:
+    """Store a new task, in the due index at its first fire, and dispatch it if due soon.
+
+    Raises NameConflict (409), or 400 when the schedule can never fire from now.
+    """
+    now = now or utc_now()
+    created_ms = to_ms(now)
+    task_id = store.new_ulid(created_ms)
+    due = first_fire(timing_for(task_id, spec, from_ms(created_ms)), now)
+    item = TaskItem(
+        task_id=task_id,
+        tenant=tenant,
+        state=TASK_ACTIVE,
+        due_at=to_ms(due),
+        **attributes_of(spec),
+    )
+    item = store.create_task(item, now_ms=created_ms)
+    metrics.add_metric(name="TasksCreated", unit="Count", value=1)
+    return _dispatch_soon(item, now)
+
+
+def get_task(tenant: str, task_id: str) -> TaskItem:
+    return store.get_task(tenant, task_id)
+
+
+def list_tasks(
+    tenant: str,
+    *,
+    limit: int,
+    next_token: str | None,
+    state: str | None,
+    tag: tuple[str, str] | None,
+) -> tuple[list[TaskItem], str | None]:
+    return store.list_tasks(tenant, limit=limit, next_token=next_token, state=state, tag=tag)
+
+
+def update_task(
+    tenant: str,
+    task_id: str,
+    update: TaskUpdate,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> TaskItem:
+    """Merge a PATCH into the task as one new version.
+
+    A timing change moves the task's due index entry to its next fire from now (and
+    revives a completed task that now has fires again); a paused task stays out of
+    the index. Raises TaskNotFound, VersionMismatch, NameConflict, or the 400 the
+    merged definition violates.
+    """
+    now = now or utc_now()
+    for _ in range(MAX_MERGE_ROUNDS):
+        current = store.get_task(tenant, task_id)
+        _check_version(current, expected_version)
+        spec = apply_update(spec_of(current), update)
+        changes = _changed(current, attributes_of(spec))
+        if changes.keys() & TIMING_ATTRIBUTES:
+            timing = timing_for(task_id, spec, from_ms(int(current.created_at)))
+            due = first_fire(timing, now)  # validated even while paused
+            if current.state != TASK_PAUSED:
+                changes.update(state=TASK_ACTIVE, due_at=to_ms(due))
+        if not changes:
+            return current
+        try:
+            # Conditioned on the version merged into, so nothing written in between is lost.
+            updated = store.update_task(
+                tenant, task_id, changes, expected_version=int(current.version)
+            )
+        except store.VersionMismatch:
+            if expected_version is not None:
+                raise
+            continue
+        return _dispatch_soon(updated, now)
+    raise store.VersionMismatch(task_id, expected_version, None)
+
+
+def delete_task(tenant: str, task_id: str, expected_version: int | None = None) -> None:
+    store.delete_task(tenant, task_id, expected_version=expected_version)
+
+
+def pause_task(tenant: str, task_id: str, expected_version: int | None = None) -> TaskItem:
+    """Stop firing: the task leaves the due index (fires already enqueued are dropped by
+    the executor, which skips scheduled fires of paused tasks). Pausing twice is a no-op."""
+    current = store.get_task(tenant, task_id)
+    _check_version(current, expected_version)
+    if current.state == TASK_PAUSED:
+        return current
+    return store.update_task(
+        tenant,
+        task_id,
+        {"state": TASK_PAUSED, "due_at": None},
+        expected_version=expected_version,
+    )
+
+
+def resume_task(
+    tenant: str, task_id: str, expected_version: int | None = None, now: datetime | None = None
+) -> TaskItem:
+    """Fire again from the next fire after now; fires missed while paused are not run.
+
+    A task with no fire left (a one-time task whose time passed) becomes completed.
+    Resuming an active task is a no-op.
+    """
+    now = now or utc_now()
+    current = store.get_task(tenant, task_id)
+    _check_version(current, expected_version)
+    if current.state == TASK_ACTIVE:
+        return current
+    due = first_due_at(store.timing_of(current), now)
+    changes = {
+        "state": TASK_ACTIVE if due is not None else TASK_COMPLETED,
+        "due_at": to_ms(due) if due is not None else None,
+    }
+    updated = store.update_task(tenant, task_id, changes, expected_version=int(current.version))
+    return _dispatch_soon(updated, now)
+
+
+def trigger_task(tenant: str, task_id: str, now: datetime | None = None) -> str:
+    """Run the task now, outside its schedule, also while paused; the execution id."""
+    from sundial.dispatch import enqueue_manual
+
+    task = store.get_task(tenant, task_id)
+    return enqueue_manual(task, now)
+
+
+def backfill_task(
+    tenant: str, task_id: str, start: datetime, end: datetime, now: datetime | None = None
+) -> int:
+    """Run the task's scheduled times in [start, end] now; how many were enqueued.
+
+    Each keeps the execution id of its scheduled fire, so a time that already ran is not
+    run again. Raises 400 for an empty, future or too large range.
+    """
+    from sundial.dispatch import enqueue_backfill
+
+    now = now or utc_now()
+    if end <= start:
+        raise ValidationError(f"end must be after start ({format_timestamp(start)})", field="end")
+    if end > now:
+        raise ValidationError(
+            f"end must not be in the future (now is {format_timestamp(now)}); "
+            "a backfill runs fires that are already due",
+            field="end",
+        )
+    task = store.get_task(tenant, task_id)
+    times = backfill_times(store.timing_of(task), start, end, limit=MAX_BACKFILL_FIRES + 1)
+    if len(times) > MAX_BACKFILL_FIRES:
+        last = format_timestamp(times[MAX_BACKFILL_FIRES - 1])
+        raise ValidationError(
+            f"end must keep the range to at most {MAX_BACKFILL_FIRES} fires; fire "
+            f"{MAX_BACKFILL_FIRES} is at {last}, so end there and backfill the rest in "
+            "another call",
+            field="end",
+        )
+    fires = enqueue_backfill(task, start, end, now)
+    metrics.add_metric(name="FiresBackfilled", unit="Count", value=fires)
+    _dispatch_soon(task, now)
+    return fires
+
+
+def list_runs(
+    tenant: str, task_id: str, *, limit: int, next_token: str | None
+) -> tuple[list[RunItem], str | None]:
+    """The task's runs, newest first (after checking the task is the tenant's)."""
+    store.get_task(tenant, task_id)
+    return store.list_runs(task_id, limit=limit, next_token=next_token)
+
+
+# --- schedules ----------------------------------------------------------------------------------
+
+
+def preview_schedule(
+    schedule: str, timezone: str, after: datetime | None, count: int
+) -> tuple[list[datetime], str]:
+    """The next `count` fire times strictly after `after` (default now), and the schedule
+    in words. Raises ScheduleError (400) for a bad or never-firing schedule or zone."""
+    times = preview(schedule, timezone, after=after, count=count)
+    return times, describe(schedule, timezone)
+
+
+# --- dead letters ---------------------------------------------------------------------------------
+
+
+def list_dead_letters(
+    tenant: str, *, limit: int, next_token: str | None
+) -> tuple[list[Any], str | None]:
+    from sundial.execute import list_dead_letters as list_tenant_dead_letters
+
+    items, token = list_tenant_dead_letters(tenant, limit, next_token)
+    return list(items), token
+
+
+def redrive_dead_letters(tenant: str, execution_ids: list[str] | None) -> int:
+    from sundial.execute import redrive
+
+    return int(redrive(tenant, execution_ids))
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def _check_version(current: TaskItem, expected_version: int | None) -> None:
+    if expected_version is not None and int(current.version) != expected_version:
+        raise store.VersionMismatch(current.task_id, expected_version, int(current.version))
+
+
+def _changed(current: TaskItem, attributes: Mapping[str, Any]) -> dict[str, Any]:
+    # JSON equality tells 1 from true and 1 from 1.0, as the store compares.
+    return {
+        name: value
+        for name, value in attributes.items()
+        if _json(getattr(current, name)) != _json(value)
+    }
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def _instant(ms: Any) -> datetime | None:
+    return from_ms(int(ms)) if ms is not None else None
+
+
+def _dispatch_soon(item: TaskItem, now: datetime) -> TaskItem:
+    """Enqueue the task's fires inside the horizon now rather than at the next sweep.
+
+    The task is already stored with its due_at, so if this fails the next sweep (within
+    a minute) sends the fires: the failure is logged, not returned to the client,
+    whose write did succeed.
+    """
+    from sundial.dispatch import dispatch_now
+
+    horizon_ms = get_settings().horizon_seconds * 1000
+    if item.state != TASK_ACTIVE or item.due_at is None or item.due_at > to_ms(now) + horizon_ms:
+        return item
+    try:
+        fires = dispatch_now(item, now)
+    except Exception:
+        logger.exception("dispatch on write failed; the next sweep dispatches the task")
+        metrics.add_metric(name="DispatchOnWriteFailures", unit="Count", value=1)
+        return item
+    if not fires:
+        return item
+    # The commit may have changed what the client sees (a one-time task is now completed).
+    return store.get_task(item.tenant, item.task_id)

@@ -1,0 +1,80 @@
+"""Stored items as API.md resources: the task (with its next fires and last run) and the run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any, cast
+
+from sundial.api import service
+from sundial.api.models import RunView
+from sundial.core.planning import from_ms
+from sundial.core.task import TaskState, TaskView
+from sundial.store import RunItem, TaskItem
+
+# API.md's example shows a handful of upcoming fires: enough to check a schedule at a
+# glance, few enough to compute for a page of 100 tasks.
+NEXT_FIRE_TIMES_SHOWN = 5
+# A listing reads each task's last run with its own small query; these run side by side
+# so a page of 100 tasks costs about as long as a few sequential reads.
+LAST_RUN_READERS = 8
+
+
+def task_view(item: TaskItem, now: datetime, last: RunItem | None) -> dict[str, Any]:
+    view = TaskView.of(
+        service.spec_of(item),
+        task_id=item.task_id,
+        state=cast(TaskState, item.state),
+        version=int(item.version),
+        created_at=from_ms(int(item.created_at)),
+        updated_at=from_ms(int(item.updated_at)),
+        next_fire_times=service.next_fire_times(item, now, NEXT_FIRE_TIMES_SHOWN),
+        last_run=run_view(last) if last is not None else None,
+    )
+    return view.to_json()
+
+
+def task_views(items: Sequence[TaskItem], now: datetime) -> list[dict[str, Any]]:
+    """Views of a page of tasks, their last runs read concurrently."""
+    if not items:
+        return []
+    with ThreadPoolExecutor(max_workers=min(LAST_RUN_READERS, len(items))) as pool:
+        lasts = list(pool.map(service.last_run, [item.task_id for item in items]))
+    return [task_view(item, now, last) for item, last in zip(items, lasts, strict=True)]
+
+
+def run_view(run: RunItem) -> dict[str, Any]:
+    """API.md "Run resource", plus `reason` (skipped runs) and `next_attempt_at` (retrying)."""
+    view = RunView.model_validate(
+        {
+            "execution_id": run.execution_id,
+            "task_id": run.task_id,
+            "fire_at": from_ms(int(run.fire_at)),
+            "status": run.status,
+            "attempt": int(run.attempt),
+            "started_at": _instant(run.started_at),
+            "finished_at": _instant(run.finished_at),
+            "lateness_ms": int(run.lateness_ms) if run.lateness_ms is not None else None,
+            "error": run.error,
+            "result": run.result,
+            "reason": run.reason,
+            "next_attempt_at": (
+                _instant(run.next_attempt_at) if run.status == "retrying" else None
+            ),
+        }
+    )
+    return view.model_dump(mode="json")
+
+
+def dead_letter_view(item: Any) -> dict[str, Any]:
+    """The executor's dead-letter record as API.md shows it (a dict or a model)."""
+    if hasattr(item, "model_dump"):
+        return dict(item.model_dump(mode="json"))
+    if hasattr(item, "to_json"):
+        return dict(item.to_json())
+    return dict(item)
+
+
+def _instant(ms: Any) -> datetime | None:
+    return from_ms(int(ms)) if ms is not None else None

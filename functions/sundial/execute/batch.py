@@ -1,0 +1,70 @@
+"""One SQS batch: every record through the protocol, in parallel, failures reported per item.
+
+Records run concurrently (a thread each, through Powertools' AsyncBatchProcessor) so
+that ten fires due in the same second start in the same second, instead of each
+waiting for the targets before it. Each record succeeds or fails alone: a record that
+goes back to the queue is reported in `batchItemFailures` (ReportBatchItemFailures),
+the others are deleted, and the invocation itself never fails because of a record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    AsyncBatchProcessor,
+    EventType,
+    async_process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from sundial.execute import metrics
+from sundial.execute.queue import Delivery
+from sundial.execute.run import Executor
+
+# The event source mapping's BatchSize (template.yaml): SQS hands Lambda at most ten
+# messages per batch without a batching window, which would delay fires.
+MAX_BATCH_SIZE = 10
+# Without a Lambda context (the local stack's poller may not give one), runs get the
+# longest a Lambda invocation can last.
+DEFAULT_INVOCATION_SECONDS = 900
+
+_threads = ThreadPoolExecutor(max_workers=MAX_BATCH_SIZE, thread_name_prefix="sundial-run")
+
+
+class ReturnedToQueue(Exception):
+    """Not an error: the record goes back to the queue, reported as a batch item failure."""
+
+
+def process_batch(
+    event: dict[str, Any], context: Any, executor: Executor
+) -> PartialItemFailureResponse:
+    """Run every record of an SQS event; the partial batch response for Lambda."""
+    deadline = invocation_deadline(context)
+
+    async def handle(record: SQSRecord) -> str:
+        delivery = Delivery.from_record(record)
+        loop = asyncio.get_running_loop()
+        outcome = await loop.run_in_executor(_threads, executor.process, delivery, deadline)
+        metrics.record_outcome(outcome)  # on the loop's thread: metrics are not thread-safe
+        if not outcome.acknowledge:
+            raise ReturnedToQueue(outcome.status)
+        return outcome.status
+
+    # A processor per batch: it keeps per-batch state, and the local stack may run
+    # batches concurrently in one process.
+    processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    return async_process_partial_response(
+        event=event, record_handler=handle, processor=processor, context=context
+    )
+
+
+def invocation_deadline(context: Any) -> float:
+    """When the invocation ends, on the time.monotonic() clock."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    seconds = remaining() / 1000 if callable(remaining) else DEFAULT_INVOCATION_SECONDS
+    return time.monotonic() + seconds

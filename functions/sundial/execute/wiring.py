@@ -1,0 +1,40 @@
+"""The executor of this process, built once from settings (template.yaml sets them)."""
+
+from __future__ import annotations
+
+import functools
+
+from sundial import clients
+from sundial.execute.queue import WorkQueue
+from sundial.execute.run import Executor
+from sundial.execute.targets import NetworkPolicy, TargetEnvironment
+from sundial.execute.targets.aws import aws_client
+from sundial.settings import get_settings
+
+
+@functools.cache
+def default_executor() -> Executor:
+    """The executor wired to the deployment; fails at start naming a missing setting."""
+    settings = get_settings()
+    if not settings.work_queue_url or not settings.dead_letter_queue_url:
+        raise RuntimeError("the executor needs WORK_QUEUE_URL and DEAD_LETTER_QUEUE_URL")
+    queue = WorkQueue(
+        clients.client("sqs"),
+        settings.work_queue_url,
+        settings.dead_letter_queue_url,
+        requeue_after_receives=settings.requeue_after_receives,
+    )
+    targets = TargetEnvironment(
+        aws=aws_client,
+        network=NetworkPolicy(
+            allow_loopback=settings.allow_loopback_targets,
+            allow_private=settings.allow_private_targets,
+        ),
+        handler_modules=settings.handler_modules,
+    )
+    return Executor(queue, targets)
+
+
+def reset_executor() -> None:
+    """Forget the executor (tests and the local stack change settings and endpoints)."""
+    default_executor.cache_clear()

@@ -1,0 +1,156 @@
+"""The overlap marker on a task item (DESIGN.md §4 step 4): who runs, and who waits.
+
+Two slots, each one conditional write to take or leave:
+
+* the *running* slot (`running_execution`, `running_until`): the execution currently
+  running the task, until its run lease ends (so a crashed run frees it by itself);
+* the *waiting* slot (`waiting_execution`, `waiting_until`, `waiting_receipt`), used by
+  `buffer_one` only: the one execution waiting for the running one, and the SQS receipt
+  handle of its message, with which the finishing run makes it visible at once.
+
+A slot is free when its attribute is absent or its time has passed; an execution may
+always retake a slot it holds (a redelivery of the same execution). Only tasks whose
+overlap policy is `skip` or `buffer_one` are ever written here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.attributes import Attribute
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+
+from sundial.store import writes
+from sundial.store.errors import StoreError, TaskNotFound
+from sundial.store.models import TaskItem
+
+
+@dataclass(frozen=True)
+class Slots:
+    """The marker as a failed write found it."""
+
+    running_execution: str | None = None
+    running_until: int | None = None
+    waiting_execution: str | None = None
+    waiting_until: int | None = None
+
+    def running_held(self, now_ms: int, by_other_than: str) -> bool:
+        return _held(self.running_execution, self.running_until, now_ms, by_other_than)
+
+    def waiting_held(self, now_ms: int, by_other_than: str) -> bool:
+        return _held(self.waiting_execution, self.waiting_until, now_ms, by_other_than)
+
+
+def _held(execution: str | None, until: int | None, now_ms: int, other_than: str) -> bool:
+    return execution is not None and execution != other_than and int(until or 0) >= now_ms
+
+
+class SlotTaken(StoreError):
+    """Another execution holds the slot; `slots` shows the marker as it was."""
+
+    def __init__(self, task_id: str, slots: Slots):
+        super().__init__(f"overlap slot of task {task_id} is taken: {slots}")
+        self.task_id = task_id
+        self.slots = slots
+
+
+def take_running_slot(
+    task_id: str, execution_id: str, *, until_ms: int, now_ms: int, honour_waiting: bool
+) -> None:
+    """Become the task's running execution until `until_ms`.
+
+    With `honour_waiting` (buffer_one) the slot is only taken when no *other* execution
+    waits for it (the waiter goes first), and taking it ends this execution's own wait.
+    Raises SlotTaken, or TaskNotFound when the task is gone.
+    """
+    condition = TaskItem.task_id.exists() & _free(
+        TaskItem.running_execution, TaskItem.running_until, execution_id, now_ms
+    )
+    actions = [
+        TaskItem.running_execution.set(execution_id),
+        TaskItem.running_until.set(until_ms),
+    ]
+    if honour_waiting:
+        condition &= _free(TaskItem.waiting_execution, TaskItem.waiting_until, execution_id, now_ms)
+        # The condition leaves the waiting slot free or ours: clearing it is always right.
+        actions += [
+            TaskItem.waiting_execution.remove(),
+            TaskItem.waiting_until.remove(),
+            TaskItem.waiting_receipt.remove(),
+        ]
+    _write(task_id, actions, condition)
+
+
+def take_waiting_slot(
+    task_id: str,
+    execution_id: str,
+    *,
+    behind: str,
+    until_ms: int,
+    receipt_handle: str,
+    now_ms: int,
+) -> None:
+    """Become the one execution waiting behind `behind`, until `until_ms`.
+
+    Only while `behind` still runs: if it finished in the meantime, waiting would wait
+    for nobody (and nobody would wake us). Raises SlotTaken, or TaskNotFound.
+    """
+    condition = (
+        TaskItem.task_id.exists()
+        & _free(TaskItem.waiting_execution, TaskItem.waiting_until, execution_id, now_ms)
+        & (TaskItem.running_execution == behind)
+        & (TaskItem.running_until >= now_ms)
+    )
+    actions = [
+        TaskItem.waiting_execution.set(execution_id),
+        TaskItem.waiting_until.set(until_ms),
+        TaskItem.waiting_receipt.set(receipt_handle),
+    ]
+    _write(task_id, actions, condition)
+
+
+def leave_running_slot(task_id: str, execution_id: str, *, now_ms: int) -> str | None:
+    """Give the running slot up; the receipt handle of a live waiter to wake, if any.
+
+    A slot this execution no longer holds (it expired and was taken over) is left alone.
+    """
+    actions = [TaskItem.running_execution.remove(), TaskItem.running_until.remove()]
+    condition = TaskItem.task_id.exists() & (TaskItem.running_execution == execution_id)
+    try:
+        raw = writes.update(TaskItem, task_id, None, actions, condition)
+    except writes.ConditionFailed:
+        return None
+    task = TaskItem.from_raw_data(raw)
+    if task.waiting_execution is None or int(task.waiting_until or 0) < now_ms:
+        return None
+    return task.waiting_receipt
+
+
+def _free(execution: Attribute[Any], until: Attribute[Any], me: str, now_ms: int) -> Condition:
+    return execution.does_not_exist() | (until < now_ms) | (execution == me)
+
+
+def _write(task_id: str, actions: Sequence[Action], condition: Condition) -> None:
+    try:
+        writes.update(TaskItem, task_id, None, actions, condition)
+    except writes.ConditionFailed as exc:
+        old = exc.old_item
+        if old is None:
+            raise TaskNotFound(task_id) from None
+        task = TaskItem.from_raw_data(old)
+        raise SlotTaken(
+            task_id,
+            Slots(
+                running_execution=task.running_execution,
+                running_until=_int(task.running_until),
+                waiting_execution=task.waiting_execution,
+                waiting_until=_int(task.waiting_until),
+            ),
+        ) from None
+
+
+def _int(value: float | None) -> int | None:
+    return None if value is None else int(value)
