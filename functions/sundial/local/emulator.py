@@ -66,6 +66,8 @@ class Emulator:
     _server: ThreadedMotoServer | None = None
 
     def start(self) -> None:
+        # moto's HTTP server logs every request at INFO; the stack has its own logging.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
         port = self.port or free_port(self.host)
         self._server = ThreadedMotoServer(ip_address=self.host, port=port, verbose=False)
         self._server.start()
@@ -81,7 +83,9 @@ class Emulator:
 
         environment: dict[str, str] = {}
         for logical_id in functions(self.template):
-            environment.update(function_environment(self.template, logical_id))
+            environment.update(
+                function_environment(self.template, logical_id, skip=frozenset(self.overrides))
+            )
         environment.update(self.overrides)
         os.environ.update(environment)
         # Everything cached from an earlier environment starts afresh.

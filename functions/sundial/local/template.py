@@ -486,11 +486,14 @@ def create_queues(
 FUNCTION_TYPE = "AWS::Serverless::Function"
 
 
-def function_environment(template: Template, logical_id: str | None = None) -> dict[str, str]:
+def function_environment(
+    template: Template, logical_id: str | None = None, skip: frozenset[str] = frozenset()
+) -> dict[str, str]:
     """The environment a function gets: Globals, then the function's own variables.
 
     Resolved against the resources registered so far; a variable naming something the
-    emulator does not create (an API id, say) is left out, with a warning.
+    emulator does not create (an API id, say) is left out, with a warning. Names in
+    `skip` are left out silently (the caller sets them itself).
     """
     variables: dict[str, Any] = dict(
         template.body.get("Globals", {})
@@ -503,6 +506,8 @@ def function_environment(template: Template, logical_id: str | None = None) -> d
         variables.update(own.get("Environment", {}).get("Variables", {}))
     environment: dict[str, str] = {}
     for name, value in variables.items():
+        if name in skip:
+            continue
         try:
             resolved = template.resolve(value)
         except TemplateError as exc:

@@ -1,0 +1,167 @@
+"""`sundial local`: the whole scheduler on a laptop, no Docker and no AWS account.
+
+The same Lambda handlers as deployed, wired by emulations of what AWS provides around
+them: a moto server for DynamoDB and SQS (resources made from template.yaml), a tick
+loop for the EventBridge rule, pollers for the SQS event source mapping, and an HTTP
+server for API Gateway and its authorizer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import signal
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from sundial.local.emulator import Emulator
+from sundial.local.gateway import ApiGateway, GatewayConfig, GatewayServer
+from sundial.local.poller import QueuePoller
+from sundial.local.snapshot import load_state, save_state
+from sundial.local.tick import TickLoop
+
+log = logging.getLogger(__name__)
+
+LOCAL_TENANT = "local"
+# How long a stopping stack waits for executions in flight before giving up on them
+# (they then return to the queue when their visibility timeout ends).
+SHUTDOWN_GRACE_SECONDS = 30
+
+
+def parse_api_keys(spec: str) -> dict[str, str]:
+    """`SUNDIAL_LOCAL_API_KEYS="tenantA=keyA,tenantB=keyB"` as {key: tenant}."""
+    keys: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        tenant, sep, key = part.partition("=")
+        if not sep or not tenant.strip() or not key.strip():
+            raise ValueError(f"SUNDIAL_LOCAL_API_KEYS entry {part!r} is not tenant=key")
+        keys[key.strip()] = tenant.strip()
+    return keys
+
+
+@dataclass
+class LocalConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    tick_seconds: float = 10.0
+    horizon_seconds: int = 15
+    concurrency: int = 4
+    state_file: str | None = None
+    api_keys: dict[str, str] = field(default_factory=dict)  # key -> tenant
+    log_level: str = "WARNING"
+
+
+@dataclass
+class LocalStack:
+    config: LocalConfig
+    emulator: Emulator = field(init=False)
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    created_keys: dict[str, str] = field(default_factory=dict)  # key -> tenant
+    _tick: TickLoop | None = None
+    _poller: QueuePoller | None = None
+    _server: GatewayServer | None = None
+
+    def start(self) -> None:
+        config = self.config
+        self.emulator = Emulator(
+            overrides={
+                "HORIZON_SECONDS": str(config.horizon_seconds),
+                # There is no Lambda service to self-invoke: the tick loop runs continuations.
+                "CONTINUATION_MODE": "return",
+                # Loopback targets (a webhook on this laptop) are allowed locally only.
+                "ALLOW_LOOPBACK_TARGETS": "true",
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_METRICS_DISABLED": "true",
+                "POWERTOOLS_LOG_LEVEL": config.log_level,
+                # Deployed, a generated secret; locally, new each start (tokens are
+                # short-lived; an old token after a restart is a clean 400).
+                "PAGINATION_SECRET": secrets.token_urlsafe(32),
+            }
+        )
+        self.emulator.start()
+        if config.state_file:
+            restored = load_state(
+                self.emulator.client("dynamodb"), self.emulator.tables, config.state_file
+            )
+            log.info("restored %d items from %s", restored, config.state_file)
+        self.created_keys = self._ensure_api_keys()
+
+        sqs = self.emulator.client("sqs")
+        self._poller = QueuePoller(
+            sqs,
+            self.emulator.queues["WorkQueue"],
+            self.emulator.function("ExecutorFunction"),
+            self.stop_event,
+            concurrency=config.concurrency,
+        )
+        self._tick = TickLoop(
+            self.emulator.function("DispatcherFunction"), config.tick_seconds, self.stop_event
+        )
+        authorizer = (
+            self.emulator.function("AuthorizerFunction")
+            if os.environ.get("AUTH_MODE", "API_KEY").upper() == "API_KEY"
+            else None
+        )
+        assert self.emulator.template is not None
+        gateway = ApiGateway(
+            self.emulator.function("ApiFunction"),
+            authorizer,
+            GatewayConfig.from_template(self.emulator.template),
+        )
+        self._server = GatewayServer(gateway, config.host, config.port)
+        self._poller.start()
+        self._tick.start()
+        self._server.start()
+
+    def _ensure_api_keys(self) -> dict[str, str]:
+        from sundial.store import apikeys, writes
+
+        wanted = dict(self.config.api_keys)
+        if not wanted:
+            key, _ = apikeys.create_key(LOCAL_TENANT, description="sundial local")
+            return {key: LOCAL_TENANT}
+        for key, tenant in wanted.items():
+            # A key kept in the state file from an earlier run already exists.
+            with contextlib.suppress(writes.ConditionFailed):
+                apikeys.create_key(tenant, raw_key=key, description="SUNDIAL_LOCAL_API_KEYS")
+        return wanted
+
+    @property
+    def url(self) -> str:
+        port = self._server.port if self._server else self.config.port
+        return f"http://{self.config.host}:{port}/v1"
+
+    def wait(self) -> None:
+        """Block until SIGINT or SIGTERM (or `stop_event` is set by someone else)."""
+        previous: dict[int, Any] = {}
+
+        def request_stop(signum: int, _frame: Any) -> None:
+            self.stop_event.set()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, request_stop)
+        try:
+            while not self.stop_event.wait(0.5):
+                pass
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def stop(self) -> None:
+        """Stop taking work, let executions in flight finish, save state, stop the emulator."""
+        self.stop_event.set()
+        if self._server is not None:
+            self._server.stop()
+        if self._tick is not None:
+            self._tick.join(SHUTDOWN_GRACE_SECONDS)
+        if self._poller is not None:
+            self._poller.join(SHUTDOWN_GRACE_SECONDS)
+        if self.config.state_file:
+            saved = save_state(
+                self.emulator.client("dynamodb"), self.emulator.tables, self.config.state_file
+            )
+            log.info("saved %d items to %s", saved, self.config.state_file)
+        self.emulator.stop()
