@@ -439,6 +439,7 @@ _JS = r"""
   function route() {
     viewToken += 1;
     clearTimeout(refreshTimer);
+    clearError();  // an error belongs to the view it happened in
     const hash = location.hash.startsWith("#/") ? location.hash : "#/tasks";
     if (!memoryKey) return showLogin();
     $nav.hidden = false;

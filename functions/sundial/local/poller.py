@@ -69,7 +69,7 @@ def failed_ids(response: Any, records: list[dict[str, Any]]) -> set[str]:
     failures: set[str] = set()
     for failure in response.get("batchItemFailures", []):
         identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
-        if identifier not in every:
+        if not isinstance(identifier, str) or identifier not in every:
             return every  # Lambda treats an unknown or empty identifier as total failure
         failures.add(identifier)
     return failures

@@ -136,7 +136,7 @@ class LocalStack:
 
     def wait(self) -> None:
         """Block until SIGINT or SIGTERM (or `stop_event` is set by someone else)."""
-        previous: dict[int, Any] = {}
+        previous: dict[signal.Signals, Any] = {}
 
         def request_stop(signum: int, _frame: Any) -> None:
             self.stop_event.set()
