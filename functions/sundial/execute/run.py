@@ -165,6 +165,10 @@ class Executor:
         if early_ms > EARLY_TOLERANCE_MS:
             # Whole seconds, rounded down: back up to a second early, never late.
             return self.come_back(delivery, early_ms // 1000, "early")
+        # Wait out the sub-second remainder before claiming, so that the run's started_at
+        # (set by the claim) and its lease both begin on the fire time.
+        self.wait_for_fire_time(message)
+        now = self.clock.now_ms()
         budget_ms = self.run_budget_ms(task, deadline)
         if budget_ms < MIN_RUN_BUDGET_MS:
             return self.come_back(delivery, 0, "no_time")
@@ -181,7 +185,6 @@ class Executor:
         if gate.wait_until_ms is not None:
             return self.wait_for_running_run(attempt, gate.wait_until_ms)
         try:
-            self.wait_for_fire_time(message)
             started = self.clock.now_ms()
             result, failure = self.run_target(attempt, deadline)
         finally:

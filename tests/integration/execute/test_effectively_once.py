@@ -233,7 +233,9 @@ def test_sub_second_early_arrival_waits_for_the_fire_time(probe, probe_task, wor
     assert failures(deliver(record)) == []
 
     assert clock.slept == [0.4]
-    assert run_of(message).lateness_ms == 0
+    run = run_of(message)
+    assert run.lateness_ms == 0
+    assert run.started_at >= message.fire_at  # the run starts on its fire time, not before
 
 
 def test_lateness_is_start_minus_fire_time(probe, probe_task, work, deliver, clock):
