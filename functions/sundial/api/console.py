@@ -451,7 +451,9 @@ _JS = r"""
     else if (hash === "#/new") view = showCreate();
     else if (hash === "#/dead-letters") view = showDeadLetters();
     else if ((match = hash.match(/^#\/tasks\/([^/?]+)$/))) {
-      view = showTask(decodeURIComponent(match[1]));
+      let id = match[1];
+      try { id = decodeURIComponent(id); } catch (e) { /* a malformed %-escape: use as is */ }
+      view = showTask(id);
     } else view = showNotFound();
     setNav(match ? "#/tasks" : hash);
     const title = $main.querySelector("h1");
@@ -716,8 +718,7 @@ _JS = r"""
           render(props, h("p", { class: "card" }, error.message, " ",
             h("a", { href: "#/tasks" }, "Back to the task list"), "."));
           head.replaceChildren();
-          runs.replaceChildren();
-          updated.textContent = "";
+          history.hidden = true;
           return;
         }
         throw error;
@@ -733,12 +734,10 @@ _JS = r"""
     const refresh = tracked(updated, load,
       "Auto-refreshing every " + TASK_REFRESH_MS / 1000 + " s");
 
+    const history = h("section", { "aria-labelledby": "runs-title" },
+      h("div", { class: "head" }, h("h2", { id: "runs-title" }, "Run history"), updated), runs);
     $main.replaceChildren(
-      h("p", {}, h("a", { href: "#/tasks" }, "\u2190 All tasks")),
-      title, head, props,
-      h("section", { "aria-labelledby": "runs-title" },
-        h("div", { class: "head" }, h("h2", { id: "runs-title" }, "Run history"), updated),
-        runs));
+      h("p", {}, h("a", { href: "#/tasks" }, "\u2190 All tasks")), title, head, props, history);
     every(TASK_REFRESH_MS, refresh);
     return refresh();
   }
