@@ -11,10 +11,12 @@ import importlib
 import logging
 import os
 import socket
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import ThreadedMotoServer
 
 from sundial import clients
@@ -39,6 +41,35 @@ LOCAL_CREDENTIALS = {
     "AWS_DEFAULT_REGION": DEFAULT_REGION,
     "AWS_REGION": DEFAULT_REGION,
 }
+
+
+_DYNAMODB_LOCK = threading.Lock()
+_serialized = False
+
+
+def _serialize_dynamodb_requests() -> None:
+    """Apply each DynamoDB request atomically, as DynamoDB applies each write.
+
+    moto checks a write's condition and then writes without a lock, so two requests on
+    the same item from two threads (a claim and a release, a commit and an API update)
+    could interleave and leave a half-written item that DynamoDB never would. Only
+    DynamoDB is serialized: SQS long polls would otherwise hold the lock for seconds.
+    """
+    global _serialized
+    if _serialized:
+        return
+    original = DomainDispatcherApplication.__call__
+
+    def call(
+        self: DomainDispatcherApplication, environ: dict[str, Any], start_response: Any
+    ) -> Any:
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            with _DYNAMODB_LOCK:
+                return original(self, environ, start_response)
+        return original(self, environ, start_response)
+
+    DomainDispatcherApplication.__call__ = call  # type: ignore[method-assign]
+    _serialized = True
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -69,6 +100,7 @@ class Emulator:
         # moto's HTTP server logs every request at INFO; the stack has its own logging.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         port = self.port or free_port(self.host)
+        _serialize_dynamodb_requests()
         self._server = ThreadedMotoServer(ip_address=self.host, port=port, verbose=False)
         self._server.start()
         self.endpoint = f"http://{self.host}:{port}"

@@ -1,0 +1,112 @@
+"""What every command shares: the global options, and how results reach the terminal.
+
+With `--json`, stdout carries exactly one JSON document and nothing else (no rich markup,
+no notes); without it, rich tables. Notes and errors go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import click
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from sundial.cli.client import DEFAULT_TIMEOUT_SECONDS, DEFAULT_URL, ApiClient, check_base_url
+
+F = TypeVar("F", bound=Callable[..., Any])
+# Piped output is not wrapped at 80 columns: grep and awk want whole rows.
+PIPE_WIDTH = 1000
+
+
+@dataclass
+class CliState:
+    """The root command's options, shared by every subcommand through `ctx.obj`."""
+
+    url: str = DEFAULT_URL
+    key: str | None = None
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+    json: bool = False
+
+    def client(self) -> ApiClient:
+        try:
+            check_base_url(self.url)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--url' / SUNDIAL_URL") from None
+        return ApiClient(self.url, self.key, self.timeout)
+
+
+def state() -> CliState:
+    return click.get_current_context().ensure_object(CliState)
+
+
+def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(CliState).json = True
+
+
+def json_option(function: F) -> F:
+    """`--json`, accepted by every command (and by `sundial` itself, before the command)."""
+    return click.option(
+        "--json",
+        is_flag=True,
+        expose_value=False,
+        callback=_set_json,
+        help="Print machine-readable JSON to stdout (no tables, no colour).",
+    )(function)
+
+
+def _set_url(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.ensure_object(CliState).url = value
+
+
+def _set_key(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.ensure_object(CliState).key = value
+
+
+def api_options(function: F) -> F:
+    """`--url` and `--key` after the command too (`sundial tasks list --key ...`)."""
+    function = click.option(
+        "--key", expose_value=False, callback=_set_key, help="API key (overrides SUNDIAL_API_KEY)."
+    )(function)
+    return click.option(
+        "--url", expose_value=False, callback=_set_url, help="API base URL (overrides SUNDIAL_URL)."
+    )(function)
+
+
+def console() -> Console:
+    """A console on the current stdout (CliRunner swaps it), wide when piped."""
+    width = None if sys.stdout.isatty() or "COLUMNS" in os.environ else PIPE_WIDTH
+    return Console(file=sys.stdout, highlight=False, width=width)
+
+
+def emit_json(document: Any) -> None:
+    click.echo(json.dumps(document, ensure_ascii=False))
+
+
+def note(message: str) -> None:
+    """A remark for humans on stderr; silent under --json."""
+    if not state().json:
+        click.echo(message, err=True)
+
+
+def table(*columns: str) -> Table:
+    """A plain table: a rule under the header, no borders; long cells wrap, never cut."""
+    grid = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for column in columns:
+        grid.add_column(column, overflow="fold")
+    return grid
+
+
+def text(value: Any, style: str = "") -> Text:
+    """A table cell: user data is never read as rich markup."""
+    return Text("-" if value is None or value == "" else str(value), style=style)

@@ -1,0 +1,149 @@
+"""`tasks create` / `tasks update`: the request body the flags describe, and flags that
+contradict each other refused as usage errors (exit 2) before anything is sent."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_runner import cli_runner
+
+from sundial.cli import cli
+from sundial.cli.client import ApiClient, Reply
+
+TASK = {"id": "01JTASK", "version": 2, "state": "active", "schedule": "@daily"}
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The requests the CLI makes, answered with TASK instead of reaching a server."""
+    requests: list[dict[str, Any]] = []
+
+    def call(self: ApiClient, method: str, path: str, **kwargs: Any) -> Reply:
+        requests.append({"method": method, "path": path, **kwargs})
+        return Reply(200, {}, TASK)
+
+    monkeypatch.setattr(ApiClient, "call", call)
+    return requests
+
+
+def run(command: str, *extra: str, input: str | None = None):
+    """`sundial --json <command> <extra...>`, the command split as a shell would split it."""
+    args = ["--json", *shlex.split(command), *extra]
+    return cli_runner().invoke(cli, args, input=input, catch_exceptions=False)
+
+
+def test_create_flags_make_the_post_body(sent: list[dict[str, Any]]) -> None:
+    result = run(
+        "tasks create --name nightly -s '0 30 2 * * *' --tz Europe/Berlin"
+        " --target-url https://example.com/hook --method put --header 'X-Team: billing'"
+        """ --payload '{"report": "daily"}' --retry-max-attempts 5 --misfire-policy skip"""
+        " --tag env:prod --tag team:a:b --idempotency-key abc"
+    )
+    assert result.exit_code == 0, result.output
+    (request,) = sent
+    assert (request["method"], request["path"]) == ("POST", "/tasks")
+    assert request["headers"] == {"Idempotency-Key": "abc"}
+    assert request["body"] == {
+        "name": "nightly",
+        "schedule": "0 30 2 * * *",
+        "timezone": "Europe/Berlin",
+        "target": {
+            "type": "http",
+            "url": "https://example.com/hook",
+            "method": "PUT",
+            "headers": {"X-Team": "billing"},
+        },
+        "payload": {"report": "daily"},
+        "retry": {"max_attempts": 5},
+        "misfire": {"policy": "skip"},
+        "tags": {"env": "prod", "team": "a:b"},
+    }
+    assert json.loads(result.stdout) == TASK
+
+
+def test_flags_override_the_file_field_by_field(sent: list[dict[str, Any]], tmp_path: Path) -> None:
+    spec = {
+        "schedule": "@hourly",
+        "target": {"type": "handler", "name": "report"},
+        "retry": {"max_attempts": 2, "backoff_seconds": 10},
+        "tags": {"a": "1"},
+    }
+    path = tmp_path / "task.json"
+    path.write_text(json.dumps(spec))
+    run("tasks create -s @daily --retry-max-attempts 4 --tag b:2 --file", str(path))
+    assert sent[0]["body"] == {
+        "schedule": "@daily",
+        "target": {"type": "handler", "name": "report"},
+        "retry": {"max_attempts": 4, "backoff_seconds": 10},
+        "tags": {"a": "1", "b": "2"},
+    }
+
+
+def test_the_file_and_the_payload_can_come_from_stdin_and_files(
+    sent: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    payload = tmp_path / "payload.json"
+    payload.write_text('{"big": [1, 2, 3]}')
+    spec = '{"schedule": "@daily", "target": {"type": "handler", "name": "x"}}'
+    run("tasks create -f - --payload", f"@{payload}", input=spec)
+    assert sent[0]["body"]["payload"] == {"big": [1, 2, 3]}
+    assert sent[0]["body"]["schedule"] == "@daily"
+
+
+def test_update_sends_only_what_changes_with_if_match(sent: list[dict[str, Any]]) -> None:
+    result = run(
+        "tasks update 01JTASK --retry-backoff-seconds 7 --clear name --tag only:this"
+        " --payload null --if-match 2"
+    )
+    assert result.exit_code == 0, result.output
+    (request,) = sent
+    assert (request["method"], request["path"]) == ("PATCH", "/tasks/01JTASK")
+    assert request["headers"] == {"If-Match": "2"}
+    assert request["body"] == {
+        "retry": {"backoff_seconds": 7},
+        "name": None,
+        "tags": {"only": "this"},
+        "payload": None,
+    }
+
+
+def test_a_task_id_cannot_reach_another_route(sent: list[dict[str, Any]]) -> None:
+    run("tasks get ../dead-letters")
+    assert sent[0]["path"] == "/tasks/..%2Fdead-letters"
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ("create --target-url https://x/ --handler h", "give one"),
+        ("create --handler h --header 'A: b'", "--target-url"),
+        ("create --target-url https://x/ --header no-colon", "NAME: VALUE"),
+        ("create --tag novalue", "KEY:VALUE"),
+        ("create --payload '{not json'", "not valid JSON"),
+        ("create --payload @/no/such/file", "cannot read"),
+        ("update 01J", "nothing to update"),
+        ("update 01J --name x --clear name", "contradicts"),
+        ("list --limit 500", "500"),
+        ("backfill 01J --start 2026-01-01T00:00:00Z", "--end"),
+    ],
+)
+def test_contradicting_or_malformed_flags_exit_2_before_any_request(
+    sent: list[dict[str, Any]], command: str, message: str
+) -> None:
+    result = run(f"tasks {command}")
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert sent == []
+
+
+def test_a_file_that_is_not_a_json_object_is_a_usage_error(
+    sent: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    path = tmp_path / "task.json"
+    path.write_text("[1, 2]")
+    result = run("tasks create --file", str(path))
+    assert result.exit_code == 2 and "JSON object" in result.stderr
