@@ -28,10 +28,13 @@ def test_the_handler_path_is_importable():
 
 
 def test_work_queue_feeds_the_executor_in_batches_with_partial_failures():
-    ((_, source),) = EXECUTOR["Events"].items()
+    # An explicit mapping, not a SAM SQS event (which would grant sqs:* reads on "*").
+    assert "Events" not in EXECUTOR
+    source = RESOURCES["ExecutorWorkMapping"]
     properties = source["Properties"]
-    assert source["Type"] == "SQS"
-    assert properties["Queue"] == {"Fn::GetAtt": ["WorkQueue", "Arn"]}
+    assert source["Type"] == "AWS::Lambda::EventSourceMapping"
+    assert properties["FunctionName"] == {"Ref": "ExecutorFunction"}
+    assert properties["EventSourceArn"] == {"Fn::GetAtt": ["WorkQueue", "Arn"]}
     assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert properties["BatchSize"] <= MAX_BATCH_SIZE
     assert properties["MaximumBatchingWindowInSeconds"] == 0  # a window would delay fires
@@ -41,8 +44,12 @@ def test_work_queue_feeds_the_executor_in_batches_with_partial_failures():
 
 
 def test_work_queue_visibility_is_at_least_six_executor_timeouts():
-    visibility = RESOURCES["WorkQueue"]["Properties"]["VisibilityTimeout"]
-    assert visibility >= 6 * EXECUTOR["Timeout"]
+    allowed = load_template()["Parameters"]["ExecutorTimeoutSeconds"]["AllowedValues"]
+    for timeout in allowed:
+        template = Template.load(parameters={"ExecutorTimeoutSeconds": timeout})
+        visibility = template.resolve(RESOURCES["WorkQueue"]["Properties"]["VisibilityTimeout"])
+        assert template.resolve(EXECUTOR["Timeout"]) == timeout
+        assert visibility >= 6 * timeout
 
 
 def test_fresh_copies_start_before_the_queue_would_dead_letter_a_message():

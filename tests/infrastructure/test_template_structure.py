@@ -1,0 +1,535 @@
+"""template.yaml after the SAM transform, as CloudFormation will deploy it: functions,
+log groups, queues, tables, IAM, alarms, dashboard, outputs (issue 7).
+
+The transform runs offline (aws-sam-translator); intrinsics are resolved by the local
+stack's resolver with each resource standing for itself ("TasksTable.Arn")."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from sundial.local.template import NO_VALUE, load_template
+
+from .conftest import REPO, resolver, transform
+
+SOURCE = load_template()
+PARAMETERS = SOURCE["Parameters"]
+FUNCTIONS = {
+    "DispatcherFunction": "dispatcher",
+    "ExecutorFunction": "executor",
+    "ApiFunction": "api",
+    "AuthorizerFunction": "authorizer",
+}
+EXECUTOR_TIMEOUTS = PARAMETERS["ExecutorTimeoutSeconds"]["AllowedValues"]
+# SQS's ceiling for a visibility timeout (12 h).
+MAX_VISIBILITY_TIMEOUT = 43_200
+# 14 days, the SQS maximum: dead letters wait for someone to look at them.
+DEAD_LETTER_RETENTION = 1_209_600
+# Actions that read or write data: these must name the resources they act on.
+DATA_PLANE_PREFIXES = (
+    "dynamodb:",
+    "sqs:",
+    "sns:",
+    "lambda:Invoke",
+    "events:Put",
+    "s3:",
+    "secretsmanager:",
+    "kms:",
+)
+# AWS managed policies the roles may carry: logs, X-Ray, API Gateway logging. None
+# grants data-plane access.
+ALLOWED_MANAGED_POLICIES = {
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+    "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+    "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+}
+TARGETS = {
+    "TargetLambdaArns": "arn:aws:lambda:us-east-1:123456789012:function:report",
+    "TargetQueueArns": "arn:aws:sqs:us-east-1:123456789012:jobs",
+    "TargetTopicArns": "arn:aws:sns:us-east-1:123456789012:reports",
+    "TargetEventBusArns": "arn:aws:events:us-east-1:123456789012:event-bus/default",
+}
+PARAMETER_SETS = {
+    "defaults": {},
+    "iam-auth": {"AuthMode": "IAM"},
+    "metered-keys": {"TenantUsageKeys": "true"},
+    # CloudFormation hands a CommaDelimitedList to Ref as a list.
+    "every-target": {name: [arn] for name, arn in TARGETS.items()},
+}
+
+
+def of_type(body: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {k: r for k, r in body["Resources"].items() if r["Type"] == kind}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+# --- functions -----------------------------------------------------------------------------
+
+
+def test_the_template_has_the_four_functions(transformed):
+    assert set(of_type(transformed, "AWS::Lambda::Function")) == set(FUNCTIONS)
+
+
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
+def test_every_function_is_python311_on_arm64_with_active_tracing(transformed, logical_id):
+    properties = transformed["Resources"][logical_id]["Properties"]
+    assert properties["Runtime"] == "python3.11"
+    assert properties["Architectures"] == ["arm64"]
+    assert properties["TracingConfig"] == {"Mode": "Active"}
+    module, attribute = properties["Handler"].rsplit(".", 1)
+    assert callable(getattr(importlib.import_module(module), attribute))
+
+
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
+def test_every_function_configures_powertools(transformed, logical_id):
+    variables = transformed["Resources"][logical_id]["Properties"]["Environment"]["Variables"]
+    assert variables["POWERTOOLS_SERVICE_NAME"] == FUNCTIONS[logical_id]
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "Sundial"
+    assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
+
+
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
+def test_every_function_logs_to_its_own_group_with_a_retention(transformed, logical_id):
+    resources = transformed["Resources"]
+    function = resources[logical_id]
+    group_id = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+    group = resources[group_id]
+    assert group["Type"] == "AWS::Logs::LogGroup"
+    assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    # A conditional function has a log group under the same condition.
+    assert group.get("Condition") == function.get("Condition")
+    # Named as Lambda would name it, so nothing else ever creates it without retention.
+    template = resolver(transformed)
+    name = template.resolve(function["Properties"]["FunctionName"])
+    assert template.resolve(group["Properties"]["LogGroupName"]) == f"/aws/lambda/{name}"
+    others = [
+        other_id
+        for other_id, other in of_type(transformed, "AWS::Lambda::Function").items()
+        if other["Properties"]["LoggingConfig"]["LogGroup"]["Ref"] == group_id
+    ]
+    assert others == [logical_id]
+
+
+def test_every_log_group_expires(transformed):
+    groups = of_type(transformed, "AWS::Logs::LogGroup")
+    assert len(groups) == len(FUNCTIONS) + 1  # and the API access log
+    for group in groups.values():
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_the_api_stage_is_traced_and_logged(transformed):
+    (stage,) = of_type(transformed, "AWS::ApiGateway::Stage").values()
+    assert stage["Properties"]["TracingEnabled"] is True
+    assert stage["Properties"]["AccessLogSetting"]["DestinationArn"] == {
+        "Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]
+    }
+
+
+# --- queues --------------------------------------------------------------------------------
+
+
+def test_the_work_queue_feeds_the_executor_reporting_batch_item_failures(transformed):
+    (mapping,) = of_type(transformed, "AWS::Lambda::EventSourceMapping").values()
+    properties = mapping["Properties"]
+    assert properties["FunctionName"] == {"Ref": "ExecutorFunction"}
+    assert properties["EventSourceArn"] == {"Fn::GetAtt": ["WorkQueue", "Arn"]}
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+@pytest.mark.parametrize("timeout", EXECUTOR_TIMEOUTS)
+def test_work_queue_visibility_is_six_executor_timeouts(transformed, timeout):
+    template = resolver(transformed, {"ExecutorTimeoutSeconds": timeout})
+    resources = transformed["Resources"]
+    assert template.resolve(resources["ExecutorFunction"]["Properties"]["Timeout"]) == timeout
+    visibility = template.resolve(resources["WorkQueue"]["Properties"]["VisibilityTimeout"])
+    # AWS's rule for SQS event sources: a batch still running is never handed out twice.
+    assert 6 * timeout <= visibility <= MAX_VISIBILITY_TIMEOUT
+
+
+def test_executor_timeout_never_exceeds_the_lambda_maximum():
+    assert max(EXECUTOR_TIMEOUTS) <= 900
+    assert PARAMETERS["ExecutorTimeoutSeconds"]["Default"] in EXECUTOR_TIMEOUTS
+
+
+def test_queues_are_encrypted_and_dead_letters_kept_fourteen_days(transformed):
+    queues = of_type(transformed, "AWS::SQS::Queue")
+    assert set(queues) == {"WorkQueue", "DeadLetterQueue"}
+    for queue in queues.values():
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    assert queues["DeadLetterQueue"]["Properties"]["MessageRetentionPeriod"] == (
+        DEAD_LETTER_RETENTION
+    )
+    redrive = queues["WorkQueue"]["Properties"]["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
+
+
+# --- tables --------------------------------------------------------------------------------
+
+# Tables whose loss loses data; the idempotency table is disposable (its records expire
+# within a day), so it is neither retained nor backed up.
+DURABLE_TABLES = ("TasksTable", "RunsTable", "KeysTable")
+
+
+@pytest.mark.parametrize("protect", ["true", "false"])
+def test_tables_are_encrypted_and_deletion_protection_follows_its_parameter(transformed, protect):
+    template = resolver(transformed, {"DeletionProtection": protect})
+    tables = of_type(transformed, "AWS::DynamoDB::Table")
+    assert set(DURABLE_TABLES) < set(tables)
+    for table in tables.values():
+        properties = template.resolve(table["Properties"])
+        assert properties["SSESpecification"] == {"SSEEnabled": True}
+        assert properties["DeletionProtectionEnabled"] is (protect == "true")
+
+
+@pytest.mark.parametrize("logical_id", DURABLE_TABLES)
+def test_durable_tables_have_point_in_time_recovery_and_are_retained(transformed, logical_id):
+    table = transformed["Resources"][logical_id]
+    assert table["Properties"]["PointInTimeRecoverySpecification"] == {
+        "PointInTimeRecoveryEnabled": True
+    }
+    assert table["DeletionPolicy"] == "Retain"
+    assert table["UpdateReplacePolicy"] == "Retain"
+
+
+def test_runs_expire_by_ttl(transformed):
+    ttl = transformed["Resources"]["RunsTable"]["Properties"]["TimeToLiveSpecification"]
+    assert ttl == {"AttributeName": "expires_at", "Enabled": True}
+
+
+# --- IAM -----------------------------------------------------------------------------------
+
+
+def statements(body: dict[str, Any], parameters: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every IAM policy statement of the stack, conditions evaluated."""
+    template = resolver(body, parameters)
+    found: list[dict[str, Any]] = []
+    for logical_id, resource in body["Resources"].items():
+        if "Condition" in resource and not template.condition(resource["Condition"]):
+            continue
+        properties = resource.get("Properties", {})
+        documents: list[Any] = []
+        if resource["Type"] == "AWS::IAM::Role":
+            documents += [p["PolicyDocument"] for p in properties.get("Policies", [])]
+            for arn in template.resolve(properties.get("ManagedPolicyArns", [])):
+                assert arn in ALLOWED_MANAGED_POLICIES, (logical_id, arn)
+        elif resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            documents.append(properties["PolicyDocument"])
+        for document in documents:
+            for statement in as_list(template.resolve(document)["Statement"]):
+                found.append({**statement, "_role": logical_id})
+    return found
+
+
+@pytest.mark.parametrize("parameters", PARAMETER_SETS.values(), ids=PARAMETER_SETS.keys())
+def test_no_data_plane_action_is_granted_on_a_wildcard(transformed, parameters):
+    checked = 0
+    for statement in statements(transformed, parameters):
+        assert "NotAction" not in statement and "NotResource" not in statement, statement
+        actions = as_list(statement["Action"])
+        if not any(a.startswith(DATA_PLANE_PREFIXES) for a in actions):
+            continue
+        checked += 1
+        for action in actions:
+            assert "*" not in action, statement
+        resources = as_list(statement["Resource"])
+        assert resources, statement
+        for resource in resources:
+            assert isinstance(resource, str) and resource, statement
+            assert "*" not in resource, statement
+    assert checked >= 10  # the walk did find the functions' statements
+
+
+def test_listed_targets_are_granted_exactly_and_empty_lists_grant_nothing(transformed):
+    granted = statements(transformed, PARAMETER_SETS["every-target"])
+    by_sid = {s.get("Sid"): s for s in granted}
+    assert by_sid["InvokeTargetFunctions"]["Resource"] == [TARGETS["TargetLambdaArns"]]
+    assert by_sid["SendToTargetQueues"]["Resource"] == [TARGETS["TargetQueueArns"]]
+    assert by_sid["PublishToTargetTopics"]["Resource"] == [TARGETS["TargetTopicArns"]]
+    assert by_sid["PutEventsOnTargetBuses"]["Resource"] == [TARGETS["TargetEventBusArns"]]
+    default_sids = {s.get("Sid") for s in statements(transformed, {})}
+    assert not default_sids & {
+        "InvokeTargetFunctions",
+        "SendToTargetQueues",
+        "PublishToTargetTopics",
+        "PutEventsOnTargetBuses",
+    }
+
+
+# --- alarms --------------------------------------------------------------------------------
+
+ALARMS = {
+    "DeadLettersAlarm": ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+    "DispatcherErrorsAlarm": ("AWS/Lambda", "Errors"),
+    "DispatcherNotRunningAlarm": ("AWS/Lambda", "Invocations"),
+    "ExecutorErrorRateAlarm": (None, None),  # metric math
+    "TasksTableThrottlesAlarm": (None, None),
+    "RunsTableThrottlesAlarm": (None, None),
+    "RunLatenessAlarm": ("Sundial", "LatenessMs"),
+    "DispatchLagAlarm": ("Sundial", "DispatchLag"),
+}
+
+
+def alarm(body: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    resource = body["Resources"][logical_id]
+    assert resource["Type"] == "AWS::CloudWatch::Alarm"
+    return resource["Properties"]
+
+
+def math_metrics(properties: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {m["Id"]: m for m in properties["Metrics"]}
+
+
+def test_the_stack_has_exactly_the_expected_alarms(transformed):
+    assert set(of_type(transformed, "AWS::CloudWatch::Alarm")) == set(ALARMS)
+
+
+@pytest.mark.parametrize("logical_id", ALARMS)
+def test_each_alarm_notifies_the_alarm_topic(transformed, logical_id):
+    properties = alarm(transformed, logical_id)
+    assert properties["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    assert properties["OKActions"] == [{"Ref": "AlarmTopic"}]
+    namespace, metric = ALARMS[logical_id]
+    if namespace is not None:
+        assert (properties["Namespace"], properties["MetricName"]) == (namespace, metric)
+
+
+def test_dead_letters_alarm_fires_on_one_visible_message(transformed):
+    properties = alarm(transformed, "DeadLettersAlarm")
+    assert properties["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}}
+    ]
+    assert (properties["Threshold"], properties["ComparisonOperator"]) == (
+        0,
+        "GreaterThanThreshold",
+    )
+
+
+def test_dispatcher_errors_alarm_watches_the_dispatcher(transformed):
+    properties = alarm(transformed, "DispatcherErrorsAlarm")
+    assert properties["Dimensions"] == [
+        {"Name": "FunctionName", "Value": {"Ref": "DispatcherFunction"}}
+    ]
+
+
+def test_dispatcher_not_running_for_three_minutes_alarms(transformed):
+    properties = alarm(transformed, "DispatcherNotRunningAlarm")
+    assert properties["Dimensions"] == [
+        {"Name": "FunctionName", "Value": {"Ref": "DispatcherFunction"}}
+    ]
+    assert properties["Statistic"] == "Sum"
+    assert properties["Period"] * properties["EvaluationPeriods"] == 180
+    assert properties.get("DatapointsToAlarm", properties["EvaluationPeriods"]) == 3
+    assert (properties["Threshold"], properties["ComparisonOperator"]) == (1, "LessThanThreshold")
+    # No data is what a dispatcher that stopped looks like.
+    assert properties["TreatMissingData"] == "breaching"
+
+
+def test_executor_error_rate_is_errors_over_invocations(transformed):
+    properties = alarm(transformed, "ExecutorErrorRateAlarm")
+    metrics = math_metrics(properties)
+    for metric_id, name in (("errors", "Errors"), ("invocations", "Invocations")):
+        stat = metrics[metric_id]["MetricStat"]
+        assert stat["Metric"]["MetricName"] == name
+        assert stat["Metric"]["Dimensions"] == [
+            {"Name": "FunctionName", "Value": {"Ref": "ExecutorFunction"}}
+        ]
+        assert metrics[metric_id]["ReturnData"] is False
+    (returned,) = [m for m in metrics.values() if m.get("ReturnData", True)]
+    assert "errors / invocations" in returned["Expression"]
+    assert properties["Threshold"] == {"Ref": "ExecutorErrorRatePercent"}
+
+
+@pytest.mark.parametrize(
+    "logical_id, table",
+    [("TasksTableThrottlesAlarm", "TasksTable"), ("RunsTableThrottlesAlarm", "RunsTable")],
+)
+def test_throttle_alarms_count_reads_and_writes_of_their_table(transformed, logical_id, table):
+    metrics = math_metrics(alarm(transformed, logical_id))
+    watched = {
+        (
+            m["MetricStat"]["Metric"]["MetricName"],
+            m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Ref"],
+        )
+        for m in metrics.values()
+        if "MetricStat" in m
+    }
+    assert {("ReadThrottleEvents", table), ("WriteThrottleEvents", table)} <= watched
+    (returned,) = [m for m in metrics.values() if m.get("ReturnData", True)]
+    for metric_id in metrics:
+        if metric_id != returned["Id"]:
+            assert metric_id in returned["Expression"]
+
+
+@pytest.mark.parametrize(
+    "logical_id, function",
+    [("RunLatenessAlarm", "ExecutorFunction"), ("DispatchLagAlarm", "DispatcherFunction")],
+)
+def test_lateness_alarms_watch_the_metric_powertools_emits(transformed, logical_id, function):
+    properties = alarm(transformed, logical_id)
+    variables = transformed["Resources"][function]["Properties"]["Environment"]["Variables"]
+    namespace, service = (
+        variables["POWERTOOLS_METRICS_NAMESPACE"],
+        variables["POWERTOOLS_SERVICE_NAME"],
+    )
+    assert properties["Namespace"] == namespace
+    assert properties["Dimensions"] == [{"Name": "service", "Value": service}]
+    assert properties["ExtendedStatistic"] == "p99"
+    assert properties["Threshold"] == {"Ref": "LateFireThresholdMs"}
+    # What Powertools writes for that namespace and service: one `service` dimension.
+    emitter = Metrics(namespace=namespace, service=service)
+    emitter.add_metric(properties["MetricName"], MetricUnit.Milliseconds, 1)
+    document = emitter.serialize_metric_set()
+    emitter.clear_metrics()
+    (directive,) = document["_aws"]["CloudWatchMetrics"]
+    assert (directive["Namespace"], directive["Dimensions"]) == (namespace, [["service"]])
+    assert document["service"] == service
+    # ...and the function's code does emit that metric name.
+    package = {"ExecutorFunction": "execute", "DispatcherFunction": "dispatch"}[function]
+    source = (REPO / "functions" / "sundial" / package / "metrics.py").read_text()
+    assert f'"{properties["MetricName"]}"' in source
+
+
+def test_alarm_email_subscribes_only_when_given():
+    default = transform()
+    assert "Condition" in default["Resources"]["AlarmEmailSubscription"]
+    assert resolver(default).condition("HasAlarmEmail") is False
+    given = resolver(default, {"AlarmEmail": "ops@example.com"})
+    assert given.condition("HasAlarmEmail") is True
+    subscription = given.resolve(default["Resources"]["AlarmEmailSubscription"]["Properties"])
+    assert subscription == {
+        "TopicArn": "AlarmTopic",
+        "Protocol": "email",
+        "Endpoint": "ops@example.com",
+    }
+
+
+# --- dashboard and outputs -----------------------------------------------------------------
+
+DASHBOARD_WIDGETS = {
+    "Fires per minute",
+    "Run outcomes per minute",
+    "Lateness (ms)",
+    "Backlog: work queue",
+    "Dead letters",
+    "Errors",
+    "Throttles",
+}
+
+
+def test_dashboard_shows_fires_outcomes_lateness_backlog_dead_letters_errors_throttles(
+    transformed,
+):
+    (dashboard,) = of_type(transformed, "AWS::CloudWatch::Dashboard").values()
+    body = json.loads(resolver(transformed).resolve(dashboard["Properties"]["DashboardBody"]))
+    titles = {w["properties"].get("title") for w in body["widgets"]}
+    assert titles >= DASHBOARD_WIDGETS
+    lateness = next(w for w in body["widgets"] if w["properties"].get("title") == "Lateness (ms)")
+    stats = {m[-1].get("stat") for m in lateness["properties"]["metrics"]}
+    assert {"p50", "p90", "p99"} <= stats
+    alarms_widget = next(w for w in body["widgets"] if w["type"] == "alarm")
+    assert {a.removesuffix(".Arn") for a in alarms_widget["properties"]["alarms"]} == set(ALARMS)
+
+
+OUTPUTS = {
+    "ApiUrl",
+    "ConsoleUrl",
+    "TasksTableName",
+    "RunsTableName",
+    "KeysTableName",
+    "WorkQueueUrl",
+    "DeadLetterQueueUrl",
+    "AlarmTopicArn",
+    "DashboardUrl",
+}
+
+
+def test_outputs_name_what_operators_need(transformed):
+    assert set(transformed["Outputs"]) >= OUTPUTS
+    template = resolver(transformed)
+    template.register("ApiStage", "v1")
+    assert template.resolve(transformed["Outputs"]["ConsoleUrl"]["Value"]).endswith("/v1/console")
+
+
+# --- parameters and samconfig --------------------------------------------------------------
+
+ISSUE_PARAMETERS = {
+    "AuthMode",
+    "ShardCount",
+    "HorizonSeconds",
+    "ExecutorMaximumConcurrency",
+    "ExecutorTimeoutSeconds",
+    "RunRetentionDays",
+    "AlarmEmail",
+    "AllowPrivateTargets",
+    "TargetLambdaArns",
+    "TargetQueueArns",
+    "TargetTopicArns",
+    "TargetEventBusArns",
+    "LogRetentionDays",
+    "DeletionProtection",
+}
+
+
+def test_parameters_have_safe_defaults_and_constraints():
+    assert set(PARAMETERS) >= ISSUE_PARAMETERS
+    for name, spec in PARAMETERS.items():
+        assert "Default" in spec, name
+        assert spec.get("Description"), name
+        if spec["Type"] == "CommaDelimitedList":
+            assert spec["Default"] == "", name  # nothing granted until listed
+            continue
+        constrained = {"AllowedValues", "AllowedPattern", "MinValue", "MaxValue"} & set(spec)
+        assert constrained, f"{name} takes any value"
+    assert PARAMETERS["AllowPrivateTargets"]["Default"] == "false"
+
+
+def test_every_parameter_default_transforms(transformed):
+    template = resolver(transformed)
+    for name in PARAMETERS:
+        assert template.resolve({"Ref": name}) is not NO_VALUE
+
+
+def test_samconfig_deploys_with_the_capabilities_the_template_needs(transformed):
+    config = tomllib.loads((REPO / "samconfig.toml").read_text())["default"]
+    deploy = config["deploy"]["parameters"]
+    capabilities = set(deploy["capabilities"].split())
+    named = any(
+        "RoleName" in r.get("Properties", {})
+        for r in of_type(transformed, "AWS::IAM::Role").values()
+    )
+    assert ("CAPABILITY_NAMED_IAM" if named else "CAPABILITY_IAM") in capabilities
+    assert deploy["resolve_s3"] is True
+    assert deploy["confirm_changeset"] is True
+    for section in ("local_invoke", "local_start_api"):
+        assert (REPO / config[section]["parameters"]["env_vars"]).is_file()
+
+
+def test_build_output_and_local_files_are_not_committed():
+    ignored = (REPO / ".gitignore").read_text().split()
+    assert ".aws-sam/" in ignored and ".venv/" in ignored
+    assert Path(REPO / "events").is_dir()
+
+
+@pytest.mark.parametrize(
+    "name, accepted, refused",
+    [
+        ("AlarmEmail", ["", "ops@example.com"], ["ops", "two words@example.com"]),
+        ("EmulatorEndpointUrl", ["", "http://host.docker.internal:5050"], ["localhost:5050"]),
+    ],
+)
+def test_free_text_parameters_are_patterned(name, accepted, refused):
+    pattern = re.compile(PARAMETERS[name]["AllowedPattern"])
+    assert all(pattern.fullmatch(value) for value in accepted)
+    assert not any(pattern.fullmatch(value) for value in refused)
