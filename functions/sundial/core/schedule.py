@@ -51,6 +51,8 @@ GO_DURATION_UNITS = {
     "m": Decimal(60),
     "h": Decimal(3600),
 }
+# Longer intervals are typos, and past this datetime arithmetic overflows.
+MAX_INTERVAL = timedelta(days=100 * 366)
 # The earliest date a validity check starts from; any day pattern that can match does so
 # within 400 years of it (the Gregorian cycle).
 VALIDITY_EPOCH = date(2000, 1, 1)
@@ -95,9 +97,12 @@ class CronSchedule(Schedule):
 
     def next_after(self, after: datetime) -> datetime | None:
         lo = _floor_second(after)
-        if self.spec.fixed_time:
-            return self._next_fixed_time(lo)
-        return self._next_every_instant(lo)
+        try:
+            if self.spec.fixed_time:
+                return self._next_fixed_time(lo)
+            return self._next_every_instant(lo)
+        except OverflowError:
+            return None  # the next fire lies beyond the last representable time (year 9999)
 
     def _next_fixed_time(self, lo: datetime) -> datetime | None:
         # Fixed-time: one fire per matching wall-clock time, mapped by the DST rule. That
@@ -159,7 +164,10 @@ class IntervalSchedule(Schedule):
             raise ValueError("an interval schedule needs an anchor: call anchored() first")
         elapsed = after.astimezone(UTC) - self.anchor
         steps = max(int(elapsed // self.interval) + 1, 1)
-        return self.anchor + steps * self.interval
+        try:
+            return self.anchor + steps * self.interval
+        except OverflowError:
+            return None  # beyond the last representable time (year 9999)
 
 
 @dataclass(frozen=True)
@@ -306,7 +314,15 @@ def _parse_rate(expression: str, inner: str, timezone: str) -> IntervalSchedule:
     expected = singular if value == 1 else singular + "s"
     if unit != expected:
         raise ScheduleError(f"'{expression}': write rate({value} {expected}) (unit '{expected}')")
-    return IntervalSchedule(expression, timezone, timedelta(seconds=value * RATE_UNITS[singular]))
+    return IntervalSchedule(
+        expression, timezone, _interval(expression, value * RATE_UNITS[singular])
+    )
+
+
+def _interval(expression: str, seconds: int | Decimal) -> timedelta:
+    if seconds > MAX_INTERVAL.total_seconds():
+        raise ScheduleError(f"'{expression}': the interval is longer than 100 years")
+    return timedelta(seconds=int(seconds))
 
 
 _AT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})$", re.ASCII)
@@ -367,7 +383,7 @@ def _parse_go_duration(text: str, duration: str) -> timedelta:
         raise ScheduleError(
             f"'{text}': the interval must be a whole number of seconds, at least 1s"
         )
-    return timedelta(seconds=int(total))
+    return _interval(text, total)
 
 
 # --------------------------------------------------------------------------- windows

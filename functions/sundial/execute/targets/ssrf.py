@@ -187,7 +187,8 @@ def refusal(address: IPAddress, policy: NetworkPolicy) -> str | None:
         return "is a multicast address"
     if address.is_reserved:
         return "is a reserved address"
-    if not address.is_global:
+    # fec0::/10, deprecated site-local: still routed privately, yet `is_global` says True.
+    if not address.is_global or (address.version == 6 and address.is_site_local):
         return None if policy.allow_private else "is a private address"
     return None
 

@@ -1,0 +1,696 @@
+"""The chaos soak: dispatchers and executors in threads over emulated DynamoDB, with
+crashes injected at every protocol step, duplicate SQS deliveries, DynamoDB throttling
+and target timeouts, on a simulated clock. Imported by the pytest soak (small size)
+and by `benchmarks/soak.py` (`make soak`, large size).
+
+What DESIGN.md promises, and what `SoakResult` measures:
+
+* **no lost fire** (§3, §6): every fire of every task inside its window ends with
+  exactly one `succeeded` run record, whatever crashed on the way;
+* **no doubled run** (§4): the success of each execution id is recorded once
+  (counted at `record_success`, not by looking at the one item that would hide a
+  second write), and no run record exists for a time the schedule does not have;
+* **at-least-once target calls, effectively-once runs**: SQS and the dispatcher may
+  deliver an execution twice, and the executor runs the target once per execution,
+  *except* when an attempt died or timed out after calling the target and before
+  recording its outcome; then the next attempt legitimately calls it again (that is
+  why targets get the execution id as an idempotency key). A second call for any
+  other execution counts as a duplicate.
+
+Why an in-memory SQS stand-in: moto's SQS recomputes queue attributes over every
+queued message on each call, so 10,000 fires with DelaySeconds make it quadratic.
+`SimSqs` keeps what the protocol depends on: per-message visibility on the simulated
+clock (DelaySeconds, VisibilityTimeout, ChangeMessageVisibility), a fresh receipt
+handle per receive, ApproximateReceiveCount, deletion by receipt handle only, the
+redrive to a dead-letter queue after maxReceiveCount receives, and at-least-once
+delivery (a received message may be delivered again, as a separate copy).
+DynamoDB is moto, in-process, with each request applied atomically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import random
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+from moto import mock_aws
+from moto.core.botocore_stubber import BotocoreStubber
+
+REGION = "us-east-1"
+START = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
+SHARDS = 4
+HORIZON = timedelta(seconds=90)
+TICK_SECONDS = 60
+# template.yaml's work queue: VisibilityTimeout 5400 and maxReceiveCount 10.
+VISIBILITY_TIMEOUT_SECONDS = 5400
+MAX_RECEIVE_COUNT = 10
+TARGET = "soak.target"
+TASK_TIMEOUT_SECONDS = 1
+# Schedules whose fire times are easy to know without Sundial's parser: every N seconds.
+EVERY = (2, 3, 5, 10, 15, 20, 30)
+WORK_QUEUE = "https://sqs.us-east-1.amazonaws.com/123456789012/sundial-work"
+DEAD_LETTER_QUEUE = "https://sqs.us-east-1.amazonaws.com/123456789012/sundial-dead-letters"
+
+
+CRASH_POINTS = (
+    "dispatcher.before_send",
+    "dispatcher.after_send",
+    "dispatcher.before_commit",
+    "dispatcher.after_commit",
+    "executor.after_claim",  # the run is claimed, the target not called
+    "executor.after_target",  # the target ran, its outcome not recorded
+)
+
+
+class Crash(BaseException):
+    """A process dying at this point: not an Exception, so no handler in Sundial catches it."""
+
+
+@dataclass
+class ChaosRates:
+    dispatcher_crash: float = 0.003  # per visit of an injection point
+    executor_crash: float = 0.02
+    duplicate_delivery: float = 0.05
+    throttle: float = 0.04
+    timeout: float = 0.005
+
+
+@dataclass
+class SoakResult:
+    fires: int
+    lost: int
+    duplicates: int
+    crashes_injected: int
+    duplicate_deliveries_injected: int
+    throttles_injected: int
+    crashes_by_point: dict[str, int] = field(default_factory=dict)
+    timeouts_injected: int = 0
+    target_calls: int = 0
+    rerun_after_crash_or_timeout: int = 0
+    unexpected_runs: int = 0
+    doubled_run_records: int = 0  # successes recorded more than once for one execution
+    reruns_without_cause: int = 0  # executions called twice with no crash/timeout to explain
+    redriven_to_dlq: int = 0
+    simulated_seconds: int = 0
+    wall_seconds: float = 0.0
+
+    def figures(self) -> dict[str, int]:
+        keys = (
+            "fires",
+            "lost",
+            "duplicates",
+            "crashes_injected",
+            "duplicate_deliveries_injected",
+            "throttles_injected",
+        )
+        return {k: getattr(self, k) for k in keys}
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --- the simulated clock ------------------------------------------------------------------
+
+
+class SimClock:
+    """One clock for every thread; only the soak's main loop moves it."""
+
+    def __init__(self, start: datetime):
+        self.ms = int(start.timestamp() * 1000)
+
+    def __call__(self) -> datetime:  # the dispatcher's clock
+        return datetime.fromtimestamp(self.ms / 1000, UTC)
+
+    def now_ms(self) -> int:  # the executor's clock
+        return self.ms
+
+    def sleep(self, seconds: float) -> None:
+        # The executor waits out a sub-second early arrival; time is the loop's to move.
+        return None
+
+
+# --- SQS --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Message:
+    message_id: str
+    body: str
+    visible_at: int
+    sent_at: int
+    attributes: dict[str, Any]
+    receive_count: int = 0
+    receipt: str | None = None
+
+
+class SimSqs:
+    """The work and dead-letter queues, with SQS's delivery semantics on a simulated clock."""
+
+    def __init__(self, clock: SimClock, rng: random.Random, duplicate_rate: float):
+        self.clock = clock
+        self.rng = rng
+        self.duplicate_rate = duplicate_rate
+        self.lock = threading.Lock()
+        self.queues: dict[str, list[_Message]] = {WORK_QUEUE: [], DEAD_LETTER_QUEUE: []}
+        self.duplicates_injected = 0
+        self.redriven = 0
+        self.before_send: Callable[[], None] | None = None
+        self.after_send: Callable[[], None] | None = None
+
+    # The calls Sundial makes.
+
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        if self.before_send:
+            self.before_send()
+        with self.lock:
+            for entry in Entries:
+                self._put(QueueUrl, entry["MessageBody"], entry.get("DelaySeconds", 0), {})
+        if self.after_send:
+            self.after_send()
+        return {"Successful": [{"Id": e["Id"]} for e in Entries], "Failed": []}
+
+    def send_message(self, QueueUrl: str, MessageBody: str, **kwargs: Any) -> dict[str, Any]:
+        with self.lock:
+            message = self._put(
+                QueueUrl,
+                MessageBody,
+                kwargs.get("DelaySeconds", 0),
+                kwargs.get("MessageAttributes", {}),
+            )
+        return {"MessageId": message.message_id}
+
+    def change_message_visibility(
+        self, QueueUrl: str, ReceiptHandle: str, VisibilityTimeout: int
+    ) -> None:
+        with self.lock:
+            message = self._by_receipt(QueueUrl, ReceiptHandle)
+            if message is None:
+                raise _receipt_error()
+            message.visible_at = self.clock.now_ms() + VisibilityTimeout * 1000
+
+    # What Lambda's event source mapping does.
+
+    def receive(self, limit: int) -> list[dict[str, Any]]:
+        """Up to `limit` visible messages as Lambda SQS records (hidden for the
+        queue's visibility timeout); some are also left behind as duplicates."""
+        now = self.clock.now_ms()
+        records = []
+        with self.lock:
+            queue = self.queues[WORK_QUEUE]
+            for message in list(queue):
+                if len(records) >= limit:
+                    break
+                if message.visible_at > now:
+                    continue
+                if message.receive_count >= MAX_RECEIVE_COUNT:
+                    # The redrive policy: poison messages go to the dead-letter queue.
+                    queue.remove(message)
+                    self.queues[DEAD_LETTER_QUEUE].append(message)
+                    self.redriven += 1
+                    continue
+                if self.rng.random() < self.duplicate_rate:
+                    # At-least-once: another copy of the message stays deliverable.
+                    self.duplicates_injected += 1
+                    queue.append(
+                        _Message(
+                            message.message_id,
+                            message.body,
+                            now + self.rng.randint(0, 3) * 1000,
+                            message.sent_at,
+                            message.attributes,
+                            message.receive_count,
+                        )
+                    )
+                message.receive_count += 1
+                message.receipt = uuid.uuid4().hex
+                message.visible_at = now + VISIBILITY_TIMEOUT_SECONDS * 1000
+                records.append(self._record(message))
+        return records
+
+    def delete(self, receipt: str) -> None:
+        with self.lock:
+            message = self._by_receipt(WORK_QUEUE, receipt)
+            if message is not None:
+                self.queues[WORK_QUEUE].remove(message)
+
+    def next_visible_ms(self) -> int | None:
+        with self.lock:
+            return min((m.visible_at for m in self.queues[WORK_QUEUE]), default=None)
+
+    def depth(self) -> int:
+        with self.lock:
+            return len(self.queues[WORK_QUEUE])
+
+    # Internals.
+
+    def _put(self, url: str, body: str, delay: int, attributes: dict[str, Any]) -> _Message:
+        now = self.clock.now_ms()
+        message = _Message(uuid.uuid4().hex, body, now + int(delay) * 1000, now, attributes)
+        self.queues[url].append(message)
+        return message
+
+    def _by_receipt(self, url: str, receipt: str) -> _Message | None:
+        return next((m for m in self.queues[url] if m.receipt == receipt), None)
+
+    @staticmethod
+    def _record(message: _Message) -> dict[str, Any]:
+        return {
+            "messageId": message.message_id,
+            "receiptHandle": message.receipt,
+            "body": message.body,
+            "attributes": {
+                "ApproximateReceiveCount": str(message.receive_count),
+                "SentTimestamp": str(message.sent_at),
+            },
+            "messageAttributes": {
+                name: {"stringValue": value.get("StringValue"), "dataType": value["DataType"]}
+                for name, value in message.attributes.items()
+            },
+        }
+
+
+def _receipt_error() -> Exception:
+    from botocore.exceptions import ClientError
+
+    return ClientError(
+        {"Error": {"Code": "ReceiptHandleIsInvalid", "Message": "stale receipt"}},
+        "ChangeMessageVisibility",
+    )
+
+
+# --- chaos ------------------------------------------------------------------------------
+
+
+class Chaos:
+    """Decides, thread-safely and reproducibly, where to inject faults; counts them."""
+
+    def __init__(self, rates: ChaosRates, seed: int):
+        self.rates = rates
+        self.rng = random.Random(seed)
+        self.lock = threading.Lock()
+        self.crashes: Counter[str] = Counter()
+        self.throttles = 0
+        self.timeouts = 0
+        # Execution ids whose attempt called the target and then died or timed out:
+        # the only ones the target may legitimately see more than once.
+        self.reran: set[str] = set()
+        self.crashes_per_id: Counter[str] = Counter()
+        # The first visit of every crash point crashes, so even a small soak covers all.
+        self.unvisited = set(CRASH_POINTS)
+
+    def roll(self, rate: float) -> bool:
+        with self.lock:
+            return self.rng.random() < rate
+
+    def crash(self, point: str, execution_id: str | None = None) -> None:
+        rate = self.rates.dispatcher_crash if execution_id is None else self.rates.executor_crash
+        with self.lock:
+            # At most two crashes per execution, so its retry budget (5) is never the
+            # thing that ends it: the soak measures the protocol, not the budget.
+            if execution_id is not None and self.crashes_per_id[execution_id] >= 2:
+                return
+            if point in self.unvisited:
+                self.unvisited.discard(point)
+            elif self.rng.random() >= rate:
+                return
+            self.crashes[point] += 1
+            if execution_id is not None:
+                self.crashes_per_id[execution_id] += 1
+                if point == "executor.after_target":
+                    self.reran.add(execution_id)
+        raise Crash(point)
+
+    def throttle(self) -> bool:
+        with self.lock:
+            if self.rng.random() < self.rates.throttle:
+                self.throttles += 1
+                return True
+        return False
+
+
+class Target:
+    """The `handler` target every soak task calls: records each call's execution id."""
+
+    def __init__(self, chaos: Chaos):
+        self.chaos = chaos
+        self.calls: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    def __call__(self, payload: Any, invocation: Any) -> dict[str, Any]:
+        execution_id = invocation.execution_id
+        with self.lock:
+            self.calls[execution_id] += 1
+        if invocation.attempt == 1 and self.chaos.roll(self.chaos.rates.timeout):
+            with self.chaos.lock:
+                self.chaos.timeouts += 1
+                self.chaos.reran.add(execution_id)
+            # Real seconds: the handler runs in a thread the executor stops waiting for.
+            time.sleep(TASK_TIMEOUT_SECONDS + 0.3)
+        return {"ok": True}
+
+
+# --- the environment --------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def emulated_aws() -> Iterator[None]:
+    """Fake credentials, moto in-process, each request applied atomically (as DynamoDB
+    applies each conditional write), the store bound to the template's tables."""
+    from sundial import clients
+    from sundial.local.template import create_tables
+    from sundial.settings import reset_settings
+    from sundial.store import bind_tables, unbind_tables
+
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "SHARD_COUNT": str(SHARDS),
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "CRITICAL",
+        "WORK_QUEUE_URL": WORK_QUEUE,
+        "DEAD_LETTER_QUEUE_URL": DEAD_LETTER_QUEUE,
+    }
+    saved = {k: os.environ.get(k) for k in [*env, "AWS_PROFILE", "AWS_ENDPOINT_URL"]}
+    os.environ.update(env)
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        os.environ.pop(name, None)
+    lock = threading.Lock()
+    process = BotocoreStubber.process_request
+
+    def locked(self: BotocoreStubber, request: Any) -> Any:
+        with lock:
+            return process(self, request)
+
+    BotocoreStubber.process_request = locked  # type: ignore[method-assign]
+    reset_settings()
+    clients.reset_clients()
+    try:
+        with mock_aws():
+            names = create_tables(boto3.client("dynamodb", region_name=REGION))
+            bind_tables(names["TasksTable"], names["RunsTable"], region=REGION)
+            try:
+                yield
+            finally:
+                unbind_tables()
+    finally:
+        BotocoreStubber.process_request = process  # type: ignore[method-assign]
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        reset_settings()
+        clients.reset_clients()
+
+
+@contextlib.contextmanager
+def patched(owner: Any, name: str, replacement: Any) -> Iterator[None]:
+    original = getattr(owner, name)
+    setattr(owner, name, replacement)
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
+
+
+@contextlib.contextmanager
+def injected_faults(chaos: Chaos, sqs: SimSqs, successes: Counter[str]) -> Iterator[None]:
+    """Crash points on the protocol steps, throttling inside emulated DynamoDB."""
+    from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
+    from moto.dynamodb.models import DynamoDBBackend
+
+    from sundial import store
+
+    real_commit = store.commit_dispatch
+    real_claim = store.claim_run
+    real_success = store.record_success
+
+    def commit_dispatch(*args: Any, **kwargs: Any) -> Any:
+        chaos.crash("dispatcher.before_commit")
+        won = real_commit(*args, **kwargs)
+        chaos.crash("dispatcher.after_commit")
+        return won
+
+    def claim_run(*args: Any, **kwargs: Any) -> Any:
+        run = real_claim(*args, **kwargs)
+        chaos.crash("executor.after_claim", kwargs["execution_id"])
+        return run
+
+    def record_success(task_id: str, fire_key: str, *args: Any, **kwargs: Any) -> Any:
+        # Scheduled fire keys are the zero-padded fire time (store/keys.py).
+        execution_id = f"{task_id}:{int(fire_key)}"
+        chaos.crash("executor.after_target", execution_id)
+        run = real_success(task_id, fire_key, *args, **kwargs)
+        with chaos.lock:
+            successes[execution_id] += 1
+        return run
+
+    sqs.before_send = lambda: chaos.crash("dispatcher.before_send")
+    sqs.after_send = lambda: chaos.crash("dispatcher.after_send")
+
+    def throttled(real: Callable[..., Any]) -> Callable[..., Any]:
+        def operation(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            if chaos.throttle():
+                raise DynamodbException(
+                    ERROR_TYPE_PREFIX + "ProvisionedThroughputExceededException", "slow down"
+                )
+            return real(backend, *args, **kwargs)
+
+        return operation
+
+    import types
+
+    import botocore.endpoint
+
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(patched(store, "commit_dispatch", commit_dispatch))
+        stack.enter_context(patched(store, "claim_run", claim_run))
+        stack.enter_context(patched(store, "record_success", record_success))
+        for operation in ("update_item", "get_item", "query"):
+            real = getattr(DynamoDBBackend, operation)
+            stack.enter_context(patched(DynamoDBBackend, operation, throttled(real)))
+        # The SDK's retry backoff is real time; the soak counts retries, not waits.
+        stack.enter_context(
+            patched(botocore.endpoint, "time", types.SimpleNamespace(sleep=lambda s: None))
+        )
+        yield
+
+
+# --- the soak -----------------------------------------------------------------------------
+
+
+def seed_tasks(fires_wanted: int, clock: SimClock, rng: random.Random) -> dict[str, list[int]]:
+    """Store tasks whose fires in the soak's window add up to about `fires_wanted`;
+    returns each task's expected fire times (epoch ms)."""
+    from sundial import store
+    from sundial.store import TaskItem
+
+    window_s = max(120, min(900, fires_wanted // 10))
+    start_ms = clock.now_ms()
+    # end_at between two seconds, so no fire sits on the window's edge.
+    end_ms = start_ms + window_s * 1000 + 500
+    expected: dict[str, list[int]] = {}
+    total = 0
+    stamp = start_ms - 86_400_000
+    with TaskItem.batch_write() as batch:
+        for n in itertools.count():
+            if total >= fires_wanted:
+                break
+            every = EVERY[n % len(EVERY)]
+            times = list(range(start_ms + every * 1000, end_ms, every * 1000))
+            task_id = store.new_ulid()
+            item = TaskItem(
+                task_id=task_id,
+                tenant=f"tenant-{n % 3}",
+                schedule=f"*/{every} * * * * *",
+                timezone="UTC",
+                description="",
+                target={"type": "handler", "name": TARGET},
+                payload={"n": n},
+                retry={"max_attempts": 5, "backoff_seconds": 1, "max_backoff_seconds": 10},
+                timeout_seconds=TASK_TIMEOUT_SECONDS,
+                overlap="allow",
+                misfire={"policy": "fire_all", "grace_seconds": 3600},
+                jitter_seconds=0,
+                tags={},
+                end_at=end_ms,
+            )
+            item.state = "active"
+            item.version = item.schedule_version = 1
+            item.created_at = item.updated_at = stamp
+            item.due_at = times[0]
+            item.due_shard = store.shard_for(task_id, SHARDS)
+            batch.save(item)
+            expected[task_id] = times
+            total += len(times)
+    return expected
+
+
+def run_soak(
+    fires_wanted: int,
+    *,
+    seed: int = 7,
+    rates: ChaosRates | None = None,
+    dispatchers: int = 3,
+    executors: int = 6,
+) -> SoakResult:
+    """Run the soak and check it; the figures, and what was injected."""
+    rates = rates or ChaosRates()
+    began = time.monotonic()
+    with emulated_aws():
+        from sundial.execute.targets.handler import task, unregister
+
+        clock = SimClock(START)
+        chaos = Chaos(rates, seed)
+        sqs = SimSqs(clock, random.Random(seed + 1), rates.duplicate_delivery)
+        expected = seed_tasks(fires_wanted, clock, random.Random(seed + 2))
+        target = Target(chaos)
+        task(TARGET)(target)
+        successes: Counter[str] = Counter()
+        try:
+            with injected_faults(chaos, sqs, successes):
+                simulated_ms = _drive(clock, sqs, expected, dispatchers, executors)
+            result = _verify(expected, chaos, sqs, target, successes)
+        finally:
+            unregister(TARGET)
+    result.simulated_seconds = simulated_ms // 1000
+    result.wall_seconds = round(time.monotonic() - began, 1)
+    return result
+
+
+def _drive(
+    clock: SimClock, sqs: SimSqs, expected: dict[str, list[int]], dispatchers: int, executors: int
+) -> int:
+    """Tick the dispatchers every simulated minute and let the executors drain whatever
+    is visible, moving the clock from event to event until every task completed and the
+    work queue is empty."""
+    from sundial.dispatch.sweep import Dispatcher
+    from sundial.execute.queue import WorkQueue
+    from sundial.execute.run import Executor
+    from sundial.execute.targets import NetworkPolicy, TargetEnvironment
+    from sundial.execute.targets.aws import aws_client
+
+    start = clock.now_ms()
+    last_fire = max(max(times) for times in expected.values())
+    # Two crashes per execution hide its message for the queue's visibility timeout
+    # each time; the soak gives every execution time for that and then some.
+    give_up = last_fire + 3 * VISIBILITY_TIMEOUT_SECONDS * 1000
+    queue = WorkQueue(sqs, WORK_QUEUE, DEAD_LETTER_QUEUE, requeue_after_receives=5)
+    executor = Executor(
+        queue,
+        TargetEnvironment(aws=aws_client, network=NetworkPolicy()),
+        clock=clock,
+        random_source=lambda: 0.5,
+    )
+    next_tick = start
+    while clock.now_ms() <= give_up:
+        threads: list[threading.Thread] = []
+        if clock.now_ms() >= next_tick:
+            next_tick += TICK_SECONDS * 1000
+            for n in range(dispatchers):
+                # The last dispatcher sweeps without shard leases: two sweeps working
+                # the same shard at once, the race leases only make rarer.
+                sweeper = Dispatcher(
+                    sqs=sqs,
+                    queue_url=WORK_QUEUE,
+                    horizon=HORIZON,
+                    shard_count=SHARDS,
+                    owner=f"sweep-{n}",
+                    clock=clock,
+                    page_size=25,
+                    threads=SHARDS,
+                    use_leases=n < dispatchers - 1,
+                )
+                threads.append(threading.Thread(target=_sweep, args=(sweeper,)))
+        threads += [
+            threading.Thread(target=_execute, args=(sqs, executor)) for _ in range(executors)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if clock.now_ms() > last_fire and sqs.depth() == 0 and _all_completed(expected):
+            break
+        visible = sqs.next_visible_ms()
+        upcoming = next_tick if visible is None else min(next_tick, visible)
+        clock.ms = max(clock.now_ms() + 1000, upcoming)
+    return clock.now_ms() - start
+
+
+def _sweep(sweeper: Any) -> None:
+    with contextlib.suppress(Crash):
+        sweeper.sweep()
+
+
+def _execute(sqs: SimSqs, executor: Any) -> None:
+    """One Lambda poller: batches of up to ten until nothing is visible."""
+    from sundial.execute.queue import Delivery
+
+    while records := sqs.receive(10):
+        deadline = time.monotonic() + 900
+        for record in records:
+            try:
+                outcome = executor.process(Delivery.from_record(record), deadline)
+            except Crash:
+                continue  # the invocation died: the message comes back after its visibility
+            if outcome.acknowledge:
+                sqs.delete(record["receiptHandle"])
+
+
+def _all_completed(expected: dict[str, list[int]]) -> bool:
+    from sundial.store import TaskItem
+
+    return all(item.due_at is None for item in TaskItem.scan() if item.task_id in expected)
+
+
+def _verify(
+    expected: dict[str, list[int]],
+    chaos: Chaos,
+    sqs: SimSqs,
+    target: Target,
+    successes: Counter[str],
+) -> SoakResult:
+    from sundial.store import RunItem
+
+    wanted = {f"{task_id}:{at}" for task_id, times in expected.items() for at in times}
+    statuses: dict[str, str] = {}
+    for run in RunItem.scan():
+        statuses[str(run.execution_id)] = str(run.status)
+    lost = {
+        e
+        for e in wanted
+        if statuses.get(e) != "succeeded" or successes[e] == 0 or target.calls[e] == 0
+    }
+    doubled_records = {e for e, count in successes.items() if count > 1}
+    doubled_calls = {e for e, count in target.calls.items() if count > 1 and e not in chaos.reran}
+    unexpected = set(statuses) - wanted
+    by_point = defaultdict(int, chaos.crashes)
+    return SoakResult(
+        fires=len(wanted),
+        lost=len(lost),
+        duplicates=len(doubled_records | doubled_calls),
+        crashes_injected=sum(chaos.crashes.values()),
+        duplicate_deliveries_injected=sqs.duplicates_injected,
+        throttles_injected=chaos.throttles,
+        crashes_by_point=dict(sorted(by_point.items())),
+        timeouts_injected=chaos.timeouts,
+        target_calls=sum(target.calls.values()),
+        rerun_after_crash_or_timeout=sum(1 for e in chaos.reran if target.calls[e] > 1),
+        unexpected_runs=len(unexpected),
+        doubled_run_records=len(doubled_records),
+        reruns_without_cause=len(doubled_calls),
+        redriven_to_dlq=sqs.redriven,
+    )
