@@ -1,0 +1,136 @@
+"""`make bench`: every benchmark, then benchmarks/results.json, RESULTS.md and the
+lateness histogram (lateness.png).
+
+Each step merges its figures into results.json as soon as it finishes, so a failed or
+skipped step leaves the others' figures (and says so under "errors").
+
+    python benchmarks/run.py [--skip soak,lateness,...] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests" / "soak"))
+
+import model  # noqa: E402
+from results import load_results, merge_results  # noqa: E402
+
+STEPS = ("dispatcher_cpu", "requests", "read_amplification", "soak", "lateness", "fuzz")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--skip", default="", help=f"comma-separated steps of {STEPS}")
+    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
+    args = parser.parse_args()
+    skip = {s for s in args.skip.split(",") if s}
+    quick = args.quick
+    errors: dict[str, str] = {}
+    timings: dict[str, float] = {}
+
+    def step(name: str, run: Callable[[], dict[str, Any]]) -> None:
+        if name in skip:
+            print(f"-- {name}: skipped (figures kept from the last run, if any)")
+            return
+        print(f"-- {name} ...", flush=True)
+        began = time.monotonic()
+        try:
+            merge_results(run())
+        except Exception:
+            errors[name] = traceback.format_exc(limit=5)
+            print(errors[name], file=sys.stderr)
+        timings[name] = round(time.monotonic() - began, 1)
+        print(f"   {name}: {timings[name]} s", flush=True)
+
+    step("dispatcher_cpu", lambda: {"dispatcher_cpu_us_per_fire": cpu(quick)})
+    step("requests", lambda: {"requests_per_fire": requests(quick)})
+    step("read_amplification", lambda: {"read_amplification": amplification(quick)})
+    step("soak", lambda: soak(quick))
+    step("lateness", lambda: {"lateness_ms": lateness(quick)})
+    step("fuzz", lambda: {"api_fuzz": fuzz(quick)})
+    results = load_results()
+    results.update(derived(results))
+    results["run"] = {"errors": errors, "step_seconds": timings, "quick": quick}
+    merge_results(results)
+    import report
+
+    report.write(results)
+    print(f"wrote {HERE / 'results.json'} and {HERE / 'RESULTS.md'}")
+    return 1 if errors else 0
+
+
+def cpu(quick: bool) -> dict[str, Any]:
+    import counts
+
+    figures = counts.dispatcher_cpu(200 if quick else 2000)
+    per_fire = [v["us_per_fire"] for v in figures.values()]
+    return {
+        "value": max(per_fire),  # the slowest schedule form, conservatively
+        "fires_per_second_per_vcpu": min(v["fires_per_second_per_vcpu"] for v in figures.values()),
+        "by_schedule": figures,
+    }
+
+
+def requests(quick: bool) -> dict[str, Any]:
+    import counts
+
+    minute = counts.requests_per_fire("0 * * * * *", 10 if quick else 50, 5 if quick else 10)
+    second = counts.requests_per_fire("* * * * * *", 1 if quick else 3, 3 if quick else 5)
+    return {"per_minute_task": minute, "per_second_task": second}
+
+
+def amplification(quick: bool) -> dict[str, Any]:
+    import counts
+
+    return counts.read_amplification(5_000 if quick else 100_000)
+
+
+def soak(quick: bool) -> dict[str, Any]:
+    from chaos import run_soak
+
+    result = run_soak(500 if quick else 10_000)
+    return {"soak": result.figures(), "soak_detail": result.as_dict()}
+
+
+def lateness(quick: bool) -> dict[str, Any]:
+    import stack
+
+    if quick:
+        return stack.lateness(fires_wanted=300, minutes=1.0)
+    return stack.lateness(fires_wanted=2400, minutes=4.0)
+
+
+def fuzz(quick: bool) -> dict[str, Any]:
+    import stack
+
+    return stack.fuzz_api(100 if quick else 1000)
+
+
+def derived(results: dict[str, Any]) -> dict[str, Any]:
+    """Cost and throughput, computed from the counted requests."""
+    out: dict[str, Any] = {}
+    measured = results.get("requests_per_fire")
+    if measured:
+        out["cost_per_million_fires_usd"] = {
+            "per_minute_task": model.cost_per_million(measured["per_minute_task"]),
+            "per_second_task": model.cost_per_million(measured["per_second_task"]),
+            "eventbridge_scheduler_with_lambda_target": model.eventbridge_scheduler_per_million(),
+            "prices_usd": model.PRICES_USD,
+            "prices_as_of": model.PRICES_AS_OF,
+        }
+    # One commit per task per sweep (every 60 s) covers that task's fires in the horizon.
+    out["throughput_model"] = model.throughput_model({"per_minute_task": 1, "per_second_task": 60})
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
