@@ -79,6 +79,47 @@ def queues(tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str,
     return urls
 
 
+# The fire time of the dead letters `dead_letter` files (offsets are added to it).
+DEAD_LETTER_FIRE_AT_MS = 1_790_000_000_000
+
+
+@pytest.fixture
+def dead_letter(tables: dict[str, str]) -> Callable[..., str]:
+    """Files a run that failed for good on attempt 1 as a dead letter; returns its execution id."""
+    from sundial.store import claim_run, run_key
+    from sundial.store.deadletters import DeadLetter, record_dead_letter
+
+    def file(task_id: str, tenant: str, offset_ms: int = 0) -> str:
+        fire_at = DEAD_LETTER_FIRE_AT_MS + offset_ms
+        key = run_key(task_id, fire_at)
+        claim_run(
+            key.task_id,
+            key.fire_key,
+            execution_id=key.execution_id,
+            fire_at_ms=fire_at,
+            now_ms=fire_at + 1_000,
+            lease_ms=30_000,
+            tenant=tenant,
+        )
+        record_dead_letter(
+            DeadLetter(
+                tenant=tenant,
+                task_id=task_id,
+                fire_key=key.fire_key,
+                execution_id=key.execution_id,
+                fire_at_ms=fire_at,
+                kind="scheduled",
+                attempt=1,
+                error="HTTP 404 from https://example.com/hook",
+                reason="permanent",
+                dead_lettered_at_ms=fire_at + 1_500,
+            )
+        )
+        return key.execution_id
+
+    return file
+
+
 @pytest.fixture
 def make_task() -> Callable[..., TaskItem]:
     """A valid, unsaved task; keyword arguments override any attribute."""

@@ -36,6 +36,7 @@ serialized_requests = _integration.serialized_requests
 tables = _integration.tables
 queues = _integration.queues
 make_task = _integration.make_task
+dead_letter = _integration.dead_letter
 api_env = _api.api_env
 api = _api.api
 work_queue = _api.work_queue

@@ -8,11 +8,12 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from api_client import Api
-from security_helpers import FIRE_AT_MS, dead_letter
+from security_helpers import FIRE_AT_MS
 
 from sundial.settings import DEV_PAGINATION_SECRET, reset_settings
 from sundial.store import RunItem, run_key
@@ -43,7 +44,7 @@ def runs(task_id: str, count: int, tenant: str) -> None:
 
 
 @pytest.fixture
-def listings(api: Api) -> dict[str, Any]:
+def listings(api: Api, dead_letter: Callable[..., str]) -> dict[str, Any]:
     """Both tenants with two pages of tasks, runs and dead letters; each listing's path
     and a genuine second-page token of each tenant."""
     paths: dict[str, dict[str, str]] = {}

@@ -9,11 +9,12 @@ sends (body, headers, idempotency keys, execution ids) reaches into another tena
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from api_client import Api, task_body
-from security_helpers import FIRE_AT_MS, dead_letter
+from security_helpers import FIRE_AT_MS
 
 from sundial import store
 from sundial.store import RunItem, run_key
@@ -109,7 +110,7 @@ def test_a_listing_never_includes_another_tenants_tasks_on_any_page(api: Api) ->
 
 
 def test_dead_letters_of_another_tenant_are_neither_listed_nor_redriven(
-    api: Api, work_queue: Any
+    api: Api, work_queue: Any, dead_letter: Callable[..., str]
 ) -> None:
     task = api.create(tenant=OWNER)
     execution = dead_letter(task["id"], OWNER)

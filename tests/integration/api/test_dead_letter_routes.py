@@ -2,47 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from api_client import Api
 
-from sundial.store import claim_run, get_run, run_key
-from sundial.store.deadletters import DeadLetter, record_dead_letter
+from sundial.store import get_run, run_key
 
 FIRE_AT_MS = 1_790_000_000_000
 
 
-def dead_letter(task_id: str, tenant: str, offset_ms: int = 0) -> str:
-    """A run that failed for good on attempt 1, filed as a dead letter; its execution id."""
-    key = run_key(task_id, FIRE_AT_MS + offset_ms)
-    now = FIRE_AT_MS + offset_ms + 1_000
-    claim_run(
-        key.task_id,
-        key.fire_key,
-        execution_id=key.execution_id,
-        fire_at_ms=FIRE_AT_MS + offset_ms,
-        now_ms=now,
-        lease_ms=30_000,
-        tenant=tenant,
-    )
-    record_dead_letter(
-        DeadLetter(
-            tenant=tenant,
-            task_id=task_id,
-            fire_key=key.fire_key,
-            execution_id=key.execution_id,
-            fire_at_ms=FIRE_AT_MS + offset_ms,
-            kind="scheduled",
-            attempt=1,
-            error="HTTP 404 from https://example.com/hook",
-            reason="permanent",
-            dead_lettered_at_ms=now + 500,
-        )
-    )
-    return key.execution_id
-
-
-def test_dead_letters_are_listed_newest_first_in_the_api_md_shape(api: Api) -> None:
+def test_dead_letters_are_listed_newest_first_in_the_api_md_shape(
+    api: Api, dead_letter: Callable[..., str]
+) -> None:
     task = api.create()
     older = dead_letter(task["id"], "acme")
     newer = dead_letter(task["id"], "acme", offset_ms=60_000)
@@ -60,7 +32,7 @@ def test_dead_letters_are_listed_newest_first_in_the_api_md_shape(api: Api) -> N
     assert response.body["next_token"] is None
 
 
-def test_dead_letters_page_with_limit_and_token(api: Api) -> None:
+def test_dead_letters_page_with_limit_and_token(api: Api, dead_letter: Callable[..., str]) -> None:
     task = api.create()
     ids = [dead_letter(task["id"], "acme", offset_ms=i * 1000) for i in range(3)]
     first = api.call("GET", "/dead-letters?limit=2").body
@@ -69,7 +41,9 @@ def test_dead_letters_page_with_limit_and_token(api: Api) -> None:
     assert listed == list(reversed(ids))
 
 
-def test_a_tenant_never_sees_another_tenants_dead_letters(api: Api) -> None:
+def test_a_tenant_never_sees_another_tenants_dead_letters(
+    api: Api, dead_letter: Callable[..., str]
+) -> None:
     theirs = api.create(tenant="globex")
     dead_letter(theirs["id"], "globex")
     assert api.call("GET", "/dead-letters", tenant="acme").body["dead_letters"] == []
@@ -79,7 +53,9 @@ def test_a_tenant_never_sees_another_tenants_dead_letters(api: Api) -> None:
     assert (forged.status, forged.error["field"]) == (400, "next_token")
 
 
-def test_redrive_puts_the_runs_back_to_work_and_returns_202(api: Api, work_queue: Any) -> None:
+def test_redrive_puts_the_runs_back_to_work_and_returns_202(
+    api: Api, work_queue: Any, dead_letter: Callable[..., str]
+) -> None:
     task = api.create()
     execution_id = dead_letter(task["id"], "acme")
 
@@ -92,7 +68,9 @@ def test_redrive_puts_the_runs_back_to_work_and_returns_202(api: Api, work_queue
     assert (run.status, run.attempt) == ("retrying", 1)
 
 
-def test_redrive_of_named_executions_only(api: Api, work_queue: Any) -> None:
+def test_redrive_of_named_executions_only(
+    api: Api, work_queue: Any, dead_letter: Callable[..., str]
+) -> None:
     task = api.create()
     chosen = dead_letter(task["id"], "acme")
     dead_letter(task["id"], "acme", offset_ms=60_000)
@@ -103,7 +81,9 @@ def test_redrive_of_named_executions_only(api: Api, work_queue: Any) -> None:
     assert [m["execution_id"] for m in work_queue.messages()] == [chosen]
 
 
-def test_redrive_never_touches_another_tenants_dead_letters(api: Api, work_queue: Any) -> None:
+def test_redrive_never_touches_another_tenants_dead_letters(
+    api: Api, work_queue: Any, dead_letter: Callable[..., str]
+) -> None:
     theirs = api.create(tenant="globex")
     their_execution = dead_letter(theirs["id"], "globex")
 
