@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -114,6 +115,17 @@ class Api:
         response = self.call("POST", "/tasks", task_body(**fields), tenant=tenant)
         assert response.status == 201, response.body
         return dict(response.body)
+
+
+def daily_far_from_now() -> str:
+    """A daily UTC schedule whose next fire is at least 11 hours away.
+
+    Creating or rescheduling a task dispatches the fires inside the dispatch horizon at
+    once; tests that compare the due index with the next fire times use this schedule so
+    that no fire falls inside the horizon whatever the time of day the suite runs.
+    """
+    hour = (datetime.now(UTC).hour + 12) % 24
+    return f"0 0 {hour} * * *"
 
 
 def task_body(**overrides: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
-from api_client import Api
+from api_client import Api, daily_far_from_now
 
 from sundial import store
 from sundial.api import service
@@ -97,7 +97,7 @@ def test_pausing_takes_the_task_out_of_the_due_index_so_no_sweep_reads_it(api: A
 
 
 def test_first_fire_is_where_a_new_task_enters_the_due_index(api: Api) -> None:
-    task = api.create(schedule="@daily", timezone="UTC")
+    task = api.create(schedule=daily_far_from_now(), timezone="UTC")
     expected = service.first_fire(
         store.timing_of(store.get_task("acme", task["id"])), datetime.now(UTC)
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from api_client import Api, task_body
+from api_client import Api, daily_far_from_now, task_body
 
 from sundial import store
 from sundial.store import RunItem, run_key
@@ -188,7 +188,7 @@ def test_patch_accepts_if_match_quoted_bare_or_weak(api: Api) -> None:
 def test_patch_changing_the_schedule_moves_the_due_index_entry(api: Api) -> None:
     task = api.create(schedule="@yearly", timezone="UTC")
     before = store.get_task("acme", task["id"])
-    updated = api.call("PATCH", f"/tasks/{task['id']}", {"schedule": "@daily"}).body
+    updated = api.call("PATCH", f"/tasks/{task['id']}", {"schedule": daily_far_from_now()}).body
     after = store.get_task("acme", task["id"])
     assert after.due_at < before.due_at
     assert after.schedule_version == before.schedule_version + 1
