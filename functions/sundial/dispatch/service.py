@@ -160,7 +160,7 @@ def _message(task: TaskItem, execution: str, fire_at_ms: int, kind: str) -> Outg
         schedule_version=int(task.schedule_version),
         kind=kind,
     ).to_json()
-    return OutgoingMessage(key=execution, body=body, delay_seconds=0)
+    return OutgoingMessage(key=execution, body=body)
 
 
 def _send_all(messages: list[OutgoingMessage]) -> None:

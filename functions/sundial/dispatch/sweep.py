@@ -21,7 +21,7 @@ from typing import Any
 
 from sundial import store
 from sundial.core.messages import FireMessage
-from sundial.core.planning import Plan, delay_seconds, from_ms, plan_fires, to_ms
+from sundial.core.planning import Plan, from_ms, plan_fires, to_ms
 from sundial.dispatch.enqueue import OutgoingMessage, send_messages
 from sundial.observability import logger
 from sundial.store import TaskItem
@@ -151,10 +151,10 @@ class Dispatcher:
             if plan is None:
                 report.tasks_deferred += 1
                 continue
-            planned.append((item, plan, self._messages(item, plan, now)))
+            planned.append((item, plan, self._messages(item, plan)))
 
         outgoing = [m for _, _, messages in planned for m in messages]
-        sent = send_messages(self.sqs, self.queue_url, outgoing)
+        sent = send_messages(self.sqs, self.queue_url, outgoing, clock=self.clock)
         sent_at = to_ms(self.clock())
         report.fires_emitted += len(sent)
         fire_times = {
@@ -178,7 +178,7 @@ class Dispatcher:
             logger.exception("cannot plan task", extra={"task_id": item.task_id})
             return None
 
-    def _messages(self, item: TaskItem, plan: Plan, now: datetime) -> list[OutgoingMessage]:
+    def _messages(self, item: TaskItem, plan: Plan) -> list[OutgoingMessage]:
         return [
             OutgoingMessage(
                 key=fire.execution_id,
@@ -191,7 +191,7 @@ class Dispatcher:
                     kind="scheduled",
                     coalesced=fire.coalesced,
                 ).to_json(),
-                delay_seconds=delay_seconds(fire.fire_at, now),
+                visible_at_ms=to_ms(fire.fire_at),
             )
             for fire in plan.fires
         ]

@@ -71,7 +71,7 @@ def redrive(
             schedule_version=int(task.schedule_version),
             kind="redrive",
         )
-        outgoing.append(OutgoingMessage(letter.execution_id, message.to_json(), 0))
+        outgoing.append(OutgoingMessage(letter.execution_id, message.to_json()))
     if not outgoing:
         return 0
     settings = get_settings()

@@ -76,7 +76,7 @@ class RecordingSqs:
             for ok in response.get("Successful", []):
                 entry = by_id[ok["Id"]]
                 body = json.loads(entry["MessageBody"])
-                self.sent.append({**body, "delay": entry["DelaySeconds"]})
+                self.sent.append({**body, "delay": entry["DelaySeconds"], "batch": self.batches})
         return response
 
     def execution_ids(self) -> list[str]:

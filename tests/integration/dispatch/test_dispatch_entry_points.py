@@ -4,6 +4,7 @@ API, manual triggers and backfills."""
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,8 +27,9 @@ def sent(dispatch_env) -> list[dict]:
 
     def record(params, **_):
         if params.get("QueueUrl") == dispatch_env["WorkQueue"]:
+            sent_at_ms = time.time() * 1000
             messages.extend(
-                {**json.loads(e["MessageBody"]), "delay": e["DelaySeconds"]}
+                {**json.loads(e["MessageBody"]), "delay": e["DelaySeconds"], "sent_at": sent_at_ms}
                 for e in params["Entries"]
             )
 
@@ -42,7 +44,10 @@ def test_task_created_to_fire_in_ten_seconds_is_enqueued_at_once(sent, make_task
     store.create_task(task)
     assert dispatch_now(task, now=now) == 1
     (message,) = sent
-    assert message["delay"] == 10 and message["execution_id"] == f"{task.task_id}:{task.due_at}"
+    assert message["execution_id"] == f"{task.task_id}:{task.due_at}"
+    # Visible within the second before its fire time (the delay counts from the send;
+    # `sent_at` is read a moment after the delay was computed, hence the small slack).
+    assert -100 < task.due_at - (message["sent_at"] + message["delay"] * 1000) < 1000
     stored = store.get_task_any_tenant(task.task_id)
     assert stored.due_at is None and stored.state == "completed"
 

@@ -246,6 +246,27 @@ def test_delay_puts_each_fire_on_its_second(seed, make_dispatcher, sqs, clock):
         assert 0 <= ahead - message["delay"] < 1 or message["delay"] == 0
 
 
+def test_delay_counts_from_when_each_batch_is_sent_so_a_slow_send_is_never_late(
+    seed, make_dispatcher, sqs, clock
+):
+    seed("* * * * * *")  # 90 fires in the horizon: nine batches
+    sent_at = []
+
+    def slow_sends(batch: int) -> None:
+        sent_at.append(clock())
+        clock.advance(seconds=0.7)  # each SendMessageBatch goes out 0.7 s after the last
+
+    sqs.crash = slow_sends
+    make_dispatcher(use_leases=False).sweep()
+
+    assert sqs.batches > 1
+    for message in sqs.sent:
+        visible = sent_at[message["batch"] - 1] + timedelta(seconds=message["delay"])
+        early = (from_ms(message["fire_at"]) - visible).total_seconds()
+        # Never visible after its second, and at most a second before it.
+        assert 0 <= early < 1 or message["delay"] == 0, message
+
+
 def test_horizon_bounds_what_one_sweep_sends(seed, make_dispatcher, sqs, clock):
     seed("*/10 * * * * *")
     make_dispatcher(use_leases=False).sweep()
