@@ -50,6 +50,15 @@ def test_first_claim_creates_the_run_as_attempt_one(tables):
     assert (run.tenant, run.fire_at) == ("acme", FIRE_AT)
 
 
+def test_claim_before_the_fire_time_starts_the_run_and_its_lease_on_the_fire_time(tables):
+    run = _claim(now_ms=FIRE_AT - 400)  # delivered early: SQS delays are whole seconds
+
+    assert (run.started_at, run.lateness_ms) == (FIRE_AT, 0)
+    assert run.lease_until == FIRE_AT + LEASE
+    with pytest.raises(LeaseHeld):
+        _claim(now_ms=FIRE_AT - 400 + LEASE + 1)  # the lease counts from the start
+
+
 def test_every_run_gets_expires_at_from_retention(tables):
     run = _claim(now_ms=FIRE_AT)
     retention_s = get_settings().run_retention_days * 86_400

@@ -8,10 +8,10 @@
    A message more than a second early (jitter beyond SQS's 15-minute delay) goes back
    to the queue until due, unclaimed.
 3. `claim`: one conditional write; a finished run is a duplicate (acknowledged), a
-   live lease a concurrent duplicate (back to the queue until the lease ends).
-4. `enter_overlap`: the task's overlap policy (`overlap.py`).
-5. `wait_for_fire_time`, then `run_target` inside the task's timeout, bounded by the
-   Lambda's remaining time.
+   live lease a concurrent duplicate (back to the queue until the lease ends). A
+   message up to a second early is claimed at once; its run starts on the fire time.
+4. `wait_for_fire_time`, then `enter_overlap`: the task's overlap policy (`overlap.py`).
+5. `run_target` inside the task's timeout, bounded by the Lambda's remaining time.
 6. `record_outcome`: succeeded; or retrying (backoff, message hidden until then); or
    failed and dead-lettered.
 
@@ -165,13 +165,12 @@ class Executor:
         if early_ms > EARLY_TOLERANCE_MS:
             # Whole seconds, rounded down: back up to a second early, never late.
             return self.come_back(delivery, early_ms // 1000, "early")
-        # Wait out the sub-second remainder before claiming, so that the run's started_at
-        # (set by the claim) and its lease both begin on the fire time.
-        self.wait_for_fire_time(message)
-        now = self.clock.now_ms()
         budget_ms = self.run_budget_ms(task, deadline)
         if budget_ms < MIN_RUN_BUDGET_MS:
             return self.come_back(delivery, 0, "no_time")
+        # Claimed before the sub-second wait (the run starts on its fire time: see
+        # store.claim_run), so that the fires of one second do not queue behind each
+        # other's claims when that second comes.
         claimed = self.claim(delivery, message, key, now, budget_ms + LEASE_MARGIN_MS)
         if isinstance(claimed, Outcome):
             return claimed
@@ -179,6 +178,8 @@ class Executor:
         exhausted = self.check_budget(attempt, now)
         if exhausted is not None:
             return exhausted
+        self.wait_for_fire_time(message)
+        now = self.clock.now_ms()
         gate = self.enter_overlap(attempt, now)
         if gate.skip:
             return self.record_skipped(attempt, "overlap")

@@ -57,8 +57,10 @@ def claim_run(
 
     Wins when the run is new (attempt 1), when it is `retrying` and `next_attempt_at
     <= now`, or when it is `running` with an expired lease (`lease_until < now`: the
-    previous attempt died); a takeover counts as a new attempt. The winner holds a
-    lease until `now + lease_ms`.
+    previous attempt died); a takeover counts as a new attempt. The run starts at
+    `max(now, fire_at)`: a message delivered up to a second early is claimed at once and
+    its target runs on the fire time, so the claim's write is not on that second's path.
+    The winner holds a lease until that start plus `lease_ms`.
 
     Raises Duplicate (already finished), LeaseHeld (another worker's lease is live;
     carries `lease_until`) or NotYetDue (retry backoff pending; carries `next_attempt_at`).
@@ -70,15 +72,16 @@ def claim_run(
         | ((RunItem.status == RUN_RETRYING) & (RunItem.next_attempt_at <= now_ms))
         | ((RunItem.status == RUN_RUNNING) & (RunItem.lease_until < now_ms))
     )
+    starts_at = max(now_ms, fire_at_ms)
     actions: list[Action] = [
         RunItem.execution_id.set(execution_id),
         RunItem.fire_at.set(fire_at_ms),
         RunItem.status.set(RUN_RUNNING),
         RunItem.attempt.set((RunItem.attempt | 0) + 1),
-        RunItem.lease_until.set(now_ms + lease_ms),
-        RunItem.started_at.set(now_ms),
+        RunItem.lease_until.set(starts_at + lease_ms),
+        RunItem.started_at.set(starts_at),
         # Lateness is that of the first attempt: retries are late by design.
-        RunItem.lateness_ms.set(RunItem.lateness_ms | max(0, now_ms - fire_at_ms)),
+        RunItem.lateness_ms.set(RunItem.lateness_ms | (starts_at - fire_at_ms)),
         RunItem.next_attempt_at.remove(),
         RunItem.finished_at.remove(),
         RunItem.expires_at.set(_expires_at(now_ms)),

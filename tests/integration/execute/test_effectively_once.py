@@ -238,6 +238,28 @@ def test_sub_second_early_arrival_waits_for_the_fire_time(probe, probe_task, wor
     assert run.started_at >= message.fire_at  # the run starts on its fire time, not before
 
 
+def test_early_delivery_is_claimed_before_the_wait_so_the_fire_time_is_not_spent_claiming(
+    probe, probe_task, work, deliver, clock
+):
+    task = probe_task()
+    message = fire(task, at=FIRE_AT + 400)
+    work.send(message)
+    (record,) = work.receive()
+    seen_while_waiting: list[str | None] = []
+    sleep = clock.sleep
+
+    def sleep_and_look(seconds: float) -> None:
+        seen_while_waiting.append(run_of(message).status if has_run(message) else None)
+        sleep(seconds)
+
+    clock.sleep = sleep_and_look
+
+    assert failures(deliver(record)) == []
+
+    assert seen_while_waiting == ["running"]
+    assert probe.calls and run_of(message).status == "succeeded"
+
+
 def test_lateness_is_start_minus_fire_time(probe, probe_task, work, deliver, clock):
     task = probe_task()
     message = fire(task)
