@@ -93,6 +93,7 @@ class Dispatcher:
         """Sweep every shard (or the given ones) in parallel; returns the combined report."""
         report = SweepReport()
         targets = list(range(self.shard_count)) if shards is None else list(shards)
+        store.connect()  # before the shard threads race to create the clients
         with ThreadPoolExecutor(max_workers=max(1, min(self.threads, len(targets) or 1))) as pool:
             for shard_report in pool.map(self.sweep_shard, targets):
                 report.add(shard_report)

@@ -22,6 +22,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from sundial import store
 from sundial.execute import metrics
 from sundial.execute.queue import Delivery
 from sundial.execute.run import Executor
@@ -33,8 +34,6 @@ MAX_BATCH_SIZE = 10
 # longest a Lambda invocation can last.
 DEFAULT_INVOCATION_SECONDS = 900
 
-_threads = ThreadPoolExecutor(max_workers=MAX_BATCH_SIZE, thread_name_prefix="sundial-run")
-
 
 class ReturnedToQueue(Exception):
     """Not an error: the record goes back to the queue, reported as a batch item failure."""
@@ -45,22 +44,29 @@ def process_batch(
 ) -> PartialItemFailureResponse:
     """Run every record of an SQS event; the partial batch response for Lambda."""
     deadline = invocation_deadline(context)
+    store.connect()  # before the records' threads race to create the clients
+    # Threads of this batch only: a record waiting for its fire time holds a thread, and
+    # the local stack runs several batches at once in one process, which must not wait
+    # for each other's threads (in Lambda an environment runs one batch at a time).
+    threads = ThreadPoolExecutor(max_workers=MAX_BATCH_SIZE, thread_name_prefix="sundial-run")
 
     async def handle(record: SQSRecord) -> str:
         delivery = Delivery.from_record(record)
         loop = asyncio.get_running_loop()
-        outcome = await loop.run_in_executor(_threads, executor.process, delivery, deadline)
+        outcome = await loop.run_in_executor(threads, executor.process, delivery, deadline)
         metrics.record_outcome(outcome)  # on the loop's thread: metrics are not thread-safe
         if not outcome.acknowledge:
             raise ReturnedToQueue(outcome.status)
         return outcome.status
 
-    # A processor per batch: it keeps per-batch state, and the local stack may run
-    # batches concurrently in one process.
+    # A processor per batch: it keeps per-batch state.
     processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return async_process_partial_response(
-        event=event, record_handler=handle, processor=processor, context=context
-    )
+    try:
+        return async_process_partial_response(
+            event=event, record_handler=handle, processor=processor, context=context
+        )
+    finally:
+        threads.shutdown(wait=False)
 
 
 def invocation_deadline(context: Any) -> float:

@@ -22,7 +22,7 @@ from sundial.store.errors import (
 from sundial.store.ids import new_ulid, ulid_timestamp_ms
 from sundial.store.keys import RunKey, name_claim_key, run_key
 from sundial.store.leases import acquire_shard_lease, release_shard_lease
-from sundial.store.models import RunItem, TaskItem, bind_tables, unbind_tables
+from sundial.store.models import RunItem, TaskItem, bind_tables, connect, unbind_tables
 from sundial.store.runs import (
     claim_run,
     get_run,
@@ -67,6 +67,7 @@ __all__ = [
     "bind_tables",
     "claim_run",
     "commit_dispatch",
+    "connect",
     "create_task",
     "current_time_ms",
     "delete_task",

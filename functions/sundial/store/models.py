@@ -365,3 +365,15 @@ _MODELS: tuple[type[Model], ...] = (
     RunItem,
     DeadLetterItem,
 )
+
+
+def connect() -> None:
+    """Create every model's DynamoDB client now, on the calling thread.
+
+    PynamoDB creates a model's client on first use, without a lock: threads that start
+    together (a batch's records, a sweep's shards) would each build one, a slow step
+    repeated per thread, that delays a cold start's first fires. Called before fanning
+    out, it leaves the threads a cached client; once connected it costs nothing.
+    """
+    for model in _MODELS:
+        model._get_connection().connection.client  # noqa: B018 (created on access)

@@ -3,9 +3,12 @@ every step lose no fire, and no task is ever advanced past a fire that was not s
 
 from __future__ import annotations
 
+import threading
 import types
 from datetime import timedelta
+from typing import Any
 
+import botocore.session
 import pytest
 
 from sundial import store
@@ -265,6 +268,28 @@ def test_delay_counts_from_when_each_batch_is_sent_so_a_slow_send_is_never_late(
         early = (from_ms(message["fire_at"]) - visible).total_seconds()
         # Never visible after its second, and at most a second before it.
         assert 0 <= early < 1 or message["delay"] == 0, message
+
+
+def test_a_sweep_creates_its_dynamodb_clients_before_its_shard_threads_start(
+    seed, make_dispatcher, monkeypatch
+):
+    for _ in range(4):
+        seed("*/10 * * * * *")
+    for model in store.models._MODELS:
+        model._connection = None  # a cold start: no client yet
+    created_on: list[str] = []
+    create_client = botocore.session.Session.create_client
+
+    def recording(self: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        created_on.append(threading.current_thread().name)
+        return create_client(self, service_name, *args, **kwargs)
+
+    monkeypatch.setattr(botocore.session.Session, "create_client", recording)
+
+    report = make_dispatcher().sweep()
+
+    assert report.tasks_committed == 4
+    assert created_on and set(created_on) == {threading.current_thread().name}
 
 
 def test_horizon_bounds_what_one_sweep_sends(seed, make_dispatcher, sqs, clock):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import botocore.session
 from execute_helpers import FIRE_AT, event, failures, fire, has_run, manual, run_of
 
 from sundial import store
@@ -270,6 +271,30 @@ def test_lateness_is_start_minus_fire_time(probe, probe_task, work, deliver, clo
     deliver(record)
 
     assert run_of(message).lateness_ms == 1_234
+
+
+def test_a_batch_creates_its_dynamodb_clients_before_its_records_fan_out(
+    probe, probe_task, work, deliver, monkeypatch
+):
+    for n in range(4):
+        work.send(fire(probe_task(), at=FIRE_AT + n))
+    records = work.receive(4)
+    for model in store.models._MODELS:
+        model._connection = None  # a cold start: no client yet
+    created_on: list[str] = []
+    create_client = botocore.session.Session.create_client
+
+    def recording(self: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        created_on.append(threading.current_thread().name)
+        return create_client(self, service_name, *args, **kwargs)
+
+    monkeypatch.setattr(botocore.session.Session, "create_client", recording)
+
+    assert failures(deliver(*records)) == []
+
+    assert len(probe.calls) == 4
+    # Created once each, on the invoking thread: the records' threads found them made.
+    assert created_on and set(created_on) == {threading.current_thread().name}
 
 
 def test_one_bad_record_never_fails_the_batch(
