@@ -10,7 +10,7 @@ from execute_helpers import FIRE_AT, event, failures, fire, has_run, manual, run
 
 from sundial import store
 from sundial.execute import batch
-from sundial.execute.run import LEASE_MARGIN_MS
+from sundial.execute.run import LEASE_MARGIN_MS, Outcome
 
 
 def test_same_message_delivered_twice_sequentially_runs_the_target_once(
@@ -295,6 +295,36 @@ def test_a_batch_creates_its_dynamodb_clients_before_its_records_fan_out(
     assert len(probe.calls) == 4
     # Created once each, on the invoking thread: the records' threads found them made.
     assert created_on and set(created_on) == {threading.current_thread().name}
+
+
+def test_concurrent_batches_in_one_process_do_not_wait_for_each_others_threads(
+    probe_task, work, context
+):
+    # The local stack invokes several batches at once in one process; each record may
+    # hold its thread until its fire time, so batches sharing one pool would queue.
+    for n in range(20):
+        work.send(fire(probe_task(), at=FIRE_AT + n))
+    records = work.receive(20)
+    all_started = threading.Barrier(20, timeout=10)
+
+    class Waiting:
+        def process(self, delivery: Any, deadline: float) -> Outcome:
+            all_started.wait()  # every record of both batches running at once
+            return Outcome("succeeded", acknowledge=True)
+
+    responses: list[dict[str, Any]] = []
+
+    def invoke(batch_records: list[dict[str, Any]]) -> None:
+        responses.append(dict(batch.process_batch(event(*batch_records), context, Waiting())))
+
+    batches = [threading.Thread(target=invoke, args=(records[i::2],)) for i in range(2)]
+    for thread in batches:
+        thread.start()
+    for thread in batches:
+        thread.join(30)
+
+    assert not all_started.broken
+    assert [failures(r) for r in responses] == [[], []]
 
 
 def test_one_bad_record_never_fails_the_batch(
