@@ -13,12 +13,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
 from sundial.local.emulator import free_port
+from sundial.local.gateway import BurstTolerantHTTPServer
 
 KEYS = {"alpha": "key-alpha-0123456789", "beta": "key-beta-0123456789"}
 STARTUP_SECONDS = 90
@@ -151,7 +152,7 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = BurstTolerantHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def url(self, path: str) -> str:

@@ -38,9 +38,9 @@ LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 @click.option(
     "--concurrency",
     type=click.IntRange(min=1),
-    default=4,
+    default=10,
     show_default=True,
-    help="Executor workers.",
+    help="Executor batches in flight at once (the event source mapping's MaximumConcurrency).",
 )
 @click.option(
     "--state-file",

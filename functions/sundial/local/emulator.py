@@ -1,5 +1,5 @@
-"""The embedded AWS emulator: a moto server on a loopback port, holding the template's
-tables and queues, with this process's environment pointed at it.
+"""The AWS emulator: a moto server process on a loopback port (`motoserver.py`), holding
+the template's tables and queues, with this process's environment pointed at it.
 
 Clients reach it through the standard `AWS_ENDPOINT_URL` variable, the mechanism
 `sam local` users point at a local endpoint, so the functions run unchanged.
@@ -11,15 +11,16 @@ import importlib
 import logging
 import os
 import socket
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication
-from moto.server import ThreadedMotoServer
 
 from sundial import clients
+from sundial.local.motoserver import READY_PREFIX
 from sundial.local.runtime import LocalFunction
 from sundial.local.template import (
     DEFAULT_REGION,
@@ -34,6 +35,9 @@ from sundial.store import unbind_tables
 
 log = logging.getLogger(__name__)
 
+# How long a stopping server may take before it is killed.
+STOP_SECONDS = 10
+
 # moto accepts any credentials; these only keep botocore from looking for real ones.
 LOCAL_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -41,35 +45,6 @@ LOCAL_CREDENTIALS = {
     "AWS_DEFAULT_REGION": DEFAULT_REGION,
     "AWS_REGION": DEFAULT_REGION,
 }
-
-
-_DYNAMODB_LOCK = threading.Lock()
-_serialized = False
-
-
-def _serialize_dynamodb_requests() -> None:
-    """Apply each DynamoDB request atomically, as DynamoDB applies each write.
-
-    moto checks a write's condition and then writes without a lock, so two requests on
-    the same item from two threads (a claim and a release, a commit and an API update)
-    could interleave and leave a half-written item that DynamoDB never would. Only
-    DynamoDB is serialized: SQS long polls would otherwise hold the lock for seconds.
-    """
-    global _serialized
-    if _serialized:
-        return
-    original = DomainDispatcherApplication.__call__
-
-    def call(
-        self: DomainDispatcherApplication, environ: dict[str, Any], start_response: Any
-    ) -> Any:
-        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
-            with _DYNAMODB_LOCK:
-                return original(self, environ, start_response)
-        return original(self, environ, start_response)
-
-    DomainDispatcherApplication.__call__ = call  # type: ignore[method-assign]
-    _serialized = True
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -94,15 +69,10 @@ class Emulator:
     tables: dict[str, str] = field(default_factory=dict)
     queues: dict[str, str] = field(default_factory=dict)
     template: Template | None = None
-    _server: ThreadedMotoServer | None = None
+    _server: subprocess.Popen[str] | None = None
 
     def start(self) -> None:
-        # moto's HTTP server logs every request at INFO; the stack has its own logging.
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        port = self.port or free_port(self.host)
-        _serialize_dynamodb_requests()
-        self._server = ThreadedMotoServer(ip_address=self.host, port=port, verbose=False)
-        self._server.start()
+        port = self._start_server()
         self.endpoint = f"http://{self.host}:{port}"
         os.environ.update(LOCAL_CREDENTIALS)
         os.environ["AWS_ENDPOINT_URL"] = self.endpoint
@@ -138,7 +108,37 @@ class Emulator:
         name = self.template.resolve(properties.get("FunctionName", logical_id))
         return LocalFunction(name=str(name), handler=handler, timeout_seconds=float(timeout))
 
+    def _start_server(self) -> int:
+        """Start the server process; the port it listens on once it is ready."""
+        command = [sys.executable, "-m", "sundial.local.motoserver", "--host", self.host]
+        command += ["--port", str(self.port), "--parent-pid", str(os.getpid())]
+        self._server = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        assert self._server.stdout is not None and self._server.stderr is not None
+        first = self._server.stdout.readline()  # printed once it listens
+        if not first.startswith(READY_PREFIX):
+            self._server.kill()
+            problem = self._server.stderr.read().strip().splitlines()
+            raise RuntimeError(
+                f"the emulator did not start: {problem[-1] if problem else 'no output'}"
+            )
+        # Its later output (moto's warnings) must not fill a pipe nobody reads.
+        for stream in (self._server.stdout, self._server.stderr):
+            threading.Thread(target=_drain, args=(stream,), daemon=True).start()
+        return int(first[len(READY_PREFIX) :])
+
     def stop(self) -> None:
         if self._server is not None:
-            self._server.stop()
+            self._server.terminate()
+            try:
+                self._server.wait(STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                self._server.kill()
+                self._server.wait()
             self._server = None
+
+
+def _drain(stream: Any) -> None:
+    for line in stream:
+        log.debug("emulator: %s", line.rstrip())

@@ -28,6 +28,19 @@ from sundial.local.template import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Template
 
 log = logging.getLogger(__name__)
 
+
+class BurstTolerantHTTPServer(ThreadingHTTPServer):
+    """A thread per request, and a listen backlog for bursts.
+
+    socketserver listens with a backlog of 5: a sixth simultaneous connection has its
+    SYN dropped and retried by the client a second later (the initial TCP
+    retransmission timeout), a second added to a request for no reason.
+    """
+
+    daemon_threads = True
+    request_queue_size = 128
+
+
 STAGE = "v1"
 API_ID = "local"
 # API Gateway refuses payloads above 10 MB with its REQUEST_TOO_LARGE response.
@@ -256,8 +269,7 @@ class GatewayServer:
                 log.info("%s %s", self.address_string(), format % args)
 
         self.gateway = gateway
-        self.httpd = ThreadingHTTPServer((host, port), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = BurstTolerantHTTPServer((host, port), Handler)
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, name="sundial-http", daemon=True
         )

@@ -48,7 +48,10 @@ class LocalConfig:
     port: int = 8080
     tick_seconds: float = 10.0
     horizon_seconds: int = 15
-    concurrency: int = 4
+    # Batches in flight at once. A batch holds its worker until its fires' second comes
+    # (messages arrive up to a second early), so a second's fires spread over several
+    # batches need a worker each to be picked up before that second.
+    concurrency: int = 10
     state_file: str | None = None
     api_keys: dict[str, str] = field(default_factory=dict)  # key -> tenant
     log_level: str = "WARNING"
@@ -71,6 +74,10 @@ class LocalStack:
                 "HORIZON_SECONDS": str(config.horizon_seconds),
                 # There is no Lambda service to self-invoke: the tick loop runs continuations.
                 "CONTINUATION_MODE": "return",
+                # The emulator applies DynamoDB requests one at a time, so sweeping shards
+                # in parallel gains nothing here and would only queue the executor's
+                # claims behind a burst of sweep requests.
+                "DISPATCH_THREADS": "2",
                 # Loopback targets (a webhook on this laptop) are allowed locally only.
                 "ALLOW_LOOPBACK_TARGETS": "true",
                 "POWERTOOLS_TRACE_DISABLED": "true",

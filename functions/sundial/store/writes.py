@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from botocore.exceptions import ClientError
 from pynamodb.attributes import Attribute
@@ -156,11 +156,11 @@ def _send(model: type[Model], operation: str, kwargs: dict[str, Any]) -> dict[st
 def _translate(exc: ClientError) -> Exception | None:
     code = exc.response.get("Error", {}).get("Code", "")
     if code == "ConditionalCheckFailedException":
-        return ConditionFailed({0: exc.response.get("Item")})
+        return ConditionFailed({0: cast(RawItem | None, exc.response.get("Item"))})
     if code == "TransactionCanceledException":
         reasons = exc.response.get("CancellationReasons") or []
         failed = {
-            i: reason.get("Item")
+            i: cast(RawItem | None, reason.get("Item"))
             for i, reason in enumerate(reasons)
             if reason.get("Code") == "ConditionalCheckFailed"
         }

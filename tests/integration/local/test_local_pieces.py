@@ -122,6 +122,31 @@ def test_state_file_restores_every_table(tables, tmp_path, make_task):
     assert load_state(dynamodb, tables, tmp_path / "missing.json") == 0
 
 
+def test_long_poll_wakes_when_a_delayed_message_becomes_visible(sqs, queues):
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sqs.models import sqs_backends
+
+    from sundial.local.motoserver import _long_poll_until_visible
+
+    sqs.send_message(QueueUrl=queues["WorkQueue"], MessageBody="{}", DelaySeconds=2)
+    queue = sqs_backends[DEFAULT_ACCOUNT_ID][REGION].queues["WorkQueue"]
+    waits: list[float] = []
+    condition_wait = queue._messages_lock.wait
+
+    def recording_wait(timeout: float | None = None) -> bool:
+        waits.append(timeout)
+        return condition_wait(timeout)
+
+    queue._messages_lock.wait = recording_wait
+
+    _long_poll_until_visible(queue, timeout=20)
+
+    # The poll slept until the delay ended, not for its whole timeout, and then saw it;
+    # moto's own wait sleeps on a condition that only a new message would notify.
+    assert waits and 1 < waits[0] <= 2.001
+    assert len(queue.messages) == 1
+
+
 def test_emulator_serves_the_template_resources_over_http(monkeypatch):
     from sundial.local.emulator import Emulator
 

@@ -1,0 +1,148 @@
+"""The emulator's server process: moto's HTTP server for DynamoDB and SQS, patched to
+behave as the services do under concurrent clients.
+
+`python -m sundial.local.motoserver` binds a loopback port, prints it, and serves until
+terminated or until the process that started it is gone. It runs apart from the stack
+so that moto's request handling (most of the local stack's CPU) runs on another core
+beside the functions instead of taking turns with them for one interpreter lock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+import threading
+import time
+from typing import Any
+
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from moto.sqs.models import Message, Queue, SQSBackend
+from werkzeug.serving import make_server
+
+# The first line the server prints: "listening on <port>".
+READY_PREFIX = "listening on "
+# How often the server checks that the process that started it is still alive.
+PARENT_CHECK_SECONDS = 1.0
+
+
+_DYNAMODB_LOCK = threading.Lock()
+
+
+def _serialize_dynamodb_requests() -> None:
+    """Apply each DynamoDB request atomically, as DynamoDB applies each write.
+
+    moto checks a write's condition and then writes without a lock, so two requests on
+    the same item from two threads (a claim and a release, a commit and an API update)
+    could interleave and leave a half-written item that DynamoDB never would. Only
+    DynamoDB is serialized: SQS long polls would otherwise hold the lock for seconds.
+    """
+    original = DomainDispatcherApplication.__call__
+
+    def call(
+        self: DomainDispatcherApplication, environ: dict[str, Any], start_response: Any
+    ) -> Any:
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            with _DYNAMODB_LOCK:
+                return original(self, environ, start_response)
+        return original(self, environ, start_response)
+
+    DomainDispatcherApplication.__call__ = call  # type: ignore[method-assign]
+
+
+def _until_next_visible_seconds(queue: Queue) -> float | None:
+    """Seconds until the queue next has a visible message: 0 when it has one now, None
+    when it holds none at all. One pass with one clock read: moto's `Queue.messages`
+    reads the clock twice per message, and a local queue holds the horizon's fires."""
+    if not queue._messages:
+        return None
+    now_ms = time.time() * 1000
+    # moto shows a message once the clock is past both times: a millisecond after.
+    first = min(max(m.delayed_until, m.visible_at) for m in queue._messages) + 1
+    return max(0.0, (first - now_ms) / 1000)
+
+
+def _long_poll_until_visible(queue: Queue, timeout: float) -> None:
+    """Queue.wait_for_messages that also wakes when a delayed message becomes visible.
+
+    moto's long poll sleeps on a condition that only a new message notifies, so a
+    delayed message (the dispatcher sends every fire with DelaySeconds) reaches a
+    waiting receiver up to a second after SQS would have delivered it. Here the wait
+    ends when the next message is due to become visible, as SQS long polling does.
+    """
+    deadline = time.monotonic() + timeout
+    with queue._messages_lock:
+        while (next_visible := _until_next_visible_seconds(queue)) != 0:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            queue._messages_lock.wait(
+                remaining if next_visible is None else min(remaining, next_visible)
+            )
+
+
+def _retained(backend: SQSBackend, queue_name: str, message: Message) -> bool:
+    """moto's retention check, without building every queue attribute (each of which
+    counts the queue's messages) for every message a receive returns."""
+    # moto sets queue attributes by their snake_case names.
+    queue: Any = backend.get_queue(queue_name)
+    retention = int(queue.message_retention_period)
+    return retention + (message.sent_timestamp or 0) / 1000 > time.time()
+
+
+def _emulate_sqs_receives_faithfully() -> None:
+    """Long polls that see delayed messages on time, and receives that are atomic.
+
+    moto picks the messages of a ReceiveMessage and marks them received without a lock,
+    so two pollers could both take one message: a duplicate delivery on every busy
+    second, where SQS gives a message to one receiver per visibility timeout. The
+    receive holds the queue's condition (an RLock); its long-poll wait releases it.
+    """
+    Queue.wait_for_messages = _long_poll_until_visible  # type: ignore[method-assign,assignment]
+    SQSBackend.is_message_valid_based_on_retention_period = _retained  # type: ignore[method-assign,assignment]
+    original = SQSBackend.receive_message
+
+    def receive_message(self: SQSBackend, queue_name: str, *args: Any, **kwargs: Any) -> Any:
+        with self.get_queue(queue_name)._messages_lock:
+            return original(self, queue_name, *args, **kwargs)
+
+    SQSBackend.receive_message = receive_message  # type: ignore[method-assign]
+
+
+def apply_patches() -> None:
+    _serialize_dynamodb_requests()
+    _emulate_sqs_receives_faithfully()
+
+
+def serve(host: str, port: int, parent_pid: int | None) -> None:
+    apply_patches()
+    # moto's HTTP server logs every request at INFO; the stack has its own logging.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    app = DomainDispatcherApplication(create_backend_app)
+    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    threading.Thread(target=server.serve_forever, name="moto", daemon=True).start()
+    print(f"{READY_PREFIX}{server.server_address[1]}", flush=True)
+    # An orphaned server (its stack killed without a chance to stop it) ends itself.
+    while parent_pid is None or os.getppid() == parent_pid:
+        time.sleep(PARENT_CHECK_SECONDS)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m sundial.local.motoserver")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--parent-pid", type=int, default=None)
+    args = parser.parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(args.host, args.port, args.parent_pid)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
