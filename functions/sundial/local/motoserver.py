@@ -1,5 +1,5 @@
-"""The emulator's server process: moto's HTTP server for DynamoDB and SQS, patched to
-behave as the services do under concurrent clients.
+"""The emulator's server process: moto's HTTP server for DynamoDB and SQS, patched where
+moto departs from the services in ways a scheduler notices.
 
 `python -m sundial.local.motoserver` binds a loopback port, prints it, and serves until
 terminated or until the process that started it is gone. It runs apart from the stack
@@ -96,28 +96,14 @@ def _retained(backend: SQSBackend, queue_name: str, message: Message) -> bool:
     return retention + (message.sent_timestamp or 0) / 1000 > time.time()
 
 
-def _emulate_sqs_receives_faithfully() -> None:
-    """Long polls that see delayed messages on time, and receives that are atomic.
-
-    moto picks the messages of a ReceiveMessage and marks them received without a lock,
-    so two pollers could both take one message: a duplicate delivery on every busy
-    second, where SQS gives a message to one receiver per visibility timeout. The
-    receive holds the queue's condition (an RLock); its long-poll wait releases it.
-    """
+def _deliver_delayed_messages_on_time() -> None:
     Queue.wait_for_messages = _long_poll_until_visible  # type: ignore[method-assign,assignment]
     SQSBackend.is_message_valid_based_on_retention_period = _retained  # type: ignore[method-assign,assignment]
-    original = SQSBackend.receive_message
-
-    def receive_message(self: SQSBackend, queue_name: str, *args: Any, **kwargs: Any) -> Any:
-        with self.get_queue(queue_name)._messages_lock:
-            return original(self, queue_name, *args, **kwargs)
-
-    SQSBackend.receive_message = receive_message  # type: ignore[method-assign]
 
 
 def apply_patches() -> None:
     _serialize_dynamodb_requests()
-    _emulate_sqs_receives_faithfully()
+    _deliver_delayed_messages_on_time()
 
 
 def serve(host: str, port: int, parent_pid: int | None) -> None:

@@ -171,3 +171,56 @@ def test_emulator_serves_the_template_resources_over_http(monkeypatch):
 
         reset_settings()
         clients.reset_clients()
+
+
+def test_retention_check_keeps_what_moto_keeps(sqs, queues):
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sqs.models import sqs_backends
+
+    from sundial.local.motoserver import _retained
+
+    backend = sqs_backends[DEFAULT_ACCOUNT_ID][REGION]
+    sqs.send_message(QueueUrl=queues["WorkQueue"], MessageBody="{}")
+    (message,) = backend.queues["WorkQueue"]._messages
+    assert _retained(backend, "WorkQueue", message)
+    retention_ms = int(backend.queues["WorkQueue"].message_retention_period) * 1000
+    message.sent_timestamp -= retention_ms + 1000
+    assert not _retained(backend, "WorkQueue", message)
+    assert not backend.is_message_valid_based_on_retention_period("WorkQueue", message)
+
+
+def test_emulator_server_ends_when_the_process_that_started_it_dies(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    # A stand-in for a stack killed without a chance to stop its emulator.
+    starter = (
+        "import os, subprocess, sys, time\n"
+        "server = subprocess.Popen([sys.executable, '-m', 'sundial.local.motoserver',"
+        " '--parent-pid', str(os.getpid())], stdout=subprocess.PIPE, text=True)\n"
+        "server.stdout.readline()\n"
+        "print(server.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", starter], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    server_pid = int(parent.stdout.readline())
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and _alive(server_pid):
+        time.sleep(0.2)
+    assert not _alive(server_pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by init) counts as gone.
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split()[2] != "Z"
