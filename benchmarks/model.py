@@ -21,11 +21,18 @@ PRICES_USD = {
     # EventBridge Scheduler: per million scheduled invocations, beyond the free tier.
     "eventbridge_scheduler_invocation_per_million": 1.00,
 }
-# Estimates, not measurements (stated in RESULTS.md): the executor's Lambda at 512 MB
-# spends ~30 ms per fire (three DynamoDB calls and a fast target), and in the worst case
-# each fire is its own invocation (fires of different seconds never share a batch).
+# Estimates, not measurements (stated in RESULTS.md). The executor's Lambda at 512 MB
+# works ~30 ms per fire (three DynamoDB calls and a fast target). Before that it waits
+# for the fire time: SQS delays are whole seconds, floored, so a message becomes visible
+# up to a second early, half a second on average, and Lambda bills the wait. Fires of
+# one second that share a batch share the wait; in the worst case (the cost figure)
+# each fire is its own invocation and pays all of it.
 EXECUTOR_MEMORY_GB = 0.5
-EXECUTOR_SECONDS_PER_FIRE = 0.030
+EXECUTOR_WORK_SECONDS_PER_FIRE = 0.030
+EXECUTOR_EARLY_WAIT_SECONDS = 0.5
+EXECUTOR_SECONDS_PER_INVOCATION = EXECUTOR_WORK_SECONDS_PER_FIRE + EXECUTOR_EARLY_WAIT_SECONDS
+EXECUTOR_BATCH_SIZE = 10
+EXECUTOR_DEFAULT_MAXIMUM_CONCURRENCY = 50  # template.yaml's ExecutorMaximumConcurrency
 # DynamoDB limits behind the throughput model.
 PARTITION_WRITE_UNITS_PER_SECOND = 1000  # per partition, hence per due-index shard
 # Moving a GSI sort key is a delete and an insert in the index: two index writes per commit.
@@ -45,7 +52,9 @@ def cost_per_million(measured: dict[str, Any]) -> dict[str, Any]:
     )
     sqs = measured["sqs_requests_per_fire"] * p["sqs_request_per_million"]
     lambda_requests = p["lambda_request_per_million"]
-    lambda_duration = EXECUTOR_MEMORY_GB * EXECUTOR_SECONDS_PER_FIRE * 1e6 * p["lambda_gb_second"]
+    lambda_duration = (
+        EXECUTOR_MEMORY_GB * EXECUTOR_SECONDS_PER_INVOCATION * 1e6 * p["lambda_gb_second"]
+    )
     total = dynamodb + sqs + lambda_requests + lambda_duration
     return {
         "dynamodb": round(dynamodb, 3),
@@ -57,11 +66,14 @@ def cost_per_million(measured: dict[str, Any]) -> dict[str, Any]:
 
 
 def eventbridge_scheduler_per_million() -> dict[str, Any]:
-    """EventBridge Scheduler invoking a Lambda per fire, the same Lambda duration."""
+    """EventBridge Scheduler invoking a Lambda per fire: the same work, no wait for the
+    fire time (EventBridge Scheduler invokes when it fires)."""
     p = PRICES_USD
     scheduler = p["eventbridge_scheduler_invocation_per_million"]
     lambda_requests = p["lambda_request_per_million"]
-    lambda_duration = EXECUTOR_MEMORY_GB * EXECUTOR_SECONDS_PER_FIRE * 1e6 * p["lambda_gb_second"]
+    lambda_duration = (
+        EXECUTOR_MEMORY_GB * EXECUTOR_WORK_SECONDS_PER_FIRE * 1e6 * p["lambda_gb_second"]
+    )
     return {
         "scheduler": scheduler,
         "lambda_requests": lambda_requests,
@@ -78,10 +90,13 @@ def throughput_model(fires_per_commit: dict[str, float]) -> dict[str, Any]:
       covers every fire of that task inside the horizon (`fires_per_commit`).
     * Runs table: RUN_WRITES_PER_FIRE per fire, spread by task_id, capped by the table's
       on-demand limit.
-    * Executor: LAMBDA_CONCURRENCY / EXECUTOR_SECONDS_PER_FIRE.
+    * Executor: concurrent invocations x full batches / seconds per invocation (under
+      load, fires of one second fill batches); at the account's LAMBDA_CONCURRENCY, and
+      reported at the template's default ExecutorMaximumConcurrency.
     """
     runs_cap = TABLE_WRITE_UNITS_PER_SECOND / RUN_WRITES_PER_FIRE
-    executor_cap = LAMBDA_CONCURRENCY / EXECUTOR_SECONDS_PER_FIRE
+    per_invocation = EXECUTOR_BATCH_SIZE / EXECUTOR_SECONDS_PER_INVOCATION
+    executor_cap = LAMBDA_CONCURRENCY * per_invocation
     rows = {}
     for shards in (1, 4, 16, 64, 256):
         commits = shards * PARTITION_WRITE_UNITS_PER_SECOND / INDEX_WRITES_PER_COMMIT
@@ -96,6 +111,9 @@ def throughput_model(fires_per_commit: dict[str, float]) -> dict[str, Any]:
             // INDEX_WRITES_PER_COMMIT,
             "runs_table_fires_per_second": int(runs_cap),
             "executor_fires_per_second": int(executor_cap),
+            "executor_fires_per_second_at_default_concurrency": int(
+                EXECUTOR_DEFAULT_MAXIMUM_CONCURRENCY * per_invocation
+            ),
         },
         "fires_per_commit": fires_per_commit,
     }

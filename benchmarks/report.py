@@ -9,6 +9,9 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 
 
+DEFAULT_CAP = "executor_fires_per_second_at_default_concurrency"
+
+
 def write(results: dict[str, Any]) -> None:
     png = histogram(results.get("lateness_ms", {}).get("samples_ms") or [])
     (HERE / "RESULTS.md").write_text(markdown(results, png))
@@ -162,7 +165,11 @@ def markdown(r: dict[str, Any], png: str | None) -> str:
         "(https://aws.amazon.com/lambda/pricing/); EventBridge Scheduler $1.00 per million "
         "invocations (https://aws.amazon.com/eventbridge/pricing/). Free tiers ignored. "
         "Assumed, not measured: one request unit per request (items under 1 KB written, "
-        "4 KB read), one executor invocation per fire, 30 ms at 512 MB per fire.",
+        "4 KB read), one executor invocation per fire at 512 MB, billed 30 ms of work "
+        "plus a 0.5 s average wait for the fire time (SQS delays are whole seconds, so "
+        "messages arrive up to a second early; the wait is the price of starting on the "
+        "second, and fires of one second that share a batch share it). The EventBridge "
+        "Scheduler row bills the 30 ms of work only.",
         "",
         "## Throughput model (fires/s per deployment, not a measurement)",
         "",
@@ -180,8 +187,10 @@ def markdown(r: dict[str, Any], png: str | None) -> str:
         "60 for a per-second one). Caps: the runs table "
         f"({limits.get('runs_table_fires_per_second')} fires/s: 2 writes per fire against "
         "the default 40,000 WCU/s table limit) and executor concurrency "
-        f"({limits.get('executor_fires_per_second')} fires/s at 1,000 concurrent 30 ms "
-        "runs). Both caps are adjustable account limits.",
+        f"({limits.get('executor_fires_per_second')} fires/s at 1,000 concurrent "
+        "invocations of full 10-fire batches lasting 0.53 s each). Both caps are "
+        "adjustable account limits. The template's default `ExecutorMaximumConcurrency` "
+        f"of 50 caps a deployment at {limits.get(DEFAULT_CAP)} fires/s; raise it for more.",
         "",
         "## Chaos soak",
         "",
