@@ -150,7 +150,8 @@ def lateness(
                 "target": {"type": "http", "url": receiver.url("/once")},
             })  # fmt: skip
             assert status == 201, body
-        expected = per_second_tasks * int(seconds) + one_time
+        # start_at and end_at are both inclusive: a per-second task fires seconds + 1 times.
+        expected = per_second_tasks * (int(seconds) + 1) + one_time
         deadline = time.time() + seconds + 120
         while time.time() < deadline and len(receiver.lateness_ms) < expected:
             time.sleep(1)

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
+import json
 import logging
 import os
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from moto.moto_server.werkzeug_app import (
@@ -32,7 +35,53 @@ READY_PREFIX = "listening on "
 PARENT_CHECK_SECONDS = 1.0
 
 
-_DYNAMODB_LOCK = threading.Lock()
+class TableLocks:
+    """One lock per DynamoDB table, taken in name order by a request on several."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+
+    @contextlib.contextmanager
+    def holding(self, tables: set[str]) -> Iterator[None]:
+        with self._guard:
+            locks = [self._locks.setdefault(name, threading.Lock()) for name in sorted(tables)]
+        with contextlib.ExitStack() as stack:
+            for lock in locks:
+                stack.enter_context(lock)
+            yield
+
+    @contextlib.contextmanager
+    def holding_all(self) -> Iterator[None]:
+        # Holding the guard keeps requests on tables without a lock yet from starting.
+        with self._guard, contextlib.ExitStack() as stack:
+            for name in sorted(self._locks):
+                stack.enter_context(self._locks[name])
+            yield
+
+
+# Requests without a table name (ListTables, ...) or that cannot be read lock this.
+ALL_TABLES = "*"
+
+
+def tables_of(body: bytes) -> set[str]:
+    """The tables a DynamoDB request touches, from its JSON body."""
+    try:
+        request = json.loads(body or b"{}")
+    except ValueError:
+        return {ALL_TABLES}
+    if not isinstance(request, dict):
+        return {ALL_TABLES}
+    names: set[str] = set()
+    if isinstance(request.get("TableName"), str):
+        names.add(request["TableName"])
+    if isinstance(request.get("RequestItems"), dict):  # BatchGetItem, BatchWriteItem
+        names.update(request["RequestItems"])
+    for item in request.get("TransactItems") or []:  # TransactWriteItems, TransactGetItems
+        for operation in item.values() if isinstance(item, dict) else []:
+            if isinstance(operation, dict) and isinstance(operation.get("TableName"), str):
+                names.add(operation["TableName"])
+    return names or {ALL_TABLES}
 
 
 def _serialize_dynamodb_requests() -> None:
@@ -40,18 +89,29 @@ def _serialize_dynamodb_requests() -> None:
 
     moto checks a write's condition and then writes without a lock, so two requests on
     the same item from two threads (a claim and a release, a commit and an API update)
-    could interleave and leave a half-written item that DynamoDB never would. Only
-    DynamoDB is serialized: SQS long polls would otherwise hold the lock for seconds.
+    could interleave and leave a half-written item that DynamoDB never would. Requests
+    are serialized per table (tables are independent in DynamoDB, and the executor's
+    run writes need not wait for a sweep's task writes); a request without a table, or
+    that cannot be read, waits for every table. Only DynamoDB is serialized: SQS long
+    polls would otherwise hold a lock for seconds.
     """
     original = DomainDispatcherApplication.__call__
+    locks = TableLocks()
 
     def call(
         self: DomainDispatcherApplication, environ: dict[str, Any], start_response: Any
     ) -> Any:
-        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
-            with _DYNAMODB_LOCK:
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            return original(self, environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        tables = tables_of(body)
+        if ALL_TABLES in tables:
+            with locks.holding_all():
                 return original(self, environ, start_response)
-        return original(self, environ, start_response)
+        with locks.holding(tables):
+            return original(self, environ, start_response)
 
     DomainDispatcherApplication.__call__ = call  # type: ignore[method-assign]
 

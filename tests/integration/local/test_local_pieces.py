@@ -189,6 +189,25 @@ def test_retention_check_keeps_what_moto_keeps(sqs, queues):
     assert not backend.is_message_valid_based_on_retention_period("WorkQueue", message)
 
 
+@pytest.mark.parametrize(
+    "body, tables",
+    [
+        (b'{"TableName": "RunsTable", "Key": {}}', {"RunsTable"}),
+        (b'{"RequestItems": {"A": {}, "B": {}}}', {"A", "B"}),
+        (
+            b'{"TransactItems": [{"Put": {"TableName": "A"}}, {"Update": {"TableName": "B"}}]}',
+            {"A", "B"},
+        ),
+        (b"{}", {"*"}),  # ListTables and the like: every table
+        (b"not json", {"*"}),
+    ],
+)
+def test_dynamodb_requests_lock_the_tables_they_touch(body, tables):
+    from sundial.local.motoserver import tables_of
+
+    assert tables_of(body) == tables
+
+
 def test_emulator_server_ends_when_the_process_that_started_it_dies(tmp_path):
     import signal
     import subprocess
