@@ -227,7 +227,8 @@ def markdown(r: dict[str, Any], png: str | None) -> str:
         "",
         "## Reproduce",
         "",
-        "`make bench` (everything, about 17 minutes on a fresh clone, most of it the soak), `make soak` (the soak alone), or "
+        "`make bench` (everything, about 17 minutes on a fresh clone, most of it the "
+        "soak), `make soak` (the soak alone), or "
         "`.venv/bin/python benchmarks/run.py --quick` for a smoke run. "
         f"Step times of this run (s): {json.dumps(run.get('step_seconds', {}))}.",
         "",

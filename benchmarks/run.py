@@ -59,6 +59,9 @@ def main() -> int:
     step("fuzz", lambda: {"api_fuzz": fuzz(quick)})
     results = load_results()
     results.update(derived(results))
+    # Skipped steps keep their figures, and so their times, from the run that made them.
+    kept = (results.get("run") or {}).get("step_seconds") or {}
+    timings = {**{name: kept[name] for name in skip if name in kept}, **timings}
     results["run"] = {"errors": errors, "step_seconds": timings, "quick": quick}
     merge_results(results)
     import report
