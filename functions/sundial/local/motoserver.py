@@ -60,7 +60,8 @@ class TableLocks:
             yield
 
 
-# Requests without a table name (ListTables, ...) or that cannot be read lock this.
+# What `tables_of` answers for a request without a table name (ListTables, ...) or that
+# cannot be read: it waits for every table.
 ALL_TABLES = "*"
 
 
