@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
+import botocore.session
 import pytest
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
@@ -118,6 +119,28 @@ def dead_letter(tables: dict[str, str]) -> Callable[..., str]:
         return key.execution_id
 
     return file
+
+
+@pytest.fixture
+def cold_start(tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Callable[[], list[str]]:
+    """Call to drop every model's DynamoDB client, as on a cold start; it returns the
+    names of the threads that create clients from then on, one entry per client."""
+    from sundial.store.models import _MODELS
+
+    def go_cold() -> list[str]:
+        for model in _MODELS:
+            model._connection = None
+        created_on: list[str] = []
+        create_client = botocore.session.Session.create_client
+
+        def recording(self: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
+            created_on.append(threading.current_thread().name)
+            return create_client(self, service_name, *args, **kwargs)
+
+        monkeypatch.setattr(botocore.session.Session, "create_client", recording)
+        return created_on
+
+    return go_cold
 
 
 @pytest.fixture

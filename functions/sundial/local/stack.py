@@ -74,9 +74,10 @@ class LocalStack:
                 "HORIZON_SECONDS": str(config.horizon_seconds),
                 # There is no Lambda service to self-invoke: the tick loop runs continuations.
                 "CONTINUATION_MODE": "return",
-                # The emulator applies DynamoDB requests one at a time, so sweeping shards
-                # in parallel gains nothing here and would only queue the executor's
-                # claims behind a burst of sweep requests.
+                # The emulator applies a table's DynamoDB requests one at a time, and a
+                # sweep's all go to the tasks table: sweeping shards in parallel gains
+                # nothing here and would only queue the executor's task reads behind a
+                # burst of sweep requests.
                 "DISPATCH_THREADS": "2",
                 # Loopback targets (a webhook on this laptop) are allowed locally only.
                 "ALLOW_LOOPBACK_TARGETS": "true",

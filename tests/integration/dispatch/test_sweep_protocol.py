@@ -6,9 +6,7 @@ from __future__ import annotations
 import threading
 import types
 from datetime import timedelta
-from typing import Any
 
-import botocore.session
 import pytest
 
 from sundial import store
@@ -271,20 +269,11 @@ def test_delay_counts_from_when_each_batch_is_sent_so_a_slow_send_is_never_late(
 
 
 def test_a_sweep_creates_its_dynamodb_clients_before_its_shard_threads_start(
-    seed, make_dispatcher, monkeypatch
+    seed, make_dispatcher, cold_start
 ):
     for _ in range(4):
         seed("*/10 * * * * *")
-    for model in store.models._MODELS:
-        model._connection = None  # a cold start: no client yet
-    created_on: list[str] = []
-    create_client = botocore.session.Session.create_client
-
-    def recording(self: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
-        created_on.append(threading.current_thread().name)
-        return create_client(self, service_name, *args, **kwargs)
-
-    monkeypatch.setattr(botocore.session.Session, "create_client", recording)
+    created_on = cold_start()
 
     report = make_dispatcher().sweep()
 

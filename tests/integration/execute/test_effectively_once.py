@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import botocore.session
 from execute_helpers import FIRE_AT, event, failures, fire, has_run, manual, run_of
 
 from sundial import store
@@ -274,21 +273,12 @@ def test_lateness_is_start_minus_fire_time(probe, probe_task, work, deliver, clo
 
 
 def test_a_batch_creates_its_dynamodb_clients_before_its_records_fan_out(
-    probe, probe_task, work, deliver, monkeypatch
+    probe, probe_task, work, deliver, cold_start
 ):
     for n in range(4):
         work.send(fire(probe_task(), at=FIRE_AT + n))
     records = work.receive(4)
-    for model in store.models._MODELS:
-        model._connection = None  # a cold start: no client yet
-    created_on: list[str] = []
-    create_client = botocore.session.Session.create_client
-
-    def recording(self: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
-        created_on.append(threading.current_thread().name)
-        return create_client(self, service_name, *args, **kwargs)
-
-    monkeypatch.setattr(botocore.session.Session, "create_client", recording)
+    created_on = cold_start()
 
     assert failures(deliver(*records)) == []
 
