@@ -48,7 +48,7 @@ sam-build: $(SAM)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy functions/sundial
+	$(BIN)/mypy functions/sundial infra
 
 run: $(STAMP)
 	$(BIN)/sundial local

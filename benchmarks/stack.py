@@ -22,8 +22,8 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from sundial.local.emulator import free_port
-from sundial.local.gateway import BurstTolerantHTTPServer
+from sundial_local.emulator import free_port
+from sundial_local.gateway import BurstTolerantHTTPServer
 
 KEY = "bench-key-0123456789abcdef"
 TENANT = "bench"
@@ -37,7 +37,7 @@ def local_stack(*extra: str) -> Iterator[str]:
     env = {**os.environ, "SUNDIAL_LOCAL_API_KEYS": f"{TENANT}={KEY}", "PYTHONUNBUFFERED": "1"}
     for name in [n for n in env if n.startswith("AWS_")]:
         env.pop(name)
-    command = [sys.executable, "-m", "sundial.cli", "local", "--port", str(port), *extra]
+    command = [sys.executable, "-m", "sundial_cli", "local", "--port", str(port), *extra]
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )

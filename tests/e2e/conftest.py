@@ -17,9 +17,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
-
-from sundial.local.emulator import free_port
-from sundial.local.gateway import BurstTolerantHTTPServer
+from sundial_local.emulator import free_port
+from sundial_local.gateway import BurstTolerantHTTPServer
 
 KEYS = {"alpha": "key-alpha-0123456789", "beta": "key-beta-0123456789"}
 STARTUP_SECONDS = 90
@@ -85,7 +84,7 @@ def stack(tmp_path_factory) -> Iterator[LocalStackProcess]:
     command = [
         sys.executable,
         "-m",
-        "sundial.cli",
+        "sundial_cli",
         "local",
         "--port",
         str(port),

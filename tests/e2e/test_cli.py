@@ -1,4 +1,4 @@
-"""The `sundial` CLI as a user runs it (`python -m sundial.cli`, a separate process) against
+"""The `sundial` CLI as a user runs it (`python -m sundial_cli`, a separate process) against
 `sundial local`: tasks created with it fire, imported crontab jobs reach their target."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ def sundial(stack, command: str, input: str | None = None) -> subprocess.Complet
     key = stack.client("alpha").key
     env = {**os.environ, "SUNDIAL_URL": stack.base, "SUNDIAL_API_KEY": key}
     return subprocess.run(
-        [sys.executable, "-m", "sundial.cli", *shlex.split(command)],
+        [sys.executable, "-m", "sundial_cli", *shlex.split(command)],
         input=input,
         capture_output=True,
         text=True,

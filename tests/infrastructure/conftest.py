@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from sundial.local.template import Template, default_template_path, parameter_values
+from sundial_local.template import Template, default_template_path, parameter_values
 
 REPO = default_template_path().parent
 # The code location is a local folder until `sam build`; the translator wants S3.

@@ -100,7 +100,7 @@ def test_sam_build_packages_every_function_for_arm64(sam, tmp_path):
 
 _DUMP_TEMPLATE = """
 import json, sys
-from sundial.local.template import load_template
+from sundial_local.template import load_template
 print(json.dumps(load_template(sys.argv[1])))
 """
 
@@ -116,7 +116,7 @@ from samcli.local.lambdafn.env_vars import EnvironmentVariables
 
 stacks, _ = SamLocalStackProvider.get_stacks("template.yaml")
 api = ApiProvider(stacks, disable_authorizer=True).api
-overrides = json.load(open("env.json"))
+overrides = json.load(open("infra/env.json"))
 functions = {}
 for function in SamFunctionProvider(stacks).get_all():
     values = {**overrides.get("Parameters", {}), **overrides.get(function.name, {})}
@@ -151,7 +151,7 @@ def test_sam_local_start_api_serves_every_route_from_the_api_function(sam_local_
 
 
 def test_env_json_points_every_function_at_the_emulator(sam_local_view):
-    overrides = json.loads((REPO / "env.json").read_text())
+    overrides = json.loads((REPO / "infra" / "env.json").read_text())
     endpoint = overrides["Parameters"]["AWS_ENDPOINT_URL"]
     assert set(sam_local_view["functions"]) == set(FUNCTIONS)
     for name, function in sam_local_view["functions"].items():

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sundial_local.emulator import Emulator
 
 from sundial import clients
-from sundial.local.emulator import Emulator
 from sundial.settings import reset_settings
 from sundial.store import unbind_tables
 from sundial.store.apikeys import unbind_keys_table
@@ -22,7 +22,7 @@ from sundial.store.apikeys import unbind_keys_table
 from .conftest import REPO
 
 EVENTS = REPO / "events"
-ENV_JSON = json.loads((REPO / "env.json").read_text())
+ENV_JSON = json.loads((REPO / "infra" / "env.json").read_text())
 # env.json's endpoint, as the Lambda container sees the host running the emulator.
 DOCUMENTED_ENDPOINT = ENV_JSON["Parameters"]["AWS_ENDPOINT_URL"]
 

@@ -16,8 +16,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-
-from sundial.local.template import NO_VALUE, load_template
+from sundial_local.template import NO_VALUE, load_template
 
 from .conftest import REPO, resolver, transform
 

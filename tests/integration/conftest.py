@@ -11,8 +11,8 @@ import botocore.session
 import pytest
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
+from sundial_local.template import create_queues, create_tables
 
-from sundial.local.template import create_queues, create_tables
 from sundial.settings import reset_settings
 from sundial.store import TaskItem, bind_tables, new_ulid, unbind_tables
 

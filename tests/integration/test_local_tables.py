@@ -5,8 +5,7 @@ from __future__ import annotations
 import boto3
 import pytest
 from moto import mock_aws
-
-from sundial.local.template import TemplateError, create_tables
+from sundial_local.template import TemplateError, create_tables
 
 REGION = "us-east-1"
 

@@ -366,8 +366,9 @@ class Target:
 def emulated_aws() -> Iterator[None]:
     """Fake credentials, moto in-process, each request applied atomically (as DynamoDB
     applies each conditional write), the store bound to the template's tables."""
+    from sundial_local.template import create_tables
+
     from sundial import clients
-    from sundial.local.template import create_tables
     from sundial.settings import reset_settings
     from sundial.store import bind_tables, unbind_tables
 

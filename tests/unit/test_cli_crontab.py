@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sundial.cli.crontab import CronJob, Remark, parse_crontab
+from sundial_cli.crontab import CronJob, Remark, parse_crontab
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample.crontab"
 

@@ -17,8 +17,7 @@ from typing import Any
 
 import pytest
 from cli_runner import cli_runner
-
-from sundial.cli import cli
+from sundial_cli import cli
 
 
 def failing_with(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> None:

@@ -10,8 +10,7 @@ import shlex
 from pathlib import Path
 
 from cli_runner import cli_runner
-
-from sundial.cli import cli
+from sundial_cli import cli
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample.crontab"
 SAMPLE_ARG = shlex.quote(str(SAMPLE))

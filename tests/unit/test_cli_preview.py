@@ -7,8 +7,7 @@ import shlex
 
 import pytest
 from cli_runner import cli_runner
-
-from sundial.cli import cli, main
+from sundial_cli import cli, main
 
 AFTER = "2026-01-01T00:00:00Z"
 

@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 from cli_runner import cli_runner
-
-from sundial.cli import cli
-from sundial.cli.client import ApiClient, Reply
+from sundial_cli import cli
+from sundial_cli.client import ApiClient, Reply
 
 TASK = {"id": "01JTASK", "version": 2, "state": "active", "schedule": "@daily"}
 

@@ -7,8 +7,9 @@ import importlib
 import json
 from typing import Any
 
+from sundial_local.template import Template, load_template
+
 from sundial.execute.batch import MAX_BATCH_SIZE
-from sundial.local.template import Template, load_template
 from sundial.settings import DEFAULT_REQUEUE_AFTER_RECEIVES
 
 RESOURCES = load_template()["Resources"]

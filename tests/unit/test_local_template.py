@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from sundial.local.template import (
+from sundial_local.template import (
     NO_VALUE,
     Template,
     TemplateError,
@@ -15,6 +14,7 @@ from sundial.local.template import (
     load_template,
     table_requests,
 )
+
 from sundial.store.models import RunItem, TaskItem
 
 SAMPLE = """

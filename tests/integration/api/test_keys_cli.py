@@ -9,9 +9,9 @@ from typing import Any
 import boto3
 import pytest
 from api_client import FakeLambdaContext, load_event
+from sundial_cli import main
 
 from sundial.api import auth
-from sundial.cli import main
 
 
 def keys(capsys: pytest.CaptureFixture[str], table: str, *args: str) -> tuple[int, str, str]:

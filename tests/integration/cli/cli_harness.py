@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from click.testing import CliRunner, Result
-
-from sundial.cli import cli
+from sundial_cli import cli
 
 KEYS = {"acme": "key-acme-0123456789", "globex": "key-globex-0123456789"}
 

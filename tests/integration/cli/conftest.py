@@ -12,13 +12,13 @@ from collections.abc import Iterator
 
 import pytest
 from cli_harness import KEYS, Sundial, cli_runner
+from sundial_local.gateway import ApiGateway, GatewayConfig, GatewayServer
+from sundial_local.runtime import LocalFunction
+from sundial_local.template import Template
 
 from sundial import clients
 from sundial.api import auth
 from sundial.api.handler import handler as api_handler
-from sundial.local.gateway import ApiGateway, GatewayConfig, GatewayServer
-from sundial.local.runtime import LocalFunction
-from sundial.local.template import Template
 from sundial.settings import reset_settings
 from sundial.store import apikeys
 

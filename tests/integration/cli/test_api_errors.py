@@ -6,9 +6,8 @@ from __future__ import annotations
 import json
 
 from cli_harness import Sundial, cli_runner
-
-from sundial.cli import cli
-from sundial.local.emulator import free_port
+from sundial_cli import cli
+from sundial_local.emulator import free_port
 
 
 def test_a_refused_create_prints_the_envelope_as_one_line_and_exits_3(sundial: Sundial) -> None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from sundial_local.gateway import ApiGateway, GatewayConfig
+from sundial_local.runtime import LocalFunction
+from sundial_local.template import Template
 
 from sundial.api.auth import handler as authorizer_handler
 from sundial.api.handler import handler as api_handler
-from sundial.local.gateway import ApiGateway, GatewayConfig
-from sundial.local.runtime import LocalFunction
-from sundial.local.template import Template
 from sundial.store import apikeys
 
 

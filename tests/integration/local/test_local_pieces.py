@@ -9,11 +9,10 @@ import threading
 
 import boto3
 import pytest
-
-from sundial.local.poller import QueuePoller, failed_ids, sqs_record
-from sundial.local.runtime import LocalFunction
-from sundial.local.snapshot import load_state, save_state
-from sundial.local.tick import TickLoop
+from sundial_local.poller import QueuePoller, failed_ids, sqs_record
+from sundial_local.runtime import LocalFunction
+from sundial_local.snapshot import load_state, save_state
+from sundial_local.tick import TickLoop
 
 REGION = "us-east-1"
 
@@ -125,8 +124,7 @@ def test_state_file_restores_every_table(tables, tmp_path, make_task):
 def test_long_poll_wakes_when_a_delayed_message_becomes_visible(sqs, queues):
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.sqs.models import sqs_backends
-
-    from sundial.local.motoserver import _long_poll_until_visible
+    from sundial_local.motoserver import _long_poll_until_visible
 
     sqs.send_message(QueueUrl=queues["WorkQueue"], MessageBody="{}", DelaySeconds=2)
     queue = sqs_backends[DEFAULT_ACCOUNT_ID][REGION].queues["WorkQueue"]
@@ -148,7 +146,7 @@ def test_long_poll_wakes_when_a_delayed_message_becomes_visible(sqs, queues):
 
 
 def test_emulator_serves_the_template_resources_over_http(monkeypatch):
-    from sundial.local.emulator import Emulator
+    from sundial_local.emulator import Emulator
 
     saved = dict(os.environ)
     emulator = Emulator(overrides={"HORIZON_SECONDS": "15"})
@@ -176,8 +174,7 @@ def test_emulator_serves_the_template_resources_over_http(monkeypatch):
 def test_retention_check_keeps_what_moto_keeps(sqs, queues):
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.sqs.models import sqs_backends
-
-    from sundial.local.motoserver import _retained
+    from sundial_local.motoserver import _retained
 
     backend = sqs_backends[DEFAULT_ACCOUNT_ID][REGION]
     sqs.send_message(QueueUrl=queues["WorkQueue"], MessageBody="{}")
@@ -203,7 +200,7 @@ def test_retention_check_keeps_what_moto_keeps(sqs, queues):
     ],
 )
 def test_dynamodb_requests_lock_the_tables_they_touch(body, tables):
-    from sundial.local.motoserver import tables_of
+    from sundial_local.motoserver import tables_of
 
     assert tables_of(body) == tables
 
@@ -217,7 +214,7 @@ def test_emulator_server_ends_when_the_process_that_started_it_dies(tmp_path):
     # A stand-in for a stack killed without a chance to stop its emulator.
     starter = (
         "import os, subprocess, sys, time\n"
-        "server = subprocess.Popen([sys.executable, '-m', 'sundial.local.motoserver',"
+        "server = subprocess.Popen([sys.executable, '-m', 'sundial_local.motoserver',"
         " '--parent-pid', str(os.getpid())], stdout=subprocess.PIPE, text=True)\n"
         "server.stdout.readline()\n"
         "print(server.pid, flush=True)\n"

@@ -14,8 +14,8 @@ import logging
 import threading
 from typing import Any
 
-from sundial.local.runtime import LocalFunction
-from sundial.local.template import DEFAULT_REGION
+from sundial_local.runtime import LocalFunction
+from sundial_local.template import DEFAULT_REGION
 
 log = logging.getLogger(__name__)
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import click
 
-from sundial.cli.client import DEFAULT_TIMEOUT_SECONDS, DEFAULT_URL
-from sundial.cli.dead_letters import dead_letters
-from sundial.cli.import_crontab import import_crontab
-from sundial.cli.keys import keys
-from sundial.cli.local import local
-from sundial.cli.output import CliState, json_option
-from sundial.cli.preview import preview
-from sundial.cli.tasks import tasks
+from sundial_cli.client import DEFAULT_TIMEOUT_SECONDS, DEFAULT_URL
+from sundial_cli.dead_letters import dead_letters
+from sundial_cli.import_crontab import import_crontab
+from sundial_cli.keys import keys
+from sundial_cli.local import local
+from sundial_cli.output import CliState, json_option
+from sundial_cli.preview import preview
+from sundial_cli.tasks import tasks
 
 EPILOG = """\b
 Exit codes: 0 success; 1 failed (a file, the keys table); 2 usage error;

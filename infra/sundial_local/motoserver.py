@@ -1,7 +1,7 @@
 """The emulator's server process: moto's HTTP server for DynamoDB and SQS, patched where
 moto departs from the services in ways a scheduler notices.
 
-`python -m sundial.local.motoserver` binds a loopback port, prints it, and serves until
+`python -m sundial_local.motoserver` binds a loopback port, prints it, and serves until
 terminated or until the process that started it is gone. It runs apart from the stack
 so that moto's request handling (most of the local stack's CPU) runs on another core
 beside the functions instead of taking turns with them for one interpreter lock.
@@ -181,7 +181,7 @@ def serve(host: str, port: int, parent_pid: int | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m sundial.local.motoserver")
+    parser = argparse.ArgumentParser(prog="python -m sundial_local.motoserver")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--parent-pid", type=int, default=None)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sundial.local.template import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
+from sundial_local.template import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 
 Handler = Callable[[Any, Any], Any]
 

@@ -6,10 +6,10 @@ from typing import Any
 
 import click
 
-from sundial.cli.client import task_path
-from sundial.cli.output import api_options, console, emit_json, json_option, note, state
-from sundial.cli.render import runs_table, task_table, tasks_table
-from sundial.cli.task_options import TAG, task_body, task_options
+from sundial_cli.client import task_path
+from sundial_cli.output import api_options, console, emit_json, json_option, note, state
+from sundial_cli.render import runs_table, task_table, tasks_table
+from sundial_cli.task_options import TAG, task_body, task_options
 
 PAGE_SIZE = click.IntRange(1, 100)
 

@@ -18,7 +18,7 @@ from email.message import Message
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from sundial.cli.errors import Rejected, Unreachable
+from sundial_cli.errors import Rejected, Unreachable
 
 DEFAULT_URL = "http://127.0.0.1:8080/v1"
 DEFAULT_TIMEOUT_SECONDS = 30.0

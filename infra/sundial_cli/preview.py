@@ -11,8 +11,8 @@ from typing import Any
 
 import click
 
-from sundial.cli.errors import Rejected
-from sundial.cli.output import console, emit_json, json_option, note, state, table, text
+from sundial_cli.errors import Rejected
+from sundial_cli.output import console, emit_json, json_option, note, state, table, text
 
 MAX_COUNT = 100  # as POST /preview
 

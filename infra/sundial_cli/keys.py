@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 
 import click
 
-from sundial.cli.errors import CliError
-from sundial.cli.output import console, emit_json, json_option, state, table, text
+from sundial_cli.errors import CliError
+from sundial_cli.output import console, emit_json, json_option, state, table, text
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -17,11 +17,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from sundial.local.emulator import Emulator
-from sundial.local.gateway import ApiGateway, GatewayConfig, GatewayServer
-from sundial.local.poller import QueuePoller
-from sundial.local.snapshot import load_state, save_state
-from sundial.local.tick import TickLoop
+from sundial_local.emulator import Emulator
+from sundial_local.gateway import ApiGateway, GatewayConfig, GatewayServer
+from sundial_local.poller import QueuePoller
+from sundial_local.snapshot import load_state, save_state
+from sundial_local.tick import TickLoop
 
 log = logging.getLogger(__name__)
 

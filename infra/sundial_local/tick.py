@@ -12,8 +12,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sundial.local.runtime import LocalFunction
-from sundial.local.template import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
+from sundial_local.runtime import LocalFunction
+from sundial_local.template import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from sundial.cli.output import api_options, console, emit_json, json_option, note, state
-from sundial.cli.render import dead_letters_table
+from sundial_cli.output import api_options, console, emit_json, json_option, note, state
+from sundial_cli.render import dead_letters_table
 
 
 @click.group(name="dead-letters")

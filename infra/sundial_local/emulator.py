@@ -20,9 +20,11 @@ from typing import Any
 import boto3
 
 from sundial import clients
-from sundial.local.motoserver import READY_PREFIX
-from sundial.local.runtime import LocalFunction
-from sundial.local.template import (
+from sundial.settings import reset_settings
+from sundial.store import unbind_tables
+from sundial_local.motoserver import READY_PREFIX
+from sundial_local.runtime import LocalFunction
+from sundial_local.template import (
     DEFAULT_REGION,
     Template,
     create_queues,
@@ -30,8 +32,6 @@ from sundial.local.template import (
     function_environment,
     functions,
 )
-from sundial.settings import reset_settings
-from sundial.store import unbind_tables
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class Emulator:
 
     def _start_server(self) -> int:
         """Start the server process; the port it listens on once it is ready."""
-        command = [sys.executable, "-m", "sundial.local.motoserver", "--host", self.host]
+        command = [sys.executable, "-m", "sundial_local.motoserver", "--host", self.host]
         command += ["--port", str(self.port), "--parent-pid", str(os.getpid())]
         self._server = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

@@ -20,11 +20,11 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from sundial.cli.client import ApiClient
-from sundial.cli.crontab import CronJob, Remark, parse_crontab
-from sundial.cli.errors import CliError, ExitCode, Rejected, Unreachable
-from sundial.cli.output import api_options, console, emit_json, json_option, state, table, text
-from sundial.cli.task_options import TAG
+from sundial_cli.client import ApiClient
+from sundial_cli.crontab import CronJob, Remark, parse_crontab
+from sundial_cli.errors import CliError, ExitCode, Rejected, Unreachable
+from sundial_cli.output import api_options, console, emit_json, json_option, state, table, text
+from sundial_cli.task_options import TAG
 
 RESULT_STYLES = {
     "created": "green",

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from sundial.cli.client import DEFAULT_TIMEOUT_SECONDS, DEFAULT_URL, ApiClient, check_base_url
+from sundial_cli.client import DEFAULT_TIMEOUT_SECONDS, DEFAULT_URL, ApiClient, check_base_url
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Piped output is not wrapped at 80 columns: grep and awk want whole rows.

@@ -23,8 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from sundial.local.runtime import LocalFunction
-from sundial.local.template import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Template
+from sundial_local.runtime import LocalFunction
+from sundial_local.template import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Template
 
 log = logging.getLogger(__name__)
 

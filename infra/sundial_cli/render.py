@@ -9,7 +9,7 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from sundial.cli.output import table, text
+from sundial_cli.output import table, text
 
 STATE_STYLES = {"active": "green", "paused": "yellow", "completed": "dim"}
 STATUS_STYLES = {

@@ -35,8 +35,8 @@ DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_STACK_NAME = "sundial"
 DEFAULT_REGION = "us-east-1"
 
-# functions/sundial/local/template.py -> the repository root holding template.yaml
-_REPO_ROOT = Path(__file__).resolve().parents[3]
+# infra/sundial_local/template.py -> the repository root holding template.yaml
+_REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class TemplateError(Exception):

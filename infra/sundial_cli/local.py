@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sundial.cli.errors import CliError
-from sundial.cli.output import emit_json, json_option, state
+from sundial_cli.errors import CliError
+from sundial_cli.output import emit_json, json_option, state
 
 if TYPE_CHECKING:
-    from sundial.local.stack import LocalStack
+    from sundial_local.stack import LocalStack
 
 LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -73,7 +73,7 @@ def local(
             "must be longer than --tick, or fires would be late", param_hint="'--horizon'"
         )
     # Imported here: the emulator (moto) is heavy and no other command needs it.
-    from sundial.local.stack import LocalConfig, LocalStack, parse_api_keys
+    from sundial_local.stack import LocalConfig, LocalStack, parse_api_keys
 
     try:
         api_keys = parse_api_keys(os.environ.get("SUNDIAL_LOCAL_API_KEYS", ""))
