@@ -1,21 +1,35 @@
-"""Fixtures for the template checks: the SAM-transformed template, resolved offline, and
-the SAM CLI (installed by `make sam-cli` in its own virtualenv, as its exact pins of
-boto3 and click would otherwise dictate the project's)."""
+"""Fixtures for the template checks: the SAM-transformed template, resolved offline, the
+SAM CLI (installed by `make sam-cli` in its own virtualenv, as its exact pins of boto3 and
+click would otherwise dictate the project's), and the emulator the sample events of
+infra/events/ are sent against."""
 
 from __future__ import annotations
 
 import copy
+import json
 import os
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sundial_local.emulator import Emulator
 from sundial_local.template import Template, default_template_path, parameter_values
 
+from sundial import clients
+from sundial.settings import reset_settings
+from sundial.store import unbind_tables
+from sundial.store.apikeys import unbind_keys_table
+
 REPO = default_template_path().parent
+# The event documents `sam local invoke -e` takes (README), sent by the tests too.
+EVENTS = REPO / "infra" / "events"
+ENV_JSON = json.loads((REPO / "infra" / "env.json").read_text())
+# env.json's endpoint, as the Lambda container sees the host running the emulator.
+DOCUMENTED_ENDPOINT = ENV_JSON["Parameters"]["AWS_ENDPOINT_URL"]
 # The code location is a local folder until `sam build`; the translator wants S3.
 PLACEHOLDER_CODE_URI = "s3://sundial-placeholder/code.zip"
 
@@ -97,3 +111,65 @@ def sam_environment() -> dict[str, str]:
     for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         env.pop(name, None)
     return env
+
+
+def sample_event(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / name).read_text())
+
+
+@dataclass
+class Context:
+    """What the handlers read of Lambda's context object."""
+
+    function_name: str
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = "sam-local-request"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+@pytest.fixture
+def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
+    from moto.moto_api._internal import moto_api_backend
+
+    saved = dict(os.environ)
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    # moto server keeps its resources in process-wide backends: start from none.
+    moto_api_backend.reset()
+    started = Emulator(overrides={"POWERTOOLS_TRACE_DISABLED": "true"})
+    started.start()
+    try:
+        yield started
+    finally:
+        started.stop()
+        moto_api_backend.reset()
+        os.environ.clear()
+        os.environ.update(saved)
+        forget_connections()
+
+
+def env_json_values(emulator: Emulator, logical_id: str) -> dict[str, str]:
+    """What `sam local invoke <logical_id> --env-vars env.json` sets, with the emulator
+    where env.json expects it."""
+    values = {**ENV_JSON["Parameters"], **ENV_JSON.get(logical_id, {})}
+    return {k: v.replace(DOCUMENTED_ENDPOINT, emulator.endpoint) for k, v in values.items()}
+
+
+def as_function(emulator: Emulator, logical_id: str) -> None:
+    """This process's environment made the one `logical_id` gets under `sam local`."""
+    os.environ.update(env_json_values(emulator, logical_id))
+    forget_connections()
+
+
+def forget_connections() -> None:
+    """Settings, clients and PynamoDB connections are cached per process (as in a warm
+    Lambda); a new environment needs them made afresh."""
+    reset_settings()
+    clients.reset_clients()
+    unbind_tables()
+    unbind_keys_table()

@@ -1,92 +1,21 @@
-"""events/*.json and env.json, the `sam local` samples, checked without Docker: each
+"""infra/events/*.json and env.json, the `sam local` samples, checked without Docker: each
 event goes to its handler, called directly with the environment env.json gives it, in
 front of the same emulator (moto server, resources from template.yaml) that
-docs/deploy.md tells `sam local` to use."""
+README ("Running the functions with sam local") tells `sam local` to use."""
 
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
-import pytest
-from sundial_local.emulator import Emulator
-
-from sundial import clients
-from sundial.settings import reset_settings
-from sundial.store import unbind_tables
-from sundial.store.apikeys import unbind_keys_table
-
-from .conftest import REPO
-
-EVENTS = REPO / "events"
-ENV_JSON = json.loads((REPO / "infra" / "env.json").read_text())
-# env.json's endpoint, as the Lambda container sees the host running the emulator.
-DOCUMENTED_ENDPOINT = ENV_JSON["Parameters"]["AWS_ENDPOINT_URL"]
-
-
-def event(name: str) -> dict[str, Any]:
-    return json.loads((EVENTS / name).read_text())
-
-
-@dataclass
-class Context:
-    function_name: str
-    memory_limit_in_mb: int = 512
-    aws_request_id: str = "sam-local-request"
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
-@pytest.fixture
-def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
-    from moto.moto_api._internal import moto_api_backend
-
-    saved = dict(os.environ)
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    # moto server keeps its resources in process-wide backends: start from none.
-    moto_api_backend.reset()
-    started = Emulator(overrides={"POWERTOOLS_TRACE_DISABLED": "true"})
-    started.start()
-    try:
-        yield started
-    finally:
-        started.stop()
-        moto_api_backend.reset()
-        os.environ.clear()
-        os.environ.update(saved)
-        forget_connections()
-
-
-def as_function(emulator: Emulator, logical_id: str) -> None:
-    """The environment `sam local invoke <logical_id> --env-vars env.json` would give, with
-    the emulator where env.json expects it."""
-    values = {**ENV_JSON["Parameters"], **ENV_JSON.get(logical_id, {})}
-    for name, value in values.items():
-        os.environ[name] = value.replace(DOCUMENTED_ENDPOINT, emulator.endpoint)
-    forget_connections()
-
-
-def forget_connections() -> None:
-    """Settings, clients and PynamoDB connections are cached per process (as in a warm
-    Lambda); a new environment needs them made afresh."""
-    reset_settings()
-    clients.reset_clients()
-    unbind_tables()
-    unbind_keys_table()
+from .conftest import DOCUMENTED_ENDPOINT, ENV_JSON, EVENTS, Context, as_function
+from .conftest import sample_event as event
 
 
 def test_every_sample_event_is_json():
     names = sorted(p.name for p in EVENTS.glob("*.json"))
     assert names == [
         "api-create-task.json",
+        "api-list-tasks-iam.json",
         "api-list-tasks.json",
         "authorizer-token.json",
         "dispatcher-tick.json",
@@ -128,13 +57,13 @@ def test_executor_takes_the_sample_batch(emulator):
 
     as_function(emulator, "ExecutorFunction")
     result = handler(event("executor-batch.json"), Context("sundial-executor", 512))
-    # A fire of a task that does not exist is dropped; a malformed message is
-    # dead-lettered: neither goes back to the queue.
+    # A fire of a task that does not exist is dropped; the two malformed messages are
+    # dead-lettered: none goes back to the queue.
     assert result == {"batchItemFailures": []}
     dead = emulator.client("sqs").receive_message(
         QueueUrl=emulator.queues["DeadLetterQueue"], MaxNumberOfMessages=10
     )
-    assert len(dead.get("Messages", [])) == 1
+    assert len(dead.get("Messages", [])) == 2
 
 
 def test_authorizer_allows_the_sample_token_once_its_key_exists(emulator):

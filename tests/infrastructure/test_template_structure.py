@@ -518,7 +518,7 @@ def test_samconfig_deploys_with_the_capabilities_the_template_needs(transformed)
 def test_build_output_and_local_files_are_not_committed():
     ignored = (REPO / ".gitignore").read_text().split()
     assert ".aws-sam/" in ignored and ".venv/" in ignored
-    assert Path(REPO / "events").is_dir()
+    assert Path(REPO / "infra" / "events").is_dir()
 
 
 @pytest.mark.parametrize(

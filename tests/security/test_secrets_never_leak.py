@@ -198,7 +198,7 @@ def test_a_signing_secret_is_never_logged_from_create_to_runs(
 
 
 def authorize(header: str) -> Any:
-    event = load_event("authorizer_token.json")
+    event = load_event("authorizer-token.json")
     event["authorizationToken"] = header
     event["methodArn"] = METHOD_ARN
     try:

@@ -1,5 +1,5 @@
-"""A client for the API function: REST (v1) proxy events from tests/events/, adjusted per
-request and sent through the real Lambda handler, responses decoded."""
+"""A client for the API function: the REST (v1) proxy events of infra/events/ (the `sam local`
+samples), adjusted per request and sent through the real Lambda handler, responses decoded."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-EVENTS = Path(__file__).resolve().parents[2] / "events"
+EVENTS = Path(__file__).resolve().parents[3] / "infra" / "events"
 REGION = "us-east-1"
 
 
@@ -69,12 +69,12 @@ class Api:
         split = urlsplit(path)
         query = dict(parse_qsl(split.query, keep_blank_values=True))
         if self.auth_mode == "IAM":
-            event = load_event("api_rest_request_iam.json")
+            event = load_event("api-list-tasks-iam.json")
             identity = event["requestContext"]["identity"]
             identity["userArn"] = tenant
             identity["caller"] = tenant
         else:
-            event = load_event("api_rest_request.json")
+            event = load_event("api-list-tasks.json")
             if tenant is None:
                 del event["requestContext"]["authorizer"]
             else:

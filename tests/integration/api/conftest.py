@@ -1,6 +1,6 @@
 """The API function and its authorizer, run through their real Lambda handlers against moto.
 
-Requests are the REST (v1) proxy events of tests/events/ (see api_client.py), adjusted per
+Requests are the REST (v1) proxy events of infra/events/ (see api_client.py), adjusted per
 test: method, path, query, headers, body, and the tenant the authorizer (or IAM) put in
 the request context.
 """

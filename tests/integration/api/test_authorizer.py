@@ -16,7 +16,7 @@ METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abc123defg/v1/GET/tasks
 
 
 def authorize(header: str | None) -> dict[str, Any]:
-    event = load_event("authorizer_token.json")
+    event = {**load_event("authorizer-token.json"), "methodArn": METHOD_ARN}
     if header is None:
         del event["authorizationToken"]
     else:

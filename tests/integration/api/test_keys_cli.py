@@ -21,7 +21,7 @@ def keys(capsys: pytest.CaptureFixture[str], table: str, *args: str) -> tuple[in
 
 
 def authorize(raw: str) -> dict[str, Any]:
-    event = {**load_event("authorizer_token.json"), "authorizationToken": f"Bearer {raw}"}
+    event = {**load_event("authorizer-token.json"), "authorizationToken": f"Bearer {raw}"}
     return auth.handler(event, FakeLambdaContext())
 
 

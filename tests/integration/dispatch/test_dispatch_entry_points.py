@@ -17,7 +17,7 @@ from sundial.core.planning import execution_id, to_ms
 from sundial.dispatch import dispatch_now, enqueue_backfill, enqueue_manual
 from sundial.dispatch.handler import handler
 
-EVENTS = Path(__file__).resolve().parents[2] / "events"
+EVENTS = Path(__file__).resolve().parents[3] / "infra" / "events"
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ def test_handler_sweeps_on_a_tick_and_reports(sent, make_task, capsys):
     task = make_task(schedule="* * * * * *")
     task.due_at = to_ms(now + timedelta(seconds=5))
     store.create_task(task)
-    event = json.loads((EVENTS / "schedule_tick.json").read_text())
+    event = json.loads((EVENTS / "dispatcher-tick.json").read_text())
     result = handler(event, FakeContext())
     assert result["fires_emitted"] >= 80 and result["tasks_committed"] == 1
     assert result["continued"] is False

@@ -16,7 +16,9 @@ from sundial.execute.run import run_key_of
 from sundial.store import TaskItem
 
 REGION = "us-east-1"
-EVENTS = Path(__file__).resolve().parents[2] / "events"
+# The `sam local` sample batch: one fire message, then two malformed records (a JSON body
+# that is not a whole fire message, and a body that is not JSON).
+SAMPLE_BATCH = Path(__file__).resolve().parents[3] / "infra" / "events" / "executor-batch.json"
 # 2026-05-28T20:26:40Z: every test's fires are due then, on the simulated clock.
 FIRE_AT = 1_780_000_000_000
 PROBE = "test.probe"
@@ -94,6 +96,15 @@ class Probe:
         return [call.execution_id for call in self.calls]
 
 
+def sample_records() -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = json.loads(SAMPLE_BATCH.read_text())["Records"]
+    return records
+
+
+def malformed_sample_records() -> list[dict[str, Any]]:
+    return sample_records()[1:]
+
+
 @dataclass
 class LambdaContext:
     """What the executor reads of Lambda's context object (plus what Powertools logs)."""
@@ -119,7 +130,7 @@ class WorkQueueDriver:
         self.arn = real_sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
-        self.template = json.loads((EVENTS / "sqs_fire_event.json").read_text())["Records"][0]
+        self.template = sample_records()[0]
 
     def send(self, body: str | FireMessage, **kwargs: Any) -> None:
         text = body.to_json() if isinstance(body, FireMessage) else body

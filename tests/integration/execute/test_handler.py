@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any
 
-from execute_helpers import EVENTS, LambdaContext, failures
+from execute_helpers import LambdaContext, failures, malformed_sample_records
 
 from sundial import store
 from sundial.core.messages import FireMessage
@@ -60,7 +59,7 @@ def test_handler_runs_a_due_fire_and_reports_its_metrics(
 
 
 def test_handler_dead_letters_malformed_records_and_acknowledges_them(work, execute_env, capsys):
-    malformed = json.loads((EVENTS / "sqs_malformed_event.json").read_text())
+    malformed = {"Records": malformed_sample_records()}
 
     response = handler(malformed, LambdaContext())
 
@@ -86,9 +85,7 @@ def test_handler_reports_only_the_records_that_go_back(
     )
     work.send(early)
     (record,) = work.receive()
-    fixture: dict[str, Any] = json.loads((EVENTS / "sqs_malformed_event.json").read_text())
-
-    response = handler({"Records": [record, *fixture["Records"]]}, LambdaContext())
+    response = handler({"Records": [record, *malformed_sample_records()]}, LambdaContext())
 
     assert failures(response) == [record["messageId"]]
     assert store.list_runs(task.task_id)[0] == []
