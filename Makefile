@@ -42,7 +42,8 @@ sam-validate: $(SAM)
 	$(SAM_ENV) $(SAM) validate --lint
 	$(SAM_ENV) $(SAM_VENV)/bin/cfn-lint template.yaml
 
-# What `sam deploy` uploads: .aws-sam/build, arm64 wheels fetched by pip (no Docker).
+# What `sam deploy` uploads: .aws-sam/build, each function's code and the one dependency
+# layer (arm64 wheels fetched by pip, no Docker).
 sam-build: $(SAM)
 	$(SAM_ENV) $(SAM) build
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import shutil
-import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,13 +22,14 @@ from sundial.settings import reset_settings
 from sundial.store import unbind_tables
 from sundial.store.apikeys import unbind_keys_table
 
-REPO = default_template_path().parent
+from .artifacts import REPO, Build, find_sam, host_architecture, sam_build, template_for
+
 # The event documents `sam local invoke -e` takes (README), sent by the tests too.
 EVENTS = REPO / "infra" / "events"
 ENV_JSON = json.loads((REPO / "infra" / "env.json").read_text())
 # env.json's endpoint, as the Lambda container sees the host running the emulator.
 DOCUMENTED_ENDPOINT = ENV_JSON["Parameters"]["AWS_ENDPOINT_URL"]
-# The code location is a local folder until `sam build`; the translator wants S3.
+# Code and layer locations are local folders until `sam build`; the translator wants S3.
 PLACEHOLDER_CODE_URI = "s3://sundial-placeholder/code.zip"
 
 
@@ -51,6 +50,8 @@ def transform(parameters: Mapping[str, Any] | None = None) -> dict[str, Any]:
     for resource in body["Resources"].values():
         if resource["Type"] == "AWS::Serverless::Function":
             resource["Properties"]["CodeUri"] = PLACEHOLDER_CODE_URI
+        elif resource["Type"] == "AWS::Serverless::LayerVersion":
+            resource["Properties"]["ContentUri"] = PLACEHOLDER_CODE_URI
     # The translator reads the region from boto3's environment; nothing is called.
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     return sam_transform(body, dict(parameters or {}), NoManagedPolicies())
@@ -79,23 +80,9 @@ def resolver(body: dict[str, Any], parameters: Mapping[str, Any] | None = None) 
     return template
 
 
-def sam_cli() -> Path | None:
-    """The `sam` executable: $SAM_CLI, the Makefile's tool virtualenv, this virtualenv, PATH."""
-    candidates = [
-        os.environ.get("SAM_CLI"),
-        str(REPO / ".venv" / "sam-cli" / "bin" / "sam"),
-        str(Path(sys.executable).parent / "sam"),
-        shutil.which("sam"),
-    ]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return Path(candidate)
-    return None
-
-
 @pytest.fixture(scope="session")
 def sam() -> Path:
-    found = sam_cli()
+    found = find_sam()
     if found is None:
         message = "the SAM CLI is not installed: run `make sam-cli` (or set SAM_CLI)"
         if os.environ.get("CI"):
@@ -104,13 +91,20 @@ def sam() -> Path:
     return found
 
 
-def sam_environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({"AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"})
-    # Nothing here may reach an AWS account.
-    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        env.pop(name, None)
-    return env
+@pytest.fixture(scope="session")
+def arm64_build(sam: Path, tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """`sam build` of template.yaml as it stands: what `sam deploy` uploads (arm64)."""
+    root = tmp_path_factory.mktemp("sam-build-arm64")
+    return sam_build(sam, REPO / "template.yaml", root / "build", root / "cache")
+
+
+@pytest.fixture(scope="session")
+def host_build(sam: Path, tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """The same build for this machine's architecture, so that its compiled dependencies
+    (pydantic-core) load here: a copy of the template with only the architecture changed."""
+    root = tmp_path_factory.mktemp("sam-build-host")
+    template = template_for(host_architecture(), root / "template")
+    return sam_build(sam, template, root / "build", root / "cache")
 
 
 def sample_event(name: str) -> dict[str, Any]:

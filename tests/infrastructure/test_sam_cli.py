@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import REPO, sam_environment
+from .artifacts import REPO, Build, sam_environment
 
 FUNCTIONS = ("DispatcherFunction", "ExecutorFunction", "ApiFunction", "AuthorizerFunction")
 # ELF e_machine of 64-bit ARM (Graviton, what `Architectures: [arm64]` runs on).
@@ -59,50 +59,28 @@ def elf_machine(path: Path) -> int:
     return int.from_bytes(header[18:20], "little")
 
 
-def test_sam_build_packages_every_function_for_arm64(sam, tmp_path):
+def test_sam_build_packages_the_layer_for_arm64(arm64_build: Build):
     """A plain `sam build` (no container): SAM's Python builder asks pip for wheels of the
-    function's architecture, so pydantic-core arrives as a manylinux aarch64 wheel."""
-    build_dir = tmp_path / "build"
-    run(
-        [
-            str(sam),
-            "build",
-            "--template-file",
-            "template.yaml",
-            "--build-dir",
-            str(build_dir),
-            "--cache-dir",
-            str(tmp_path / "cache"),
-        ],
-        timeout=480,
-    )
-    built = json.loads(
-        subprocess.run(
-            [sys.executable, "-c", _DUMP_TEMPLATE, str(build_dir / "template.yaml")],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    )
-    for logical_id in FUNCTIONS:
-        code = build_dir / built["Resources"][logical_id]["Properties"]["CodeUri"]
-        handler = built["Resources"][logical_id]["Properties"]["Handler"]
-        module = handler.rsplit(".", 1)[0].replace(".", "/") + ".py"
-        assert (code / module).is_file(), f"{logical_id}: {module} missing from {code}"
-        for package in ("pydantic_core", "pynamodb", "aws_lambda_powertools", "tzdata"):
-            assert (code / package).is_dir(), f"{logical_id}: {package} not packaged"
-        extensions = list(code.rglob("*.so"))
-        assert any(p.parent.name == "pydantic_core" for p in extensions)
-        for extension in extensions:
-            assert "cpython-311" in extension.name or "abi3" in extension.name, extension
-            assert elf_machine(extension) == EM_AARCH64, f"{extension} is not aarch64"
+    layer's architecture, so pydantic-core arrives as a manylinux aarch64 wheel."""
+    layer = arm64_build.layer()
+    for package in ("pydantic_core", "pynamodb", "aws_lambda_powertools", "tzdata", "boto3"):
+        assert (layer / package).is_dir(), f"{package} not in the layer"
+    extensions = list(layer.rglob("*.so"))
+    assert any(p.parent.name == "pydantic_core" for p in extensions)
+    for extension in extensions:
+        assert "cpython-311" in extension.name or "abi3" in extension.name, extension
+        assert elf_machine(extension) == EM_AARCH64, f"{extension} is not aarch64"
 
 
-_DUMP_TEMPLATE = """
-import json, sys
-from sundial_local.template import load_template
-print(json.dumps(load_template(sys.argv[1])))
-"""
+def test_every_function_has_its_handler_and_the_layer(arm64_build: Build):
+    functions = arm64_build.functions()
+    assert set(functions) == set(FUNCTIONS)
+    for logical_id, function in functions.items():
+        module = function.handler.rsplit(".", 1)[0].replace(".", "/") + ".py"
+        assert (function.code / module).is_file(), f"{logical_id}: {module} missing"
+    layers = arm64_build.template["Globals"]["Function"]["Layers"]
+    assert layers == [{"Ref": "DependenciesLayer"}]
+
 
 # What `sam local` reads from the template, computed by the SAM CLI's own providers (no
 # Docker needed for that part): the routes `start-api` serves and the environment

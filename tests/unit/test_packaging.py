@@ -1,4 +1,4 @@
-"""The Lambda package and the Python package declare the same runtime dependencies."""
+"""The Lambda layer and the Python package declare the same runtime dependencies."""
 
 import tomllib
 from pathlib import Path
@@ -7,7 +7,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _requirements() -> list[str]:
-    lines = (ROOT / "functions" / "requirements.txt").read_text().splitlines()
+    lines = (ROOT / "infra" / "layer" / "requirements.txt").read_text().splitlines()
     return sorted(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
