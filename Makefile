@@ -55,8 +55,9 @@ run: $(STAMP)
 	$(BIN)/sundial local
 
 # Every benchmark (local-stack lateness, API fuzzing, read amplification, requests and
-# cost per fire, dispatcher CPU, the soak): benchmarks/results.json and RESULTS.md.
-bench: $(STAMP)
+# cost per fire, dispatcher CPU, the soak, the Lambda artifacts' sizes and import times):
+# benchmarks/results.json and RESULTS.md.
+bench: $(STAMP) $(SAM)
 	$(BIN)/python -m pip install -q -e '.[bench]'
 	$(BIN)/python benchmarks/run.py
 

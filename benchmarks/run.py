@@ -24,7 +24,15 @@ sys.path.insert(0, str(HERE.parent / "tests" / "soak"))
 import model  # noqa: E402
 from results import load_results, merge_results  # noqa: E402
 
-STEPS = ("dispatcher_cpu", "requests", "read_amplification", "soak", "lateness", "fuzz")
+STEPS = (
+    "dispatcher_cpu",
+    "requests",
+    "read_amplification",
+    "soak",
+    "lateness",
+    "fuzz",
+    "artifacts",
+)
 
 
 def main() -> int:
@@ -57,6 +65,7 @@ def main() -> int:
     step("soak", lambda: soak(quick))
     step("lateness", lambda: {"lateness_ms": lateness(quick)})
     step("fuzz", lambda: {"api_fuzz": fuzz(quick)})
+    step("artifacts", artifacts)
     results = load_results()
     results.update(derived(results))
     # Skipped steps keep their figures, and so their times, from the run that made them.
@@ -116,6 +125,12 @@ def fuzz(quick: bool) -> dict[str, Any]:
     import stack
 
     return stack.fuzz_api(100 if quick else 1000)
+
+
+def artifacts() -> dict[str, Any]:
+    import artifact_sizes
+
+    return artifact_sizes.measure()
 
 
 def derived(results: dict[str, Any]) -> dict[str, Any]:
