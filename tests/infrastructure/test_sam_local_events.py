@@ -138,7 +138,7 @@ def test_executor_takes_the_sample_batch(emulator):
 
 
 def test_authorizer_allows_the_sample_token_once_its_key_exists(emulator):
-    from sundial.api.auth import handler
+    from sundial.api.authorizer import handler
     from sundial.store import apikeys
 
     as_function(emulator, "AuthorizerFunction")
