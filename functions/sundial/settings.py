@@ -97,9 +97,7 @@ class Settings(BaseSettings):
     keys_table: str | None = None
     shard_count: Annotated[int, Field(ge=1, le=MAX_SHARD_COUNT)] = DEFAULT_SHARD_COUNT
     run_retention_days: Annotated[int, Field(ge=1)] = DEFAULT_RUN_RETENTION_DAYS
-    horizon_seconds: Annotated[int, Field(ge=1, le=MAX_HORIZON_SECONDS)] = (
-        DEFAULT_HORIZON_SECONDS
-    )
+    horizon_seconds: Annotated[int, Field(ge=1, le=MAX_HORIZON_SECONDS)] = DEFAULT_HORIZON_SECONDS
     work_queue_url: str | None = None
     dead_letter_queue_url: str | None = None
     # Out of repr, so that logging the settings does not log the key.

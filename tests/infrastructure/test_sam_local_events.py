@@ -13,13 +13,17 @@ from typing import Any
 
 import pytest
 from sundial_local.emulator import Emulator
+from sundial_local.template import function_environment, load_template
 
 from sundial import clients
-from sundial.settings import reset_settings
+from sundial.api.settings import ApiSettings, AuthorizerSettings
+from sundial.dispatch.settings import DispatcherSettings
+from sundial.execute.settings import ExecutorSettings
+from sundial.settings import Settings, reset_settings
 from sundial.store import unbind_tables
 from sundial.store.apikeys import unbind_keys_table
 
-from .conftest import REPO
+from .conftest import REPO, resolver
 
 EVENTS = REPO / "events"
 ENV_JSON = json.loads((REPO / "infra" / "env.json").read_text())
@@ -113,6 +117,31 @@ def test_env_json_names_the_emulators_tables_and_queues(emulator):
         path = values[variable].removeprefix(emulator.endpoint)
         assert emulator.queues[logical_id].endswith(path)
         sqs.get_queue_attributes(QueueUrl=values[variable], AttributeNames=["QueueArn"])
+
+
+@pytest.mark.parametrize(
+    "logical_id, model",
+    [
+        ("DispatcherFunction", DispatcherSettings),
+        ("ExecutorFunction", ExecutorSettings),
+        ("ApiFunction", ApiSettings),
+        ("AuthorizerFunction", AuthorizerSettings),
+    ],
+)
+def test_env_json_gives_each_function_what_its_settings_require(
+    logical_id, model: type[Settings], settings_from
+):
+    """`sam local --env-vars env.json` sets only the variables a function declares; the
+    rest keep the template's values, which name resources sam local cannot resolve."""
+    declared = function_environment(resolver(load_template()), logical_id)
+    given = {
+        name: value
+        for name, value in {**ENV_JSON["Parameters"], **ENV_JSON.get(logical_id, {})}.items()
+        if name in declared
+    }
+    required = {name.upper() for name, field in model.model_fields.items() if field.is_required()}
+    assert required <= set(given), required - set(given)
+    settings_from(model, **{**declared, **given})
 
 
 def test_dispatcher_sweeps_on_the_sample_tick(emulator):
