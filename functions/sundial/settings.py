@@ -88,8 +88,8 @@ class Settings(BaseSettings):
     stack bind tables themselves. The function models make required what they need.
     """
 
-    # A variable set to "" counts as unset: CloudFormation cannot leave one out
-    # conditionally without an If, and an empty name is never meant.
+    # A variable set to "" counts as unset (its default, or missing): a blank table name,
+    # URL or number is never meant.
     model_config = SettingsConfigDict(env_ignore_empty=True, frozen=True)
 
     tasks_table: str | None = None
