@@ -1,15 +1,26 @@
-"""Deployment settings, parsed from environment variables in this one place.
+"""Deployment settings: the environment variables template.yaml gives the functions.
 
-`template.yaml` sets these variables on every function (Globals); the local stack
-and the tests set them (or call `sundial.store.bind_tables`) before the first use.
+`Settings` holds what every function is given (template.yaml Globals) and what the
+layers they share read (the store: table names, region, shards, page-token key). Each
+function has its own model beside its handler (`dispatch/settings.py`,
+`execute/settings.py`, `api/settings.py`): it adds that function's variables and makes
+required what the function cannot run without. The handler module loads its model when
+Lambda imports it, so a deployment with a missing or malformed variable fails its cold
+start with `InvalidSettings` naming the variable, not its first event.
+
+Tests and the local stack change the environment after import: `reset_settings()` makes
+the next read parse it again.
 """
 
 from __future__ import annotations
 
-import functools
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar, cast
+
+from pydantic import AliasChoices, BeforeValidator, Field, ValidationError
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Only for laptops and tests. A deployment must set PAGINATION_SECRET (the HMAC key of
 # page tokens) to a generated secret through template.yaml, otherwise anyone who reads
@@ -23,156 +34,137 @@ DEFAULT_RUN_RETENTION_DAYS = 30
 # The dispatcher runs every 60 s; a horizon longer than the tick lets a late tick still
 # enqueue fires before they are due (DESIGN.md §3).
 DEFAULT_HORIZON_SECONDS = 90
-DEFAULT_DISPATCH_THREADS = 8
-# Items per due-index page: one page is planned, sent and committed before the next.
-DEFAULT_DISPATCH_PAGE_SIZE = 100
-# Time a sweep keeps in hand when it stops taking new pages: enough to send and commit
-# the page it is on.
-DEFAULT_DISPATCH_RESERVE_MS = 10_000
-# Chained self-invocations after an outage; bounds the damage of a bug that never drains.
-DEFAULT_MAX_CONTINUATIONS = 10
-# How callers authenticate (API.md "Base, auth, errors"): a bearer key looked up by the
-# authorizer, or SigV4 with the caller's IAM principal as the tenant.
-AUTH_MODE_API_KEY = "API_KEY"
-AUTH_MODE_IAM = "IAM"
-AUTH_MODES = (AUTH_MODE_API_KEY, AUTH_MODE_IAM)
-# A retried create with the same Idempotency-Key returns the first response for this
-# long: a day covers any client retry loop, as Stripe's keys do.
-DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400
-# The executor returns a message to the queue (backoff, a lease, a buffered overlap) by
-# hiding it; every return is one more receive, and the work queue's redrive policy moves
-# a message to the dead-letter queue after maxReceiveCount (10) receives. From this
-# receive on, the executor sends a fresh copy instead, so only poison messages that
-# crash the executor ever reach that count.
-DEFAULT_REQUEUE_AFTER_RECEIVES = 5
+# Every fire's delay must fit SQS's 900 s DelaySeconds limit (template.yaml HorizonSeconds).
+MAX_HORIZON_SECONDS = 840
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything a function needs to know about the deployment it runs in."""
-
-    tasks_table: str | None = None
-    runs_table: str | None = None
-    shard_count: int = DEFAULT_SHARD_COUNT
-    run_retention_days: int = DEFAULT_RUN_RETENTION_DAYS
-    pagination_secret: str = DEV_PAGINATION_SECRET
-    region: str | None = None
-    work_queue_url: str | None = None
-    dead_letter_queue_url: str | None = None
-    horizon_seconds: int = DEFAULT_HORIZON_SECONDS
-    dispatch_threads: int = DEFAULT_DISPATCH_THREADS
-    dispatch_page_size: int = DEFAULT_DISPATCH_PAGE_SIZE
-    dispatch_reserve_ms: int = DEFAULT_DISPATCH_RESERVE_MS
-    max_continuations: int = DEFAULT_MAX_CONTINUATIONS
-    # "invoke": a backlog is continued by an asynchronous self-invocation (deployed);
-    # "return": the handler returns the continuation event for its caller to run (the
-    # local stack's tick loop, which has no Lambda service to invoke).
-    continuation_mode: str = "invoke"
-    auth_mode: str = AUTH_MODE_API_KEY
-    keys_table: str | None = None
-    idempotency_table: str | None = None
-    idempotency_ttl_seconds: int = DEFAULT_IDEMPOTENCY_TTL_SECONDS
-    # executor: HTTP targets on loopback (the local stack) / private networks are refused
-    # unless allowed; instance metadata and link-local addresses are refused always.
-    allow_loopback_targets: bool = False
-    allow_private_targets: bool = False
-    # modules imported before a `handler` target runs, so their @task handlers register
-    handler_modules: tuple[str, ...] = ()
-    requeue_after_receives: int = DEFAULT_REQUEUE_AFTER_RECEIVES
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Parse settings from `env` (default: the process environment).
-
-        Raises ValueError naming the variable when a value cannot be used.
-        """
-        env = os.environ if env is None else env
-        return cls(
-            tasks_table=env.get("TASKS_TABLE") or None,
-            runs_table=env.get("RUNS_TABLE") or None,
-            shard_count=_int(env, "SHARD_COUNT", DEFAULT_SHARD_COUNT, 1, MAX_SHARD_COUNT),
-            run_retention_days=_int(env, "RUN_RETENTION_DAYS", DEFAULT_RUN_RETENTION_DAYS, 1, None),
-            pagination_secret=env.get("PAGINATION_SECRET") or DEV_PAGINATION_SECRET,
-            # Lambda sets both; botocore itself only reads AWS_DEFAULT_REGION.
-            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
-            work_queue_url=env.get("WORK_QUEUE_URL") or None,
-            dead_letter_queue_url=env.get("DEAD_LETTER_QUEUE_URL") or None,
-            horizon_seconds=_int(env, "HORIZON_SECONDS", DEFAULT_HORIZON_SECONDS, 1, 840),
-            dispatch_threads=_int(env, "DISPATCH_THREADS", DEFAULT_DISPATCH_THREADS, 1, 256),
-            dispatch_page_size=_int(env, "DISPATCH_PAGE_SIZE", DEFAULT_DISPATCH_PAGE_SIZE, 1, 1000),
-            dispatch_reserve_ms=_int(
-                env, "DISPATCH_RESERVE_MS", DEFAULT_DISPATCH_RESERVE_MS, 0, None
-            ),
-            max_continuations=_int(env, "MAX_CONTINUATIONS", DEFAULT_MAX_CONTINUATIONS, 0, 1000),
-            continuation_mode=_choice(env, "CONTINUATION_MODE", ("invoke", "return")),
-            auth_mode=_choice(env, "AUTH_MODE", AUTH_MODES),
-            keys_table=env.get("KEYS_TABLE") or None,
-            idempotency_table=env.get("IDEMPOTENCY_TABLE") or None,
-            idempotency_ttl_seconds=_int(
-                env, "IDEMPOTENCY_TTL_SECONDS", DEFAULT_IDEMPOTENCY_TTL_SECONDS, 60, None
-            ),
-            allow_loopback_targets=_bool(env, "ALLOW_LOOPBACK_TARGETS"),
-            allow_private_targets=_bool(env, "ALLOW_PRIVATE_TARGETS"),
-            handler_modules=_names(env, "HANDLER_MODULES"),
-            requeue_after_receives=_int(
-                env, "REQUEUE_AFTER_RECEIVES", DEFAULT_REQUEUE_AFTER_RECEIVES, 1, 9
-            ),
-        )
-
-
-def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
-    """One of `choices` (the first is the default), case-insensitively."""
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return choices[0]
-    for choice in choices:
-        if raw.upper() == choice.upper():
-            return choice
-    raise ValueError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
-
-
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int | None) -> int:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
-    if value < low or (high is not None and value > high):
-        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise ValueError(f"{name} must be {bounds}, got {value}")
-    return value
-
-
-def _bool(env: Mapping[str, str], name: str) -> bool:
-    """`true`/`false` (any case; also 1/0, yes/no), false when unset."""
-    raw = (env.get(name) or "").strip().lower()
-    if raw in ("", "false", "0", "no"):
-        return False
-    if raw in ("true", "1", "yes"):
+def _flag(value: Any) -> Any:
+    """`true`/`false` in any case, also 1/0 and yes/no."""
+    if not isinstance(value, str):
+        return value
+    word = value.strip().lower()
+    if word in ("true", "1", "yes"):
         return True
-    raise ValueError(f"{name} must be true or false, got {raw!r}")
+    if word in ("false", "0", "no"):
+        return False
+    raise ValueError("must be true or false")
 
 
-def _names(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+def _dotted_names(value: Any) -> Any:
     """A comma-separated list of dotted Python names (module paths)."""
-    names = tuple(part.strip() for part in (env.get(name) or "").split(",") if part.strip())
-    for item in names:
-        if not all(piece.isidentifier() for piece in item.split(".")):
-            raise ValueError(f"{name} must list dotted module names, got {item!r}")
+    if not isinstance(value, str):
+        return value
+    names = tuple(part.strip() for part in value.split(",") if part.strip())
+    for name in names:
+        if not all(piece.isidentifier() for piece in name.split(".")):
+            raise ValueError(f"{name!r} is not a dotted module name")
     return names
 
 
-@functools.cache
+def one_of(*choices: str) -> Callable[[Any], Any]:
+    """Matches a value to one of `choices` case-insensitively, spelled as in `choices`."""
+
+    def canonical(value: Any) -> Any:
+        if isinstance(value, str):
+            for choice in choices:
+                if value.strip().upper() == choice.upper():
+                    return choice
+        return value  # the Literal it precedes refuses it, listing the choices
+
+    return canonical
+
+
+# Field types for what environment variables spell.
+Flag = Annotated[bool, BeforeValidator(_flag)]
+# NoDecode: the variable is a plain comma list, not the JSON pydantic-settings expects of
+# a sequence.
+DottedNames = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_dotted_names)]
+
+
+class Settings(BaseSettings):
+    """What every function is given: each field is the variable of its name in upper case.
+
+    Everything is optional here: the shared layers also run where the tests and the local
+    stack bind tables themselves. The function models make required what they need.
+    """
+
+    # A variable set to "" counts as unset (its default, or missing): a blank table name,
+    # URL or number is never meant.
+    model_config = SettingsConfigDict(env_ignore_empty=True, frozen=True)
+
+    tasks_table: str | None = None
+    runs_table: str | None = None
+    keys_table: str | None = None
+    shard_count: Annotated[int, Field(ge=1, le=MAX_SHARD_COUNT)] = DEFAULT_SHARD_COUNT
+    run_retention_days: Annotated[int, Field(ge=1)] = DEFAULT_RUN_RETENTION_DAYS
+    horizon_seconds: Annotated[int, Field(ge=1, le=MAX_HORIZON_SECONDS)] = DEFAULT_HORIZON_SECONDS
+    work_queue_url: str | None = None
+    dead_letter_queue_url: str | None = None
+    # Out of repr, so that logging the settings does not log the key.
+    pagination_secret: str = Field(default=DEV_PAGINATION_SECRET, repr=False)
+    # Lambda sets both; botocore itself only reads AWS_DEFAULT_REGION.
+    region: str | None = Field(
+        default=None, validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
+    )
+
+
+class InvalidSettings(ValueError):
+    """The environment lacks a variable a function needs, or holds one it cannot use."""
+
+    def __init__(self, model: type[Settings], errors: list[ErrorDetails]) -> None:
+        self.variables = tuple(_variable(error) for error in errors)
+        problems = "; ".join(_problem(error) for error in errors)
+        super().__init__(f"{model.__name__}: {problems}")
+
+
+def _variable(error: ErrorDetails) -> str:
+    # Fields are named after their variables (lower case); an alias is the variable itself.
+    return str(error["loc"][0]).upper() if error["loc"] else "the environment"
+
+
+def _problem(error: ErrorDetails) -> str:
+    variable = _variable(error)
+    if error["type"] == "missing":
+        return f"{variable} is not set"
+    if error["type"] == "value_error":
+        reason = str(error.get("ctx", {}).get("error", error["msg"]))
+    else:
+        reason = error["msg"][:1].lower() + error["msg"][1:]
+    return f"{variable}: {reason}, got {error['input']!r}"
+
+
+M = TypeVar("M", bound=Settings)
+_loaded: dict[type[Settings], Settings] = {}
+_loading = threading.Lock()
+
+
+def load_settings(model: type[M]) -> M:
+    """`model` read from the environment, once per process until `reset_settings()`.
+
+    Raises InvalidSettings naming each missing or malformed variable.
+    """
+    loaded = _loaded.get(model)
+    if loaded is None:
+        with _loading:
+            loaded = _loaded.get(model)
+            if loaded is None:
+                try:
+                    loaded = model()
+                except ValidationError as exc:
+                    raise InvalidSettings(model, exc.errors()) from None
+                _loaded[model] = loaded
+    return cast(M, loaded)
+
+
 def get_settings() -> Settings:
-    """The settings of this process, parsed once."""
-    return Settings.from_env()
+    """What the shared layers read: the variables every function is given."""
+    return load_settings(Settings)
 
 
 def reset_settings() -> None:
-    """Forget the parsed settings so the next `get_settings()` reads the environment again.
+    """Forget every parsed model so the next read parses the environment again.
 
     For tests and the local stack, which change the environment after import.
     """
-    get_settings.cache_clear()
+    with _loading:
+        _loaded.clear()

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 import json
 
-from .conftest import DOCUMENTED_ENDPOINT, ENV_JSON, EVENTS, Context, as_function
+import pytest
+from sundial_local.template import function_environment, load_template
+
+from sundial.api.settings import ApiSettings, AuthorizerSettings
+from sundial.dispatch.settings import DispatcherSettings
+from sundial.execute.settings import ExecutorSettings
+from sundial.settings import Settings
+
+from .conftest import DOCUMENTED_ENDPOINT, ENV_JSON, EVENTS, Context, as_function, resolver
 from .conftest import sample_event as event
 
 
@@ -44,6 +52,31 @@ def test_env_json_names_the_emulators_tables_and_queues(emulator):
         sqs.get_queue_attributes(QueueUrl=values[variable], AttributeNames=["QueueArn"])
 
 
+@pytest.mark.parametrize(
+    "logical_id, model",
+    [
+        ("DispatcherFunction", DispatcherSettings),
+        ("ExecutorFunction", ExecutorSettings),
+        ("ApiFunction", ApiSettings),
+        ("AuthorizerFunction", AuthorizerSettings),
+    ],
+)
+def test_env_json_gives_each_function_what_its_settings_require(
+    logical_id, model: type[Settings], settings_from
+):
+    """`sam local --env-vars env.json` sets only the variables a function declares; the
+    rest keep the template's values, which name resources sam local cannot resolve."""
+    declared = function_environment(resolver(load_template()), logical_id)
+    given = {
+        name: value
+        for name, value in {**ENV_JSON["Parameters"], **ENV_JSON.get(logical_id, {})}.items()
+        if name in declared
+    }
+    required = {name.upper() for name, field in model.model_fields.items() if field.is_required()}
+    assert required <= set(given), required - set(given)
+    settings_from(model, **{**declared, **given})
+
+
 def test_dispatcher_sweeps_on_the_sample_tick(emulator):
     from sundial.dispatch.handler import handler
 
@@ -67,7 +100,7 @@ def test_executor_takes_the_sample_batch(emulator):
 
 
 def test_authorizer_allows_the_sample_token_once_its_key_exists(emulator):
-    from sundial.api.auth import handler
+    from sundial.api.authorizer import handler
     from sundial.store import apikeys
 
     as_function(emulator, "AuthorizerFunction")

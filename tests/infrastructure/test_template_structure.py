@@ -18,6 +18,11 @@ from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from sundial_local.template import NO_VALUE, load_template
 
+from sundial.api.settings import ApiSettings, AuthorizerSettings
+from sundial.dispatch.settings import DispatcherSettings
+from sundial.execute.settings import ExecutorSettings
+from sundial.settings import Settings
+
 from .conftest import REPO, resolver, transform
 
 SOURCE = load_template()
@@ -29,6 +34,15 @@ FUNCTIONS = {
     "AuthorizerFunction": "authorizer",
 }
 EXECUTOR_TIMEOUTS = PARAMETERS["ExecutorTimeoutSeconds"]["AllowedValues"]
+# What each function checks its environment with at cold start.
+SETTINGS: dict[str, type[Settings]] = {
+    "DispatcherFunction": DispatcherSettings,
+    "ExecutorFunction": ExecutorSettings,
+    "ApiFunction": ApiSettings,
+    "AuthorizerFunction": AuthorizerSettings,
+}
+# Variables read by Powertools and botocore themselves, not by a settings model.
+NOT_SETTINGS = ("POWERTOOLS_", "AWS_ENDPOINT_URL")
 # SQS's ceiling for a visibility timeout (12 h).
 MAX_VISIBILITY_TIMEOUT = 43_200
 # 14 days, the SQS maximum: dead letters wait for someone to look at them.
@@ -97,6 +111,56 @@ def test_every_function_configures_powertools(transformed, logical_id):
     assert variables["POWERTOOLS_SERVICE_NAME"] == FUNCTIONS[logical_id]
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "Sundial"
     assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
+
+
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
+def test_every_function_is_given_the_variables_its_settings_require(transformed, logical_id):
+    variables = transformed["Resources"][logical_id]["Properties"]["Environment"]["Variables"]
+    model = SETTINGS[logical_id]
+    required = {name.upper() for name, field in model.model_fields.items() if field.is_required()}
+    assert required and required <= set(variables), required - set(variables)
+
+
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
+def test_every_variable_a_function_is_given_is_read_by_its_settings(transformed, logical_id):
+    """A misspelt variable would otherwise be ignored and its setting left at the default."""
+    variables = transformed["Resources"][logical_id]["Properties"]["Environment"]["Variables"]
+    read = {name.upper() for name in SETTINGS[logical_id].model_fields}
+    unread = {name for name in variables if not name.startswith(NOT_SETTINGS)} - read
+    assert not unread
+
+
+def _parameter_extremes() -> list[tuple[str, Any]]:
+    """Each value a parameter that reaches a function's environment may take at its
+    bounds: every allowed value, else its minimum and maximum."""
+    environments = [SOURCE["Globals"]["Function"]["Environment"]] + [
+        SOURCE["Resources"][logical_id]["Properties"]["Environment"] for logical_id in FUNCTIONS
+    ]
+    body = json.dumps(environments)
+    cases = []
+    for name, spec in PARAMETERS.items():
+        if f'"Ref": "{name}"' not in body:
+            continue
+        values = spec.get("AllowedValues") or [
+            spec[bound] for bound in ("MinValue", "MaxValue") if bound in spec
+        ]
+        cases += [(name, value) for value in values or [spec["Default"]]]
+    return cases
+
+
+@pytest.mark.parametrize("parameter, value", _parameter_extremes())
+def test_every_value_the_parameters_allow_passes_the_functions_settings(
+    parameter, value, settings_from
+):
+    body = transform({parameter: value})
+    template = resolver(body, {parameter: value})
+    for logical_id, model in SETTINGS.items():
+        if logical_id not in body["Resources"]:
+            continue  # conditional (the authorizer with AuthMode=IAM)
+        variables = template.resolve(
+            body["Resources"][logical_id]["Properties"]["Environment"]["Variables"]
+        )
+        settings_from(model, **{name: str(value) for name, value in variables.items()})
 
 
 @pytest.mark.parametrize("logical_id", FUNCTIONS)

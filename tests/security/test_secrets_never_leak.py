@@ -19,7 +19,7 @@ import pytest
 from api_client import Api, FakeLambdaContext, load_event, task_body
 
 from sundial import store
-from sundial.api import auth
+from sundial.api import auth, authorizer
 from sundial.core.messages import FireMessage
 from sundial.execute.queue import Delivery, WorkQueue
 from sundial.execute.run import Executor, SystemClock
@@ -202,7 +202,7 @@ def authorize(header: str) -> Any:
     event["authorizationToken"] = header
     event["methodArn"] = METHOD_ARN
     try:
-        return auth.handler(event, FakeLambdaContext(function_name="sundial-authorizer"))
+        return authorizer.handler(event, FakeLambdaContext(function_name="sundial-authorizer"))
     except auth.Unauthorized:
         return "Unauthorized"
 

@@ -9,9 +9,10 @@ from sundial.api.app import _expected_version, _non_json_content_type, _tag_filt
 from sundial.api.auth import bearer_token, caller_tenant, principal_of
 from sundial.api.errors import from_validation_errors
 from sundial.api.models import PreviewRequest
+from sundial.api.settings import ApiSettings, AuthorizerSettings
 from sundial.core.errors import SundialError
 from sundial.core.task import TaskSpec
-from sundial.settings import Settings
+from sundial.settings import InvalidSettings
 from sundial.store import apikeys
 
 
@@ -191,11 +192,22 @@ def test_generated_keys_are_unique_well_formed_and_hashed() -> None:
     assert len(apikeys.hash_key(first)) == 64 and apikeys.hash_key(first) != first
 
 
-def test_auth_settings_from_the_environment() -> None:
-    assert Settings.from_env({}).auth_mode == "API_KEY"
-    assert Settings.from_env({"AUTH_MODE": "iam"}).auth_mode == "IAM"
-    settings = Settings.from_env({"KEYS_TABLE": "k", "IDEMPOTENCY_TABLE": "i"})
-    assert (settings.keys_table, settings.idempotency_table) == ("k", "i")
+API_ENVIRONMENT = {
+    "TASKS_TABLE": "t",
+    "RUNS_TABLE": "r",
+    "WORK_QUEUE_URL": "http://q",
+    "IDEMPOTENCY_TABLE": "i",
+}
+
+
+def test_auth_settings_from_the_environment(settings_from) -> None:
+    assert settings_from(ApiSettings, **API_ENVIRONMENT).auth_mode == "API_KEY"
+    assert settings_from(ApiSettings, **API_ENVIRONMENT, AUTH_MODE="iam").auth_mode == "IAM"
+    settings = settings_from(ApiSettings, **API_ENVIRONMENT)
+    assert settings.idempotency_table == "i"
     assert settings.idempotency_ttl_seconds == 86_400
-    with pytest.raises(ValueError, match="AUTH_MODE"):
-        Settings.from_env({"AUTH_MODE": "OAUTH"})
+    assert settings_from(AuthorizerSettings, KEYS_TABLE="k").keys_table == "k"
+    with pytest.raises(InvalidSettings, match="AUTH_MODE"):
+        settings_from(ApiSettings, **API_ENVIRONMENT, AUTH_MODE="OAUTH")
+    with pytest.raises(InvalidSettings, match="IDEMPOTENCY_TTL_SECONDS"):
+        settings_from(ApiSettings, **API_ENVIRONMENT, IDEMPOTENCY_TTL_SECONDS="59")

@@ -10,7 +10,7 @@ from typing import Any
 from sundial_local.template import Template, load_template
 
 from sundial.execute.batch import MAX_BATCH_SIZE
-from sundial.settings import DEFAULT_REQUEUE_AFTER_RECEIVES
+from sundial.execute.settings import DEFAULT_REQUEUE_AFTER_RECEIVES
 
 RESOURCES = load_template()["Resources"]
 EXECUTOR = RESOURCES["ExecutorFunction"]["Properties"]

@@ -2,10 +2,11 @@
 
 Two modes, chosen at deploy time (template parameter AuthMode, env AUTH_MODE):
 
-* `API_KEY`: API Gateway runs `handler` (a TOKEN authorizer) on the Authorization
-  header. A known, unrevoked key yields an Allow policy carrying the key's tenant in
-  the authorizer context (and its usage-plan key as `usageIdentifierKey`); anything
-  else raises "Unauthorized", which API Gateway answers with its 401 Gateway Response.
+* `API_KEY`: API Gateway runs the authorizer function (`authorizer.py`, a TOKEN
+  authorizer) on the Authorization header. A known, unrevoked key yields an Allow
+  policy carrying the key's tenant in the authorizer context (and its usage-plan key
+  as `usageIdentifierKey`); anything else raises "Unauthorized", which API Gateway
+  answers with its 401 Gateway Response.
 * `IAM`: API Gateway verifies the SigV4 signature and IAM permissions; the tenant is
   the caller's principal.
 
@@ -22,13 +23,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
     APIGatewayAuthorizerResponse,
-    APIGatewayAuthorizerTokenEvent,
 )
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sundial.api.errors import Unauthenticated
+from sundial.api.settings import AUTH_MODE_IAM, api_settings
 from sundial.observability import logger
-from sundial.settings import AUTH_MODE_IAM, get_settings
 from sundial.store import apikeys
 
 # "Bearer <token>"; the scheme is case-insensitive (RFC 7235 §2.1).
@@ -93,21 +92,12 @@ def authorizer_response(key: apikeys.ApiKeyItem, method_arn: str) -> dict[str, A
     return response.asdict()
 
 
-@logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """TOKEN authorizer of the REST API (template.yaml KeyAuthorizer)."""
-    request = APIGatewayAuthorizerTokenEvent(event)
-    key = authenticate(request.get("authorizationToken"))
-    logger.append_keys(tenant=key.tenant, key_id=key.key_id)
-    return authorizer_response(key, request.method_arn)
-
-
 # --- the tenant of a request (API function) ---------------------------------------------------
 
 
 def caller_tenant(request_context: Mapping[str, Any], mode: str | None = None) -> str:
     """The tenant API Gateway established for this request. Raises Unauthenticated."""
-    mode = mode or get_settings().auth_mode
+    mode = mode or api_settings().auth_mode
     if mode == AUTH_MODE_IAM:
         identity = request_context.get("identity") or {}
         principal = identity.get("userArn") or identity.get("caller")

@@ -8,7 +8,12 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sundial.api.app import resolve
+from sundial.api.settings import api_settings
 from sundial.observability import logger, metrics, tracer
+
+# A missing or malformed variable stops the cold start here, naming it, rather than the
+# first request.
+api_settings()
 
 
 @logger.inject_lambda_context(

@@ -29,7 +29,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sundial import clients
 from sundial.api.errors import IdempotencyInProgress, IdempotencyKeyReused
-from sundial.settings import get_settings
+from sundial.api.settings import api_settings
 
 Operation = Callable[[], dict[str, Any]]
 
@@ -47,9 +47,7 @@ def run_once(
     Raises IdempotencyKeyReused (another body) or IdempotencyInProgress (the first
     request is still running).
     """
-    settings = get_settings()
-    if not settings.idempotency_table:
-        raise RuntimeError("IDEMPOTENCY_TABLE is not set")
+    settings = api_settings()
     config = IdempotencyConfig(
         event_key_jmespath="[tenant, key]",
         payload_validation_jmespath="body",

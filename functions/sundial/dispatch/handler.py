@@ -9,8 +9,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sundial.dispatch.metrics import record_sweep
 from sundial.dispatch.service import invoke_self_async, run_tick
+from sundial.dispatch.settings import dispatcher_settings
 from sundial.observability import logger, metrics, tracer
-from sundial.settings import get_settings
+
+# A missing or malformed variable stops the cold start here, naming it, rather than the
+# first tick.
+dispatcher_settings()
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -23,7 +27,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     returned: list[dict[str, Any]] = []
     continue_with = (
         returned.append
-        if get_settings().continuation_mode == "return"
+        if dispatcher_settings().continuation_mode == "return"
         else invoke_self_async(context.invoked_function_arn)
     )
     started = time.monotonic()

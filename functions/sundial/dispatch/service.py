@@ -21,8 +21,9 @@ from sundial.core.errors import SundialError
 from sundial.core.messages import FireMessage
 from sundial.core.planning import backfill_times, execution_id, to_ms
 from sundial.dispatch.enqueue import OutgoingMessage, send_messages
+from sundial.dispatch.settings import DispatcherSettings, dispatcher_settings
 from sundial.dispatch.sweep import Clock, Dispatcher, SweepReport, utc_now
-from sundial.settings import Settings, get_settings
+from sundial.settings import get_settings
 from sundial.store import TaskItem
 
 # A sweep's shard leases last as long as the sweep can: the Lambda's remaining time,
@@ -41,13 +42,11 @@ class EnqueueFailed(SundialError):
 def make_dispatcher(
     *,
     owner: str,
-    settings: Settings | None = None,
+    settings: DispatcherSettings | None = None,
     clock: Clock = utc_now,
     remaining_ms: Callable[[], int] | None = None,
 ) -> Dispatcher:
-    settings = settings or get_settings()
-    if not settings.work_queue_url:
-        raise RuntimeError("WORK_QUEUE_URL is not set")
+    settings = settings or dispatcher_settings()
     lease_ms = remaining_ms() if remaining_ms is not None else DEFAULT_LEASE_MS
     return Dispatcher(
         sqs=clients.client("sqs"),
@@ -76,7 +75,7 @@ def run_tick(
     continuation: int = 0,
     remaining_ms: Callable[[], int] | None = None,
     continue_with: Callable[[dict[str, Any]], None] | None = None,
-    settings: Settings | None = None,
+    settings: DispatcherSettings | None = None,
     clock: Clock = utc_now,
 ) -> TickResult:
     """Sweep every shard; when a backlog remains, hand it to the next invocation at once.
@@ -85,7 +84,7 @@ def run_tick(
     self-invoke). Chains stop after `max_continuations`, so a bug that never drains
     cannot keep the function invoking itself forever; the next tick starts afresh.
     """
-    settings = settings or get_settings()
+    settings = settings or dispatcher_settings()
     dispatcher = make_dispatcher(
         owner=sweep_id, settings=settings, remaining_ms=remaining_ms, clock=clock
     )

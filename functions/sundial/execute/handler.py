@@ -9,8 +9,13 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sundial.execute.batch import process_batch
+from sundial.execute.settings import executor_settings
 from sundial.execute.wiring import default_executor
 from sundial.observability import logger, metrics, tracer
+
+# A missing or malformed variable stops the cold start here, naming it, rather than the
+# first batch.
+executor_settings()
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -7,17 +7,15 @@ import functools
 from sundial import clients
 from sundial.execute.queue import WorkQueue
 from sundial.execute.run import Executor
+from sundial.execute.settings import executor_settings
 from sundial.execute.targets import NetworkPolicy, TargetEnvironment
 from sundial.execute.targets.aws import aws_client
-from sundial.settings import get_settings
 
 
 @functools.cache
 def default_executor() -> Executor:
-    """The executor wired to the deployment; fails at start naming a missing setting."""
-    settings = get_settings()
-    if not settings.work_queue_url or not settings.dead_letter_queue_url:
-        raise RuntimeError("the executor needs WORK_QUEUE_URL and DEAD_LETTER_QUEUE_URL")
+    """The executor wired to the deployment's queues and target policy."""
+    settings = executor_settings()
     queue = WorkQueue(
         clients.client("sqs"),
         settings.work_queue_url,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from api_client import Api, FakeLambdaContext, load_event
 
-from sundial.api import auth
+from sundial.api import auth, authorizer
 from sundial.store import apikeys
 
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abc123defg/v1/GET/tasks"
@@ -21,7 +21,7 @@ def authorize(header: str | None) -> dict[str, Any]:
         del event["authorizationToken"]
     else:
         event["authorizationToken"] = header
-    return auth.handler(event, FakeLambdaContext(function_name="sundial-authorizer"))
+    return authorizer.handler(event, FakeLambdaContext(function_name="sundial-authorizer"))
 
 
 def test_a_valid_key_is_allowed_on_every_route_with_its_tenant_in_the_context(

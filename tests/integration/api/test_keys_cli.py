@@ -11,7 +11,7 @@ import pytest
 from api_client import FakeLambdaContext, load_event
 from sundial_cli import main
 
-from sundial.api import auth
+from sundial.api import auth, authorizer
 
 
 def keys(capsys: pytest.CaptureFixture[str], table: str, *args: str) -> tuple[int, str, str]:
@@ -22,7 +22,7 @@ def keys(capsys: pytest.CaptureFixture[str], table: str, *args: str) -> tuple[in
 
 def authorize(raw: str) -> dict[str, Any]:
     event = {**load_event("authorizer-token.json"), "authorizationToken": f"Bearer {raw}"}
-    return auth.handler(event, FakeLambdaContext())
+    return authorizer.handler(event, FakeLambdaContext())
 
 
 def test_create_prints_the_key_once_on_its_own_line_and_it_authorizes(

@@ -17,7 +17,7 @@ from sundial_local.runtime import LocalFunction
 from sundial_local.template import Template
 
 from sundial import clients
-from sundial.api import auth
+from sundial.api import authorizer
 from sundial.api.handler import handler as api_handler
 from sundial.settings import reset_settings
 from sundial.store import apikeys
@@ -47,7 +47,7 @@ def served_api(
         apikeys.create_key(tenant, raw_key=key)
     gateway = ApiGateway(
         LocalFunction("sundial-api", api_handler, 29),
-        LocalFunction("sundial-authorizer", auth.handler, 10),
+        LocalFunction("sundial-authorizer", authorizer.handler, 10),
         GatewayConfig.from_template(Template.load()),
     )
     server = GatewayServer(gateway, "127.0.0.1", 0)

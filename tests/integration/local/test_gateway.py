@@ -10,7 +10,7 @@ from sundial_local.gateway import ApiGateway, GatewayConfig
 from sundial_local.runtime import LocalFunction
 from sundial_local.template import Template
 
-from sundial.api.auth import handler as authorizer_handler
+from sundial.api.authorizer import handler as authorizer_handler
 from sundial.api.handler import handler as api_handler
 from sundial.store import apikeys
 

@@ -1,0 +1,40 @@
+"""The dispatcher's settings (template.yaml DispatcherFunction), checked at cold start."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field
+
+from sundial.settings import Settings, load_settings, one_of
+
+DEFAULT_DISPATCH_THREADS = 8
+# Items per due-index page: one page is planned, sent and committed before the next.
+DEFAULT_DISPATCH_PAGE_SIZE = 100
+# Time a sweep keeps in hand when it stops taking new pages: enough to send and commit
+# the page it is on.
+DEFAULT_DISPATCH_RESERVE_MS = 10_000
+# Chained self-invocations after an outage; bounds the damage of a bug that never drains.
+DEFAULT_MAX_CONTINUATIONS = 10
+CONTINUATION_MODES = ("invoke", "return")
+
+
+class DispatcherSettings(Settings):
+    """A sweep reads the due index of the tasks table and enqueues on the work queue."""
+
+    tasks_table: str
+    work_queue_url: str
+    dispatch_threads: Annotated[int, Field(ge=1, le=256)] = DEFAULT_DISPATCH_THREADS
+    dispatch_page_size: Annotated[int, Field(ge=1, le=1000)] = DEFAULT_DISPATCH_PAGE_SIZE
+    dispatch_reserve_ms: Annotated[int, Field(ge=0)] = DEFAULT_DISPATCH_RESERVE_MS
+    max_continuations: Annotated[int, Field(ge=0, le=1000)] = DEFAULT_MAX_CONTINUATIONS
+    # "invoke": a backlog is continued by an asynchronous self-invocation (deployed);
+    # "return": the handler returns the continuation event for its caller to run (the
+    # local stack's tick loop and `sam local`, which have no Lambda service to invoke).
+    continuation_mode: Annotated[
+        Literal["invoke", "return"], BeforeValidator(one_of(*CONTINUATION_MODES))
+    ] = "invoke"
+
+
+def dispatcher_settings() -> DispatcherSettings:
+    return load_settings(DispatcherSettings)
