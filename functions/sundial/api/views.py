@@ -16,9 +16,9 @@ while missing the newer one that does, so the page would show a different last r
 kept up to date on every fire, a second write per fire (or a transaction doubling the
 claim's cost), which the per-fire path must not pay. DynamoDB has no read that returns
 the newest item of many partitions in one call (a PartiQL `IN` over the page's tasks
-reads their whole histories), so an exact list costs one query per task; the queries are
-small (one item, eventually consistent, half a read unit each, the same units a
-BatchGetItem of the same items would bill) and run concurrently.
+reads their whole histories), so an exact list costs one query per task. The queries are
+small (eventually consistent, the newest run or two: about the read units a BatchGetItem
+of the same items would bill) and run concurrently.
 """
 
 from __future__ import annotations
