@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from sundial.api.app import _expected_version, _non_json_content_type, _tag_filter
 from sundial.api.auth import bearer_token, caller_tenant, principal_of
 from sundial.api.errors import from_validation_errors
 from sundial.api.models import PreviewRequest
+from sundial.api.request import expected_version, non_json_content_type, tag_filter
 from sundial.api.settings import ApiSettings, AuthorizerSettings
 from sundial.core.errors import SundialError
 from sundial.core.task import TaskSpec
@@ -111,23 +111,23 @@ def test_an_unknown_field_is_reported_before_anything_else() -> None:
     [(None, None), ("*", None), ('"3"', 3), ("3", 3), ('W/"12"', 12), (' "4" ', 4)],
 )
 def test_if_match_names_a_version_quoted_or_not(header: str | None, version: int | None) -> None:
-    assert _expected_version(header) == version
+    assert expected_version(header) == version
 
 
 @pytest.mark.parametrize("header", ["v3", '"3', "3,4", "-1", '""'])
 def test_a_malformed_if_match_is_refused(header: str) -> None:
     with pytest.raises(SundialError) as caught:
-        _expected_version(header)
+        expected_version(header)
     assert (caught.value.code, caught.value.field) == ("validation_error", "If-Match")
 
 
 def test_tag_filters_split_at_the_first_colon() -> None:
-    assert _tag_filter("env:prod") == ("env", "prod")
-    assert _tag_filter("url:https://x") == ("url", "https://x")
-    assert _tag_filter("empty:") == ("empty", "")
-    assert _tag_filter(None) is None
+    assert tag_filter("env:prod") == ("env", "prod")
+    assert tag_filter("url:https://x") == ("url", "https://x")
+    assert tag_filter("empty:") == ("empty", "")
+    assert tag_filter(None) is None
     with pytest.raises(SundialError):
-        _tag_filter("no-colon")
+        tag_filter("no-colon")
 
 
 @pytest.mark.parametrize(
@@ -142,7 +142,7 @@ def test_tag_filters_split_at_the_first_colon() -> None:
     ],
 )
 def test_only_json_bodies_are_accepted(headers: dict, body: str | None, refused: bool) -> None:
-    assert (_non_json_content_type({"headers": headers, "body": body}) is not None) is refused
+    assert (non_json_content_type({"headers": headers, "body": body}) is not None) is refused
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,25 @@
-"""Stored items as API.md resources: the task (with its next fires and last run) and the run."""
+"""Stored items as API.md resources: the task (with its next fires and last run) and the run.
+
+A task's `last_run` is the run with the greatest `fire_key` in the task's runs partition,
+whatever produced it: a scheduled fire, a backfilled time (which keeps its scheduled
+fire's key) or a manual trigger (`<trigger time>:manual:<ulid>`), in any status, until it
+expires. A list page reads it with one `Query ... Limit 1` per task, side by side.
+
+Why not one BatchGetItem for the page: only the executor knows which fires have been
+claimed, and it writes nothing but the run item itself. No item the API can address by
+key records a task's newest run: the task's `last_fire_at` is the newest fire *enqueued*
+(up to the dispatch horizon ahead, not yet run), a manual run's key holds a random ULID,
+and a fire can be skipped, released or dropped as stale without leaving a run. Any key
+derived from the task item would therefore sometimes name a run that does not exist yet
+while missing the newer one that does, so the page would show a different last run than
+`GET /tasks/{id}` and the run history. Reading it by key exactly would need a pointer
+kept up to date on every fire, a second write per fire (or a transaction doubling the
+claim's cost), which the per-fire path must not pay. DynamoDB has no read that returns
+the newest item of many partitions in one call (a PartiQL `IN` over the page's tasks
+reads their whole histories), so an exact list costs one query per task. The queries are
+small (eventually consistent, the newest run or two: about the read units a BatchGetItem
+of the same items would bill) and run concurrently.
+"""
 
 from __future__ import annotations
 

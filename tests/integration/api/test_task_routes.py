@@ -113,6 +113,41 @@ def test_get_shows_the_latest_run_as_last_run(api: Api) -> None:
     assert last_run["result"] == {"status_code": 200}
 
 
+def _save_run(task_id: str, fire_at_ms: int, status: str, manual_id: str | None = None) -> None:
+    key = run_key(task_id, fire_at_ms, manual_id)
+    RunItem(
+        key.task_id,
+        key.fire_key,
+        execution_id=key.execution_id,
+        tenant="acme",
+        fire_at=fire_at_ms,
+        status=status,
+        attempt=1,
+        started_at=fire_at_ms,
+        expires_at=2_000_000_000,
+    ).save()
+
+
+def test_list_rows_show_the_same_last_run_as_the_task_and_its_run_history(api: Api) -> None:
+    # Whatever produced the newest run: a manual trigger after a scheduled fire, a
+    # backfilled time, a run still retrying, or no run at all.
+    manual, backfilled, retrying, never = (api.create(name=n)["id"] for n in "abcd")
+    _save_run(manual, 1_700_000_000_000, "succeeded")
+    _save_run(manual, 1_700_000_030_000, "running", manual_id=store.new_ulid())
+    _save_run(backfilled, 1_600_000_000_000, "failed")
+    _save_run(retrying, 1_700_000_000_000, "succeeded")
+    _save_run(retrying, 1_700_000_060_000, "retrying")
+
+    rows = {task["id"]: task["last_run"] for task in api.call("GET", "/tasks").body["tasks"]}
+
+    for task_id in (manual, backfilled, retrying, never):
+        history = api.call("GET", f"/tasks/{task_id}/runs").body["runs"]
+        newest = history[0] if history else None
+        assert rows[task_id] == api.call("GET", f"/tasks/{task_id}").body["last_run"] == newest
+    assert ":manual:" in rows[manual]["execution_id"]
+    assert (rows[retrying]["status"], rows[never]) == ("retrying", None)
+
+
 def test_list_returns_the_tenants_tasks_with_a_null_token_on_the_last_page(api: Api) -> None:
     created = [api.create(name=f"t{i}")["id"] for i in range(3)]
     response = api.call("GET", "/tasks")

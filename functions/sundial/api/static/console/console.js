@@ -1,0 +1,1014 @@
+"use strict";
+(() => {
+  // The API is the page's own base: /v1/console -> /v1 (also behind a custom domain).
+  const API = location.pathname.replace(/\/console\/?$/, "");
+  const KEY_STORAGE = "sundial.apiKey";
+  const TASK_REFRESH_MS = 3000;
+  const LIST_REFRESH_MS = 5000;
+  const PREVIEW_DELAY_MS = 300;
+  const PREVIEW_REFRESH_MS = 15000;
+  const RUNS_SHOWN = 25;
+  const HANDLERS = ["echo", "log", "sleep"];
+  const KNOWN_BADGES = ["active", "paused", "completed", "running", "retrying", "succeeded",
+    "failed", "skipped"];
+
+  const $main = document.getElementById("main");
+  const $alert = document.getElementById("alert");
+  const $status = document.getElementById("status");
+  const $nav = document.getElementById("nav");
+  const $signout = document.getElementById("signout");
+  const $autoBox = document.getElementById("auto-box");
+  const $auto = document.getElementById("auto");
+
+  // ---- DOM: built node by node; user data only ever becomes text or attribute values --
+
+  function h(tag, props, ...children) {
+    const el = document.createElement(tag);
+    for (const [name, value] of Object.entries(props || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name.startsWith("on") && typeof value === "function") {
+        el.addEventListener(name.slice(2), value);
+      } else if (value === true) {
+        el.setAttribute(name, "");
+      } else {
+        el.setAttribute(name, String(value));
+      }
+    }
+    add(el, children);
+    return el;
+  }
+
+  function add(el, children) {
+    for (const child of children.flat(Infinity)) {
+      if (child === null || child === undefined || child === false) continue;
+      el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return el;
+  }
+
+  // Replace a region's content, keeping keyboard focus on the "same" control if it is
+  // re-created (refreshes every few seconds must not throw a keyboard user out).
+  function render(container, ...children) {
+    const active = document.activeElement;
+    const key = active && container.contains(active) ? active.getAttribute("data-focus") : null;
+    container.replaceChildren();
+    add(container, children);
+    if (key) {
+      const again = container.querySelector('[data-focus="' + CSS.escape(key) + '"]');
+      if (again) again.focus();
+    }
+  }
+
+  // ---- formatting -----------------------------------------------------------------------
+
+  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+    "Dec"];
+
+  // "Nov 22 02:30:00 +01:00": the wall time the API rendered in the task's zone (offset
+  // shown unless UTC; year only when not this year). The full RFC 3339 is in the title.
+  function fmtTime(ts) {
+    if (!ts) return "\u2014";
+    const m = String(ts).match(
+      /^(\d{4})-(\d\d)-(\d\d)T(\d\d:\d\d:\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d\d)$/);
+    if (!m) return String(ts);
+    const year = Number(m[1]) === new Date().getFullYear() ? "" : m[1] + " ";
+    const offset = m[5] === "Z" || m[5] === "+00:00" ? "" : " " + m[5];
+    return year + MONTHS[Number(m[2]) - 1] + " " + Number(m[3]) + " " + m[4] + offset;
+  }
+
+  function relative(ts) {
+    const ms = Date.parse(ts) - Date.now();
+    if (Number.isNaN(ms)) return "";
+    const s = Math.round(Math.abs(ms) / 1000);
+    if (s < 1) return "now";
+    let span;
+    if (s < 90) span = s + " s";
+    else if (s < 5400) span = Math.round(s / 60) + " min";
+    else if (s < 129600) span = Math.round(s / 3600) + " h";
+    else span = Math.round(s / 86400) + " d";
+    return ms > 0 ? "in " + span : span + " ago";
+  }
+
+  function time(ts, withRelative) {
+    if (!ts) return h("span", { class: "muted" }, "\u2014");
+    return h("span", {}, h("time", { datetime: ts, title: ts }, fmtTime(ts)),
+      withRelative ? h("span", { class: "muted small" }, " (" + relative(ts) + ")") : null);
+  }
+
+  // A run's start and finish: the time of day to the millisecond (the date is the fire's).
+  function instant(ts) {
+    if (!ts) return h("span", { class: "muted" }, "\u2014");
+    const match = String(ts).match(/T(\d\d:\d\d:\d\d)(\.\d{1,3})?/);
+    const text = match ? match[1] + (match[2] || ".000").padEnd(4, "0") : fmtTime(ts);
+    return h("time", { datetime: ts, title: ts }, text);
+  }
+
+  function lateness(ms) {
+    if (ms === null || ms === undefined) return "\u2014";
+    return Math.abs(ms) < 1000 ? ms + " ms" : (ms / 1000).toFixed(1) + " s";
+  }
+
+  function badge(word) {
+    const known = KNOWN_BADGES.includes(word) ? word : "other";
+    return h("span", { class: "badge b-" + known }, String(word));
+  }
+
+  function clock() {
+    return new Date().toLocaleTimeString();
+  }
+
+  function json(value, max) {
+    const text = JSON.stringify(value, null, max ? 0 : 2);
+    if (text === undefined) return "";
+    return max && text.length > max ? text.slice(0, max - 1) + "\u2026" : text;
+  }
+
+  function taskLabel(task) {
+    return task.name || task.id;
+  }
+
+  function taskHref(id) {
+    return "#/tasks/" + encodeURIComponent(id);
+  }
+
+  function targetSummary(target) {
+    switch (target && target.type) {
+      case "http": return (target.method || "POST") + " " + target.url;
+      case "handler": return "handler " + target.name;
+      case "lambda": return "Lambda " + target.arn;
+      case "sqs": return "SQS " + target.queue_url;
+      case "sns": return "SNS " + target.topic_arn;
+      case "eventbridge":
+        return "EventBridge " + target.bus + " (" + target.source + " / " +
+          target.detail_type + ")";
+      default: return json(target, 200);
+    }
+  }
+
+  // ---- the API ------------------------------------------------------------------------
+
+  class ApiError extends Error {
+    constructor(status, code, message, field) {
+      super(message);
+      this.status = status;
+      this.code = code;
+      this.field = field;
+    }
+  }
+
+  function storedKey() {
+    try { return sessionStorage.getItem(KEY_STORAGE); } catch (e) { return null; }
+  }
+
+  function storeKey(key) {
+    try {
+      if (key) sessionStorage.setItem(KEY_STORAGE, key);
+      else sessionStorage.removeItem(KEY_STORAGE);
+    } catch (e) { /* storage disabled: the key lives as long as this page */ }
+    memoryKey = key;
+  }
+
+  let memoryKey = storedKey();
+
+  async function api(method, path, body, extraHeaders) {
+    const headers = { Accept: "application/json", Authorization: "Bearer " + memoryKey };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    Object.assign(headers, extraHeaders || {});
+    let response;
+    try {
+      response = await fetch(API + path, {
+        method, headers, cache: "no-store", credentials: "omit",
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (e) {
+      throw new ApiError(0, "network_error",
+        "Could not reach the API (" + e.message + "). Is the server running?", null);
+    }
+    const text = await response.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+    if (!response.ok) {
+      const envelope = data && data.error;
+      const error = envelope
+        ? new ApiError(response.status, envelope.code || "error",
+          envelope.message || response.statusText, envelope.field || null)
+        : new ApiError(response.status, "http_" + response.status,
+          (data && data.message) || text.slice(0, 300) || response.statusText, null);
+      if (response.status === 401) signOut(error);
+      throw error;
+    }
+    return data;
+  }
+
+  const descriptions = new Map();
+
+  // A schedule in words, from POST /preview; cached per (schedule, zone).
+  function describeInto(el, schedule, timezone) {
+    const key = schedule + "\n" + timezone;
+    let entry = descriptions.get(key);
+    if (!entry) {
+      entry = { text: null };
+      entry.promise = api("POST", "/preview", { schedule, timezone, count: 1 }).then(
+        (reply) => { entry.text = reply.description; },
+        (error) => {
+          if (error.status === 0 || error.status >= 500) descriptions.delete(key);
+          entry.text = "";
+        });
+      descriptions.set(key, entry);
+    }
+    if (entry.text !== null) el.textContent = entry.text;
+    else entry.promise.then(() => { el.textContent = entry.text; });
+  }
+
+  // ---- notices -----------------------------------------------------------------------
+
+  let statusTimer = null;
+
+  function flash(message) {
+    clearTimeout(statusTimer);
+    $status.textContent = message;
+    statusTimer = setTimeout(() => { $status.textContent = ""; }, 8000);
+  }
+
+  function errorBox(error, context) {
+    const close = h("button", { type: "button", class: "close", "aria-label": "Dismiss error" },
+      "\u00d7");
+    const box = h("div", { class: "error" }, close,
+      h("p", {}, h("strong", {}, context || "Request failed")),
+      h("p", { class: "error-message" }, error.message),
+      error.code || error.field ? h("p", { class: "muted small" },
+        error.code ? ["code ", h("code", {}, error.code)] : null,
+        error.field ? [" \u00b7 field ", h("code", {}, error.field)] : null,
+        error.status ? " \u00b7 HTTP " + error.status : null) : null);
+    close.addEventListener("click", () => box.remove());
+    return box;
+  }
+
+  function showError(error, context) {
+    if (error instanceof ApiError && error.status === 401) return;  // sign-in shows it
+    if (!(error instanceof ApiError)) {
+      console.error(error);
+      error = new ApiError(0, "console_error", String(error && error.message || error), null);
+    }
+    render($alert, errorBox(error, context));
+  }
+
+  function clearError() {
+    $alert.replaceChildren();
+  }
+
+  // ---- views and refresh ----------------------------------------------------------------
+
+  let viewToken = 0;
+  let refreshTimer = null;
+
+  function isCurrent(token) {
+    return token === viewToken;
+  }
+
+  // Run `load` every `ms` while this view is shown, the tab is visible and auto-refresh
+  // is on; `load` reports its own failures. One call at a time: the next waits for it.
+  function every(ms, load) {
+    const token = viewToken;
+    clearTimeout(refreshTimer);
+    const tick = async () => {
+      if (!isCurrent(token)) return;
+      if ($auto.checked && !document.hidden) await load();
+      if (isCurrent(token)) refreshTimer = setTimeout(tick, ms);
+    };
+    refreshTimer = setTimeout(tick, ms);
+  }
+
+  // A loader that writes "updated at" (or why it failed) into `el`.
+  function tracked(el, load, label) {
+    return async () => {
+      try {
+        await load();
+        el.className = "muted small";
+        el.textContent = label + " \u00b7 updated " + clock();
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 401) return;
+        el.className = "error-text small";
+        el.textContent = "Refresh failed: " + error.message + " (retrying)";
+      }
+    };
+  }
+
+  function heading(text) {
+    return h("h1", { tabindex: "-1" }, text);
+  }
+
+  function setNav(hash) {
+    for (const link of $nav.querySelectorAll("a")) {
+      if (link.getAttribute("href") === hash) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    }
+  }
+
+  function route() {
+    viewToken += 1;
+    clearTimeout(refreshTimer);
+    clearError();  // an error belongs to the view it happened in
+    const hash = location.hash.startsWith("#/") ? location.hash : "#/tasks";
+    if (!memoryKey) return showLogin();
+    $nav.hidden = false;
+    $signout.hidden = false;
+    $autoBox.hidden = false;
+    let match;
+    let view;
+    if (hash === "#/tasks") view = showTasks();
+    else if (hash === "#/new") view = showCreate();
+    else if (hash === "#/dead-letters") view = showDeadLetters();
+    else if ((match = hash.match(/^#\/tasks\/([^/?]+)$/))) {
+      let id = match[1];
+      try { id = decodeURIComponent(id); } catch (e) { /* a malformed %-escape: use as is */ }
+      view = showTask(id);
+    } else view = showNotFound();
+    setNav(match ? "#/tasks" : hash);
+    const title = $main.querySelector("h1");
+    if (title) {
+      document.title = title.textContent + " \u00b7 Sundial console";
+      if (moveFocus) title.focus();
+    }
+    moveFocus = true;
+    Promise.resolve(view).catch((error) => showError(error));
+  }
+
+  let moveFocus = false;  // not on first load: the page starts at the top anyway
+
+  function go(hash) {
+    if (location.hash === hash) route();
+    else location.hash = hash;
+  }
+
+  function signOut(error) {
+    storeKey(null);
+    viewToken += 1;
+    clearTimeout(refreshTimer);
+    showLogin();
+    if (error) render($alert, errorBox(error, "The API key was not accepted"));
+  }
+
+  // ---- sign in ------------------------------------------------------------------------
+
+  function showLogin() {
+    $nav.hidden = true;
+    $signout.hidden = true;
+    $autoBox.hidden = true;
+    const input = h("input", { type: "password", id: "f-key", name: "key", autocomplete: "off",
+      spellcheck: "false", required: true, "aria-describedby": "f-key-hint" });
+    const form = h("form", { class: "card login", novalidate: true },
+      heading("Sign in"),
+      h("p", {}, "The console calls the Sundial API with your API key."),
+      h("div", { class: "field" },
+        h("label", { for: "f-key" }, "API key"), input,
+        h("p", { class: "hint", id: "f-key-hint" },
+          "Kept in this tab's session storage only, and sent as ",
+          h("code", {}, "Authorization: Bearer \u2026"), ". Create one with ",
+          h("code", {}, "sundial keys create --tenant NAME"), "; ",
+          h("code", {}, "sundial local"), " prints one at start.")),
+      h("button", { type: "submit", class: "primary" }, "Sign in"));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const key = input.value.trim();
+      if (!key) {
+        showError(new ApiError(0, "missing_key", "Enter an API key.", "key"), "Not signed in");
+        input.focus();
+        return;
+      }
+      storeKey(key);
+      try {
+        await api("GET", "/tasks?limit=1");
+      } catch (error) {
+        if (error.status !== 401) {
+          storeKey(null);
+          showError(error, "Could not sign in");
+        }
+        return;
+      }
+      clearError();
+      flash("Signed in.");
+      go(location.hash.startsWith("#/") ? location.hash : "#/tasks");
+    });
+    $main.replaceChildren(form);
+    document.title = "Sign in \u00b7 Sundial console";
+    input.focus();
+  }
+
+  function showNotFound() {
+    $main.replaceChildren(heading("Page not found"),
+      h("p", {}, "Nothing here. ", h("a", { href: "#/tasks" }, "Go to the task list"), "."));
+  }
+
+  // ---- task actions ---------------------------------------------------------------------
+
+  // A button that runs `action` once at a time. It stays focusable while busy
+  // (aria-disabled, not disabled), so focus survives the refresh that follows.
+  function actionButton(text, focusKey, label, action, className) {
+    const button = h("button", { type: "button", class: className, "data-focus": focusKey,
+      "aria-label": label }, text);
+    button.addEventListener("click", async () => {
+      if (button.getAttribute("aria-disabled") === "true") return;
+      button.setAttribute("aria-disabled", "true");
+      try {
+        await action();
+      } catch (error) {
+        showError(error, text + " failed");
+      } finally {
+        button.removeAttribute("aria-disabled");
+      }
+    });
+    return button;
+  }
+
+  function taskPath(id, action) {
+    return "/tasks/" + encodeURIComponent(id) + (action ? "/" + action : "");
+  }
+
+  function taskActions(task, after, afterDelete) {
+    const label = taskLabel(task);
+    const buttons = [];
+    if (task.state === "active") {
+      buttons.push(actionButton("Pause", "toggle:" + task.id, "Pause " + label, async () => {
+        await api("POST", taskPath(task.id, "pause"));
+        clearError();
+        flash("Paused \u201c" + label + "\u201d.");
+        await after();
+      }));
+    } else if (task.state === "paused") {
+      buttons.push(actionButton("Resume", "toggle:" + task.id, "Resume " + label, async () => {
+        await api("POST", taskPath(task.id, "resume"));
+        clearError();
+        flash("Resumed \u201c" + label + "\u201d: next fires are computed from now.");
+        await after();
+      }));
+    }
+    buttons.push(actionButton("Trigger", "trigger:" + task.id, "Trigger " + label + " now",
+      async () => {
+        const reply = await api("POST", taskPath(task.id, "trigger"));
+        clearError();
+        flash("Triggered \u201c" + label + "\u201d: execution " + reply.execution_id + ".");
+        await after();
+      }));
+    buttons.push(actionButton("Delete", "delete:" + task.id, "Delete " + label, async () => {
+      if (!window.confirm("Delete the task \u201c" + label +
+        "\u201d? Its run history stays until it expires.")) return;
+      await api("DELETE", taskPath(task.id));
+      clearError();
+      flash("Deleted \u201c" + label + "\u201d.");
+      await afterDelete();
+    }, "danger"));
+    return buttons;
+  }
+
+  function lastRun(run) {
+    if (!run) return h("span", { class: "muted" }, "never");
+    return h("span", {}, badge(run.status), " ", time(run.fire_at, true),
+      run.attempt > 1 ? h("span", { class: "muted small" }, " attempt " + run.attempt) : null);
+  }
+
+  function fireTimes(times, shown) {
+    if (!times || !times.length) return h("span", { class: "muted" }, "none");
+    return h("ul", { class: "times" },
+      times.slice(0, shown).map((t) => h("li", {}, time(t, true))));
+  }
+
+  // ---- the task list ----------------------------------------------------------------
+
+  let listFilter = "";
+
+  function showTasks() {
+    const token = viewToken;
+    const filter = h("select", { id: "f-state" },
+      [["", "All"], ["active", "Active"], ["paused", "Paused"], ["completed", "Completed"]]
+        .map(([value, text]) => h("option", { value }, text)));
+    filter.value = listFilter;
+    const body = h("div", { class: "wide" }, h("p", { class: "muted" }, "Loading\u2026"));
+    const updated = h("span", { class: "muted small" });
+    let pages = 1;
+    let loaded = false;
+
+    async function load() {
+      const tasks = [];
+      let next = null;
+      let fetched = 0;
+      do {
+        const query = new URLSearchParams({ limit: "50" });
+        if (listFilter) query.set("state", listFilter);
+        if (next) query.set("next_token", next);
+        const reply = await api("GET", "/tasks?" + query);
+        tasks.push(...reply.tasks);
+        next = reply.next_token;
+        fetched += 1;
+      } while (next && fetched < pages);
+      if (!isCurrent(token)) return;
+      loaded = true;
+      render(body, tasksTable(tasks, next));
+    }
+
+    const refresh = tracked(updated, load,
+      "Auto-refreshing every " + LIST_REFRESH_MS / 1000 + " s");
+
+    function tasksTable(tasks, next) {
+      if (!tasks.length) {
+        return h("p", { class: "card" }, listFilter ? "No " + listFilter + " tasks. " :
+          "No tasks yet. ", h("a", { href: "#/new" }, "Create a task"), ".");
+      }
+      const more = next ? h("button", { type: "button", "data-focus": "more" },
+        "Show more tasks") : null;
+      if (more) more.addEventListener("click", () => { pages += 1; refresh(); });
+      return [h("table", { class: "tasks" },
+        h("caption", { class: "sr-only" }, "Tasks"),
+        h("thead", {}, h("tr", {}, ["Name", "State", "Schedule", "Next fire times", "Last run",
+          "Actions"].map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, tasks.map(taskRow))), more];
+    }
+
+    function taskRow(task) {
+      const words = h("div", { class: "desc" });
+      describeInto(words, task.schedule, task.timezone);
+      return h("tr", { "data-task-id": task.id },
+        h("td", {},
+          h("a", { href: taskHref(task.id), "data-focus": "open:" + task.id }, taskLabel(task)),
+          task.name ? h("div", { class: "muted small mono" }, task.id) : null),
+        h("td", {}, badge(task.state)),
+        h("td", {}, h("code", {}, task.schedule),
+          h("span", { class: "muted small" }, " " + task.timezone), words),
+        h("td", {}, task.state === "active" ? fireTimes(task.next_fire_times, 3)
+          : h("span", { class: "muted" }, task.state === "paused" ? "paused" : "none")),
+        h("td", {}, lastRun(task.last_run)),
+        h("td", { class: "actions" }, taskActions(task, refresh, refresh)));
+    }
+
+    filter.addEventListener("change", () => {
+      listFilter = filter.value;
+      pages = 1;
+      refresh();
+    });
+    const reload = h("button", { type: "button" }, "Refresh");
+    reload.addEventListener("click", refresh);
+    $main.replaceChildren(
+      h("div", { class: "head" }, heading("Tasks"),
+        h("a", { href: "#/new", class: "button primary" }, "New task")),
+      h("div", { class: "toolbar" }, h("label", { for: "f-state" }, "State"), filter, reload,
+        updated),
+      body);
+    every(LIST_REFRESH_MS, refresh);
+    return refresh().then(() => {
+      if (!loaded && isCurrent(token)) render(body, h("p", { class: "muted" }, "Not loaded."));
+    });
+  }
+
+  // ---- one task and its runs ---------------------------------------------------------
+
+  function showTask(id) {
+    const token = viewToken;
+    const title = heading("Task");
+    const head = h("div", { class: "toolbar" });
+    const props = h("div");
+    const runs = h("div", { class: "wide" }, h("p", { class: "muted" }, "Loading\u2026"));
+    const updated = h("span", { class: "muted small" });
+    let gone = false;
+
+    async function load() {
+      if (gone) return;
+      let task;
+      let runList;
+      try {
+        [task, runList] = await Promise.all([
+          api("GET", taskPath(id)),
+          api("GET", taskPath(id, "runs") + "?limit=" + RUNS_SHOWN),
+        ]);
+      } catch (error) {
+        if (error.status === 404 && isCurrent(token)) {
+          gone = true;
+          clearTimeout(refreshTimer);
+          title.textContent = "Task not found";
+          render(props, h("p", { class: "card" }, error.message, " ",
+            h("a", { href: "#/tasks" }, "Back to the task list"), "."));
+          head.replaceChildren();
+          history.hidden = true;
+          return;
+        }
+        throw error;
+      }
+      if (!isCurrent(token)) return;
+      title.textContent = taskLabel(task);
+      document.title = taskLabel(task) + " \u00b7 Sundial console";
+      render(head, badge(task.state), taskActions(task, refresh, () => go("#/tasks")));
+      render(props, taskProps(task));
+      render(runs, runsTable(runList.runs));
+    }
+
+    const refresh = tracked(updated, load,
+      "Auto-refreshing every " + TASK_REFRESH_MS / 1000 + " s");
+
+    const history = h("section", { "aria-labelledby": "runs-title" },
+      h("div", { class: "head" }, h("h2", { id: "runs-title" }, "Run history"), updated), runs);
+    $main.replaceChildren(
+      h("p", {}, h("a", { href: "#/tasks" }, "\u2190 All tasks")), title, head, props, history);
+    every(TASK_REFRESH_MS, refresh);
+    return refresh();
+  }
+
+  function taskProps(task) {
+    const words = h("span", { class: "desc" });
+    describeInto(words, task.schedule, task.timezone);
+    const rows = [
+      ["ID", h("span", { class: "mono" }, task.id)],
+      ["Schedule", [h("code", {}, task.schedule), " \u2014 ", words]],
+      ["Time zone", task.timezone],
+      ["Next fire times", task.state === "active" ? fireTimes(task.next_fire_times, 5)
+        : h("span", { class: "muted" }, task.state)],
+      ["Last run", lastRun(task.last_run)],
+      ["Target", h("span", { class: "mono" }, targetSummary(task.target))],
+      ["Payload", h("pre", {}, json(task.payload))],
+      ["Retry", "up to " + task.retry.max_attempts + " attempts, backoff " +
+        task.retry.backoff_seconds + " s (max " + task.retry.max_backoff_seconds +
+        " s), events expire after " + task.retry.max_event_age_seconds + " s"],
+      ["Timeout", task.timeout_seconds + " s"],
+      ["Overlap", task.overlap],
+      ["Misfire", task.misfire.policy + " (grace " + task.misfire.grace_seconds + " s)"],
+    ];
+    if (task.jitter_seconds) rows.push(["Jitter", task.jitter_seconds + " s"]);
+    if (task.start_at) rows.push(["Starts", time(task.start_at)]);
+    if (task.end_at) rows.push(["Ends", time(task.end_at)]);
+    if (task.description) rows.push(["Description", task.description]);
+    const tags = Object.entries(task.tags || {});
+    if (tags.length) {
+      rows.push(["Tags", tags.map(([k, v], i) => [i ? ", " : "", h("code", {}, k + ":" + v)])]);
+    }
+    rows.push(["Version", String(task.version)]);
+    rows.push(["Created", time(task.created_at)]);
+    rows.push(["Updated", time(task.updated_at)]);
+    return h("dl", { class: "props" },
+      rows.map(([name, value]) => [h("dt", {}, name), h("dd", {}, value)]));
+  }
+
+  function runsTable(runs) {
+    if (!runs.length) {
+      return h("p", { class: "card muted" },
+        "No runs yet. They appear here as the task fires (or when you trigger it).");
+    }
+    return h("table", { class: "runs" },
+      h("caption", { class: "sr-only" }, "Runs, newest first"),
+      h("thead", {}, h("tr", {}, ["Fire time", "Status", "Attempt", "Lateness", "Started",
+        "Finished", "Error or result"].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, runs.map((run) => h("tr", { "data-execution-id": run.execution_id },
+        h("td", {}, time(run.fire_at),
+          h("div", { class: "muted small mono ids" }, run.execution_id)),
+        h("td", {}, badge(run.status)),
+        h("td", {}, String(run.attempt)),
+        h("td", {}, lateness(run.lateness_ms)),
+        h("td", {}, instant(run.started_at)),
+        h("td", {}, instant(run.finished_at)),
+        h("td", {}, runOutcome(run))))));
+  }
+
+  function runOutcome(run) {
+    const parts = [];
+    if (run.error) parts.push(h("div", { class: "error-text" }, run.error));
+    if (run.reason) parts.push(h("div", {}, "reason: " + run.reason));
+    if (run.next_attempt_at) parts.push(h("div", { class: "small" }, "next attempt ",
+      time(run.next_attempt_at, true)));
+    if (run.result !== null && run.result !== undefined) {
+      parts.push(h("code", { class: "small", title: json(run.result, 2000) },
+        json(run.result, 120)));
+    }
+    return parts.length ? parts : h("span", { class: "muted" }, "\u2014");
+  }
+
+  // ---- create a task ------------------------------------------------------------------
+
+  // API.md's `field` (dotted path) -> the form control that holds it.
+  const FIELD_CONTROLS = {
+    name: "f-name", schedule: "f-schedule", timezone: "f-timezone", payload: "f-payload",
+    description: "f-description", "retry.max_attempts": "f-attempts",
+    timeout_seconds: "f-timeout", overlap: "f-overlap", "target.url": "f-url",
+    "target.method": "f-method", "target.name": "f-handler",
+  };
+
+  function newIdempotencyKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return "console-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+  }
+
+  function showCreate() {
+    const token = viewToken;
+    const controls = {};
+
+    function field(id, label, control, hint) {
+      control.id = id;
+      const error = h("p", { class: "field-error", id: id + "-error", hidden: true });
+      const hintEl = hint ? h("p", { class: "hint", id: id + "-hint" }, hint) : null;
+      control.setAttribute("aria-describedby", (hintEl ? id + "-hint " : "") + id + "-error");
+      controls[id] = { control, error };
+      return h("div", { class: "field" }, h("label", { for: id }, label), control, hintEl, error);
+    }
+
+    function setFieldError(id, message) {
+      const entry = controls[id];
+      if (!entry) return false;
+      entry.error.textContent = message || "";
+      entry.error.hidden = !message;
+      if (message) entry.control.setAttribute("aria-invalid", "true");
+      else entry.control.removeAttribute("aria-invalid");
+      return true;
+    }
+
+    const name = h("input", { type: "text", autocomplete: "off", spellcheck: "false",
+      maxlength: "64", placeholder: "nightly-report" });
+    const schedule = h("input", { type: "text", autocomplete: "off", spellcheck: "false",
+      required: true, placeholder: "*/15 * * * *" });
+    const timezone = h("input", { type: "text", autocomplete: "off", spellcheck: "false",
+      list: "zones", value: "UTC" });
+    let zones = [];
+    try { zones = Intl.supportedValuesOf("timeZone"); } catch (e) { zones = []; }
+    const zoneList = h("datalist", { id: "zones" },
+      ["UTC", ...zones].map((z) => h("option", { value: z })));
+
+    const typeHttp = h("input", { type: "radio", name: "target-type", id: "t-http", value: "http",
+      checked: true });
+    const typeHandler = h("input", { type: "radio", name: "target-type", id: "t-handler",
+      value: "handler" });
+    const url = h("input", { type: "url", autocomplete: "off", spellcheck: "false",
+      placeholder: "https://example.com/hook" });
+    const method = h("select", {}, ["POST", "GET", "PUT", "PATCH", "DELETE"]
+      .map((m) => h("option", { value: m }, m)));
+    const handler = h("input", { type: "text", autocomplete: "off", spellcheck: "false",
+      list: "handlers", placeholder: "echo" });
+    const handlerList = h("datalist", { id: "handlers" },
+      HANDLERS.map((n) => h("option", { value: n })));
+    const httpBox = h("div", { class: "row" },
+      field("f-url", "URL", url), field("f-method", "Method", method));
+    const handlerBox = h("div", { hidden: true },
+      field("f-handler", "Handler name", handler,
+        "A function registered in the executor, e.g. echo (returns the payload)."));
+    const payload = h("textarea", { rows: "5", spellcheck: "false" });
+    payload.value = "{}";
+
+    const description = h("input", { type: "text", autocomplete: "off", maxlength: "1024" });
+    const attempts = h("input", { type: "number", min: "1", max: "100", value: "3",
+      inputmode: "numeric" });
+    const timeout = h("input", { type: "number", min: "1", value: "30", inputmode: "numeric" });
+    const overlap = h("select", {}, [["allow", "allow \u2014 runs may overlap"],
+      ["skip", "skip \u2014 skip a fire while a run is going"],
+      ["buffer_one", "buffer_one \u2014 queue one fire"]]
+      .map(([value, text]) => h("option", { value }, text)));
+    const more = h("details", {}, h("summary", {}, "More options"),
+      field("f-description", "Description", description),
+      field("f-attempts", "Maximum attempts", attempts),
+      field("f-timeout", "Timeout (seconds)", timeout),
+      field("f-overlap", "Overlap", overlap));
+
+    const preview = h("div", { class: "preview", id: "preview", "aria-live": "polite" },
+      h("p", { class: "muted" }, "Type a schedule to see its next fire times."));
+    const submit = h("button", { type: "submit", class: "primary" }, "Create task");
+
+    function syncTarget() {
+      httpBox.hidden = !typeHttp.checked;
+      handlerBox.hidden = !typeHandler.checked;
+      url.required = typeHttp.checked;
+      handler.required = typeHandler.checked;
+    }
+    typeHttp.addEventListener("change", syncTarget);
+    typeHandler.addEventListener("change", syncTarget);
+
+    // Live preview: debounced; only the newest answer is shown.
+    let previewTimer = null;
+    let previewSeq = 0;
+    async function runPreview() {
+      const seq = ++previewSeq;
+      const expression = schedule.value.trim();
+      const zone = timezone.value.trim() || "UTC";
+      if (!expression) {
+        setFieldError("f-schedule", "");
+        render(preview, h("p", { class: "muted" }, "Type a schedule to see its next fire times."));
+        return;
+      }
+      try {
+        const reply = await api("POST", "/preview",
+          { schedule: expression, timezone: zone, count: 5 });
+        if (seq !== previewSeq || !isCurrent(token)) return;
+        setFieldError("f-schedule", "");
+        setFieldError("f-timezone", "");
+        render(preview, h("p", { class: "desc" }, reply.description),
+          h("ol", { class: "times numbered", "aria-label": "Next fire times" },
+            reply.fire_times.map((t) => h("li", {}, time(t, true)))));
+      } catch (error) {
+        if (seq !== previewSeq || !isCurrent(token) || error.status === 401) return;
+        const onZone = error.field === "timezone";
+        if (error.status >= 400 && error.status < 500) {
+          setFieldError(onZone ? "f-timezone" : "f-schedule", error.message);
+          setFieldError(onZone ? "f-schedule" : "f-timezone", "");
+          render(preview, h("p", { class: "muted" },
+            "No preview until the " + (onZone ? "time zone" : "schedule") + " is valid."));
+        } else {
+          render(preview, h("p", { class: "error-text" }, "Preview failed: " + error.message));
+        }
+      }
+    }
+    function previewSoon() {
+      clearTimeout(previewTimer);
+      previewTimer = setTimeout(runPreview, PREVIEW_DELAY_MS);
+    }
+    schedule.addEventListener("input", previewSoon);
+    timezone.addEventListener("input", previewSoon);
+    timezone.addEventListener("change", previewSoon);
+
+    payload.addEventListener("input", () => {
+      try { JSON.parse(payload.value || "null"); setFieldError("f-payload", ""); }
+      catch (e) { setFieldError("f-payload", "Not valid JSON: " + e.message); }
+    });
+
+    function controlFor(path) {
+      if (!path) return null;
+      if (FIELD_CONTROLS[path]) return FIELD_CONTROLS[path];
+      if (path.startsWith("payload")) return "f-payload";
+      if (path === "target" || path.startsWith("target.")) {
+        return typeHttp.checked ? "f-url" : "f-handler";
+      }
+      if (path.startsWith("retry")) return "f-attempts";
+      return null;
+    }
+
+    function fail(id, message) {
+      setFieldError(id, message);
+      return id;
+    }
+
+    let idempotencyKey = newIdempotencyKey();
+    let lastBody = null;
+    let busy = false;
+
+    async function create(event) {
+      event.preventDefault();
+      if (busy) return;
+      clearError();
+      for (const id of Object.keys(controls)) setFieldError(id, "");
+      const body = { schedule: schedule.value.trim(), timezone: timezone.value.trim() || "UTC" };
+      const invalid = [];
+      if (name.value.trim()) body.name = name.value.trim();
+      if (!body.schedule) invalid.push(fail("f-schedule", "Enter a schedule, e.g. */15 * * * *."));
+      if (typeHttp.checked) {
+        if (!url.value.trim()) invalid.push(fail("f-url", "Enter the URL to call."));
+        body.target = { type: "http", url: url.value.trim(), method: method.value };
+      } else {
+        if (!handler.value.trim()) {
+          invalid.push(fail("f-handler", "Enter a handler name, e.g. echo."));
+        }
+        body.target = { type: "handler", name: handler.value.trim() };
+      }
+      try {
+        body.payload = JSON.parse(payload.value.trim() || "{}");
+      } catch (e) {
+        invalid.push(fail("f-payload", "Not valid JSON: " + e.message));
+      }
+      if (description.value.trim()) body.description = description.value.trim();
+      if (attempts.value !== "") body.retry = { max_attempts: Number(attempts.value) };
+      if (timeout.value !== "") body.timeout_seconds = Number(timeout.value);
+      body.overlap = overlap.value;
+      if (invalid.length) {
+        const first = controls[invalid[0]].control;
+        if (more.contains(first)) more.open = true;
+        first.focus();
+        return;
+      }
+      // A retry of the same body (say, after a network error) reuses the key, so the
+      // API returns the first response instead of creating the task twice.
+      const text = JSON.stringify(body);
+      if (text !== lastBody) {
+        idempotencyKey = newIdempotencyKey();
+        lastBody = text;
+      }
+      busy = true;
+      submit.setAttribute("aria-disabled", "true");
+      try {
+        const task = await api("POST", "/tasks", body, { "Idempotency-Key": idempotencyKey });
+        flash("Created \u201c" + taskLabel(task) + "\u201d.");
+        go(taskHref(task.id));
+      } catch (error) {
+        if (error.status === 401) return;
+        const id = controlFor(error.field);
+        if (id && setFieldError(id, error.message)) {
+          const control = controls[id].control;
+          if (more.contains(control)) more.open = true;
+          control.focus();
+        }
+        showError(error, "The task was not created");
+      } finally {
+        busy = false;
+        submit.removeAttribute("aria-disabled");
+      }
+    }
+
+    const form = h("form", { novalidate: true, "aria-labelledby": "create-title" },
+      field("f-name", "Name", name, "Optional. Letters, digits, '.', '_' or '-'; unique."),
+      field("f-schedule", "Schedule", schedule,
+        ["Cron with 5 fields, or 6 with seconds first (",
+          h("code", {}, "*/2 * * * * *"), "), ", h("code", {}, "cron(\u2026)"), ", ",
+          h("code", {}, "rate(5 minutes)"), ", ", h("code", {}, "at(2030-01-01T09:00:00)"), ", ",
+          h("code", {}, "@daily"), ", ", h("code", {}, "@every 1h30m"), "."]),
+      field("f-timezone", "Time zone", timezone, "An IANA name, e.g. Europe/Berlin."),
+      zoneList,
+      h("fieldset", {}, h("legend", {}, "Target"),
+        h("div", { class: "radios" },
+          h("label", {}, typeHttp, " HTTP URL"),
+          h("label", {}, typeHandler, " Handler")),
+        httpBox, handlerBox, handlerList),
+      field("f-payload", "Payload (JSON)", payload,
+        "Sent as the HTTP body, or passed to the handler."),
+      more,
+      h("div", { class: "toolbar" }, submit, h("a", { href: "#/tasks" }, "Cancel")));
+    form.addEventListener("submit", create);
+    syncTarget();
+
+    $main.replaceChildren(
+      h("h1", { id: "create-title", tabindex: "-1" }, "New task"),
+      h("div", { class: "create" }, form,
+        h("section", { class: "card", "aria-labelledby": "preview-title" },
+          h("h2", { id: "preview-title" }, "Next fire times"), preview)));
+    every(PREVIEW_REFRESH_MS, async () => { if (schedule.value.trim()) await runPreview(); });
+    if (!moveFocus) schedule.focus();
+  }
+
+  // ---- dead letters ----------------------------------------------------------------
+
+  function showDeadLetters() {
+    const token = viewToken;
+    const body = h("div", { class: "wide" }, h("p", { class: "muted" }, "Loading\u2026"));
+    const updated = h("span", { class: "muted small" });
+    const all = actionButton("Redrive all", "redrive-all", "Redrive all dead letters", async () => {
+      const reply = await api("POST", "/dead-letters/redrive", {});
+      clearError();
+      flash("Redriven: " + reply.redriven + " execution(s) sent to run again.");
+      await refresh();
+    }, "primary");
+
+    async function load() {
+      const reply = await api("GET", "/dead-letters?limit=100");
+      if (!isCurrent(token)) return;
+      all.hidden = !reply.dead_letters.length;
+      render(body, deadLettersTable(reply.dead_letters));
+    }
+    const refresh = tracked(updated, load,
+      "Auto-refreshing every " + LIST_REFRESH_MS / 1000 + " s");
+
+    function deadLettersTable(items) {
+      if (!items.length) {
+        return h("p", { class: "card" },
+          "No dead letters: every execution succeeded or is still being retried.");
+      }
+      return h("table", { class: "dead-letters" },
+        h("caption", { class: "sr-only" }, "Dead letters, newest first"),
+        h("thead", {}, h("tr", {}, ["Execution", "Task", "Fire time", "Attempts", "Error",
+          "Dead-lettered", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, items.map((item) => h("tr", { "data-execution-id": item.execution_id },
+          h("td", { class: "mono small ids" }, item.execution_id),
+          h("td", {}, h("a", { href: taskHref(item.task_id), class: "mono small" }, item.task_id)),
+          h("td", {}, time(item.fire_at)),
+          h("td", {}, item.attempt === null || item.attempt === undefined
+            ? "\u2014" : String(item.attempt)),
+          h("td", {}, h("div", { class: "error-text" }, item.error || ""),
+            item.reason ? h("div", { class: "muted small" }, "reason: " + item.reason) : null),
+          h("td", {}, time(item.dead_lettered_at, true)),
+          h("td", { class: "actions" }, actionButton("Redrive", "redrive:" + item.execution_id,
+            "Redrive " + item.execution_id, async () => {
+              const reply = await api("POST", "/dead-letters/redrive",
+                { execution_ids: [item.execution_id] });
+              clearError();
+              flash("Redriven: " + reply.redriven + " execution(s) sent to run again.");
+              await refresh();
+            }))))));
+    }
+
+    const reload = h("button", { type: "button" }, "Refresh");
+    reload.addEventListener("click", refresh);
+    $main.replaceChildren(
+      h("div", { class: "head" }, heading("Dead letters"), all),
+      h("p", { class: "muted" }, "Executions that failed for good. A redrive runs them again " +
+        "with their attempt count kept; they leave this list once they succeed."),
+      h("div", { class: "toolbar" }, reload, updated),
+      body);
+    every(LIST_REFRESH_MS, refresh);
+    return refresh();
+  }
+
+  // ---- start ---------------------------------------------------------------------------
+
+  $signout.addEventListener("click", () => {
+    storeKey(null);
+    clearError();
+    flash("Signed out.");
+    viewToken += 1;
+    clearTimeout(refreshTimer);
+    showLogin();
+  });
+  document.getElementById("skip").addEventListener("click", (event) => {
+    event.preventDefault();
+    const title = $main.querySelector("h1") || $main;
+    title.focus();
+  });
+  window.addEventListener("hashchange", route);
+  route();
+})();
