@@ -5,23 +5,22 @@ from __future__ import annotations
 import functools
 
 from sundial import clients
-from sundial.execute.queue import WorkQueue
 from sundial.execute.run import Executor
 from sundial.execute.targets import NetworkPolicy, TargetEnvironment
 from sundial.execute.targets.aws import aws_client
 from sundial.settings import get_settings
+from sundial.workqueue import WorkQueue
+from sundial.workqueue.config import dead_letter_queue_url, work_queue_url
 
 
 @functools.cache
 def default_executor() -> Executor:
     """The executor wired to the deployment; fails at start naming a missing setting."""
     settings = get_settings()
-    if not settings.work_queue_url or not settings.dead_letter_queue_url:
-        raise RuntimeError("the executor needs WORK_QUEUE_URL and DEAD_LETTER_QUEUE_URL")
     queue = WorkQueue(
         clients.client("sqs"),
-        settings.work_queue_url,
-        settings.dead_letter_queue_url,
+        work_queue_url(settings),
+        dead_letter_queue_url(settings),
         requeue_after_receives=settings.requeue_after_receives,
     )
     targets = TargetEnvironment(

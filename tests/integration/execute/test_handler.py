@@ -10,9 +10,9 @@ from typing import Any
 from execute_helpers import EVENTS, LambdaContext, failures
 
 from sundial import store
-from sundial.core.messages import FireMessage
 from sundial.execute.handler import handler
 from sundial.store.tasks import current_time_ms
+from sundial.workqueue.messages import FireMessage
 
 
 def _metrics(output: str) -> dict[str, list[float]]:
