@@ -69,7 +69,9 @@ def message_for(
 
 def send_now(messages: Sequence[OutgoingMessage], *, sqs: Any | None = None) -> set[str]:
     """Send to the deployment's work queue; the keys SQS accepted (see `send_messages`)."""
-    return send_messages(sqs or clients.client("sqs"), work_queue_url(), messages)
+    # Checked before a client is made, so the error names the missing URL, not a region.
+    queue_url = work_queue_url()
+    return send_messages(sqs or clients.client("sqs"), queue_url, messages)
 
 
 def send_messages(
