@@ -29,6 +29,7 @@ $(CHROMIUM):
 # tests/infrastructure runs cfn-lint, `sam validate --lint` and `sam build` (arm64).
 test: $(STAMP) $(CHROMIUM) $(SAM)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 $(SAM):
@@ -49,6 +50,7 @@ sam-build: $(SAM)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy functions/sundial infra
 
 run: $(STAMP)

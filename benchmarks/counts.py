@@ -155,11 +155,11 @@ def requests_per_fire(schedule: str, tasks: int, minutes: int) -> dict[str, Any]
     """DynamoDB and SQS requests per fire, dispatcher and executor together, with the
     soak's harness and no faults: `tasks` tasks on `schedule` for `minutes` simulated."""
     from sundial.dispatch.sweep import Dispatcher
-    from sundial.execute.queue import WorkQueue
     from sundial.execute.run import Executor
     from sundial.execute.targets import NetworkPolicy, TargetEnvironment
     from sundial.execute.targets.aws import aws_client
     from sundial.store import TaskItem
+    from sundial.workqueue.delivery import WorkQueue
 
     with chaos.emulated_aws():
         clock = chaos.SimClock(chaos.START)
@@ -238,7 +238,7 @@ class CountingSqs(chaos.SimSqs):
         return super().change_message_visibility(QueueUrl, ReceiptHandle, VisibilityTimeout)
 
     def drain(self, executor: Any) -> int:
-        from sundial.execute.queue import Delivery
+        from sundial.workqueue.delivery import Delivery
 
         succeeded = 0
         while records := self.receive(10):

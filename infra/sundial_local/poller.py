@@ -14,13 +14,12 @@ import logging
 import threading
 from typing import Any
 
+from sundial.core.limits import SQS_MAX_BATCH_ENTRIES
 from sundial_local.runtime import LocalFunction
 from sundial_local.template import DEFAULT_REGION
 
 log = logging.getLogger(__name__)
 
-# SQS returns at most 10 messages per ReceiveMessage.
-MAX_BATCH = 10
 # Short enough that a stopping stack is not kept waiting by an idle long poll.
 LONG_POLL_SECONDS = 1
 
@@ -83,7 +82,7 @@ class QueuePoller:
         function: LocalFunction,
         stop: threading.Event,
         *,
-        batch_size: int = MAX_BATCH,
+        batch_size: int = SQS_MAX_BATCH_ENTRIES,
         concurrency: int = 2,
     ):
         self.sqs = sqs
@@ -93,7 +92,7 @@ class QueuePoller:
         ]["QueueArn"]
         self.function = function
         self.stop_event = stop
-        self.batch_size = min(batch_size, MAX_BATCH)
+        self.batch_size = min(batch_size, SQS_MAX_BATCH_ENTRIES)
         self.threads = [
             threading.Thread(target=self._work, name=f"sundial-poller-{n}", daemon=True)
             for n in range(concurrency)
@@ -136,8 +135,8 @@ class QueuePoller:
             return len(records)
         keep = failed_ids(response, records)
         done = [r for r in records if r["messageId"] not in keep]
-        for start in range(0, len(done), MAX_BATCH):
-            chunk = done[start : start + MAX_BATCH]
+        for start in range(0, len(done), SQS_MAX_BATCH_ENTRIES):
+            chunk = done[start : start + SQS_MAX_BATCH_ENTRIES]
             self.sqs.delete_message_batch(
                 QueueUrl=self.queue_url,
                 Entries=[

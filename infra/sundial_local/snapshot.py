@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sundial.core.limits import DYNAMODB_MAX_BATCH_WRITE_ITEMS
+
 STATE_VERSION = 1
-# BatchWriteItem takes at most 25 items per call.
-BATCH_WRITE_LIMIT = 25
 
 
 def save_state(dynamodb: Any, tables: dict[str, str], path: str | Path) -> int:
@@ -54,10 +54,9 @@ def load_state(dynamodb: Any, tables: dict[str, str], path: str | Path) -> int:
         table = tables.get(logical_id)
         if table is None:
             continue  # a table the template no longer has
-        for start in range(0, len(items), BATCH_WRITE_LIMIT):
-            requests = [
-                {"PutRequest": {"Item": item}} for item in items[start : start + BATCH_WRITE_LIMIT]
-            ]
+        for start in range(0, len(items), DYNAMODB_MAX_BATCH_WRITE_ITEMS):
+            chunk = items[start : start + DYNAMODB_MAX_BATCH_WRITE_ITEMS]
+            requests = [{"PutRequest": {"Item": item}} for item in chunk]
             pending = {table: requests}
             while pending:
                 pending = (

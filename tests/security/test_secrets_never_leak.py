@@ -20,12 +20,12 @@ from api_client import Api, FakeLambdaContext, load_event, task_body
 
 from sundial import store
 from sundial.api import auth, authorizer
-from sundial.core.messages import FireMessage
-from sundial.execute.queue import Delivery, WorkQueue
 from sundial.execute.run import Executor, SystemClock
 from sundial.execute.targets import NetworkPolicy, TargetEnvironment
 from sundial.execute.targets.aws import aws_client
 from sundial.store import apikeys
+from sundial.workqueue.delivery import Delivery, WorkQueue
+from sundial.workqueue.messages import FireMessage
 
 SECRET = "whsec_" + "S3cr3tNeverShown" * 3
 OTHER_SECRET = "whsec_" + "R0tatedSecretValue" * 3

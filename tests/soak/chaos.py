@@ -579,10 +579,10 @@ def _drive(
     is visible, moving the clock from event to event until every task completed and the
     work queue is empty."""
     from sundial.dispatch.sweep import Dispatcher
-    from sundial.execute.queue import WorkQueue
     from sundial.execute.run import Executor
     from sundial.execute.targets import NetworkPolicy, TargetEnvironment
     from sundial.execute.targets.aws import aws_client
+    from sundial.workqueue.delivery import WorkQueue
 
     start = clock.now_ms()
     last_fire = max(max(times) for times in expected.values())
@@ -638,7 +638,7 @@ def _sweep(sweeper: Any) -> None:
 
 def _execute(sqs: SimSqs, executor: Any) -> None:
     """One Lambda poller: batches of up to ten until nothing is visible."""
-    from sundial.execute.queue import Delivery
+    from sundial.workqueue.delivery import Delivery
 
     while records := sqs.receive(10):
         deadline = time.monotonic() + 900

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from sundial.core.messages import FireMessage, MalformedMessage, parse_message
+from sundial.workqueue.messages import FireMessage, MalformedMessage, parse_message
 
 GOOD = FireMessage(
     execution_id="T1:1000",

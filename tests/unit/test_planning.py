@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from sundial.core.limits import SQS_MAX_DELAY_SECONDS
 from sundial.core.planning import (
-    MAX_DELAY_SECONDS,
     MAX_REPLAYED_MISSES,
     Timing,
     backfill_times,
@@ -180,7 +180,7 @@ def test_backfill_times_respect_bounds_and_limit():
 
 @pytest.mark.parametrize(
     ("ahead", "expected"),
-    [(-5, 0), (0, 0), (0.999, 0), (1.0, 1), (30.5, 30), (900, 900), (5000, MAX_DELAY_SECONDS)],
+    [(-5, 0), (0, 0), (0.999, 0), (1.0, 1), (30.5, 30), (900, 900), (5000, SQS_MAX_DELAY_SECONDS)],
 )
 def test_delay_is_floored_and_clamped_to_the_sqs_limit(ahead, expected):
     assert delay_seconds(NOW + timedelta(seconds=ahead), NOW) == expected

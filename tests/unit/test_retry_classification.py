@@ -25,12 +25,12 @@ from sundial.execute.failures import (
 from sundial.execute.retry import (
     ATTEMPTS_EXHAUSTED,
     EVENT_TOO_OLD,
-    MAX_RETRY_DELAY_SECONDS,
     PERMANENT,
     classify,
     plan_retry,
 )
 from sundial.execute.targets.http import Response, interpret
+from sundial.workqueue.delivery import MAX_RETURN_DELAY_SECONDS
 
 NOW = 1_780_000_000_000
 
@@ -173,4 +173,4 @@ def test_no_delay_exceeds_what_sqs_lets_a_message_hide():
         max_event_age_seconds=1_209_600,
     )
     assert plan.delay_seconds is not None
-    assert plan.delay_seconds <= MAX_RETRY_DELAY_SECONDS < 43_200
+    assert plan.delay_seconds <= MAX_RETURN_DELAY_SECONDS < 43_200

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from sundial import store
-from sundial.core.messages import FireMessage, MalformedMessage
 from sundial.execute.run import run_key_of, staleness
 from sundial.store import TaskItem
+from sundial.workqueue.messages import FireMessage, MalformedMessage
 
 TASK = "01JD0000000000000000000000"
 

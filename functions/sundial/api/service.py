@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sundial import store
+from sundial import store, workqueue
 from sundial.core.describe import describe
 from sundial.core.errors import ScheduleError, ValidationError
 from sundial.core.planning import Timing, backfill_times, first_due_at, from_ms, to_ms
@@ -29,9 +29,8 @@ from sundial.observability import logger, metrics
 from sundial.settings import get_settings
 from sundial.store import RunItem, TaskItem
 from sundial.store.models import TASK_ACTIVE, TASK_COMPLETED, TASK_PAUSED
+from sundial.workqueue import MAX_BACKFILL_FIRES
 
-# API.md: a backfill enqueues at most 1,000 fires per call.
-MAX_BACKFILL_FIRES = 1000
 # A PATCH merges the body into the task as read; a concurrent write in between means
 # merging again into the newer version (without If-Match). Contention beyond a few
 # rounds on one task is not realistic.
@@ -264,10 +263,8 @@ def resume_task(
 
 def trigger_task(tenant: str, task_id: str, now: datetime | None = None) -> str:
     """Run the task now, outside its schedule, also while paused; the execution id."""
-    from sundial.dispatch import enqueue_manual
-
     task = store.get_task(tenant, task_id)
-    return enqueue_manual(task, now)
+    return workqueue.enqueue_manual(task, now)
 
 
 def backfill_task(
@@ -278,8 +275,6 @@ def backfill_task(
     Each keeps the execution id of its scheduled fire, so a time that already ran is not
     run again. Raises 400 for an empty, future or too large range.
     """
-    from sundial.dispatch import enqueue_backfill
-
     now = now or utc_now()
     if end <= start:
         raise ValidationError(f"end must be after start ({format_timestamp(start)})", field="end")
@@ -299,7 +294,7 @@ def backfill_task(
             "another call",
             field="end",
         )
-    fires = enqueue_backfill(task, start, end, now)
+    fires = workqueue.enqueue_backfill(task, start, end, now)
     metrics.add_metric(name="FiresBackfilled", unit="Count", value=fires)
     _dispatch_soon(task, now)
     return fires
@@ -331,16 +326,12 @@ def preview_schedule(
 def list_dead_letters(
     tenant: str, *, limit: int, next_token: str | None
 ) -> tuple[list[Any], str | None]:
-    from sundial.execute import list_dead_letters as list_tenant_dead_letters
-
-    items, token = list_tenant_dead_letters(tenant, limit, next_token)
+    items, token = workqueue.list_dead_letters(tenant, limit, next_token)
     return list(items), token
 
 
 def redrive_dead_letters(tenant: str, execution_ids: list[str] | None) -> int:
-    from sundial.execute import redrive
-
-    return int(redrive(tenant, execution_ids))
+    return int(workqueue.redrive(tenant, execution_ids))
 
 
 # --- helpers --------------------------------------------------------------------------------------
@@ -375,13 +366,11 @@ def _dispatch_soon(item: TaskItem, now: datetime) -> TaskItem:
     a minute) sends the fires: the failure is logged, not returned to the client,
     whose write did succeed.
     """
-    from sundial.dispatch import dispatch_now
-
     horizon_ms = get_settings().horizon_seconds * 1000
     if item.state != TASK_ACTIVE or item.due_at is None or item.due_at > to_ms(now) + horizon_ms:
         return item
     try:
-        fires = dispatch_now(item, now)
+        fires = workqueue.dispatch_now(item, now)
     except Exception:
         logger.exception("dispatch on write failed; the next sweep dispatches the task")
         metrics.add_metric(name="DispatchOnWriteFailures", unit="Count", value=1)

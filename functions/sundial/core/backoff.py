@@ -12,9 +12,10 @@ import math
 import random as _random
 from collections.abc import Callable
 
-# A retry waits by hiding its SQS message (ChangeMessageVisibility), and SQS accepts at
-# most 12 hours of visibility timeout: no backoff may be longer than that.
-SQS_MAX_VISIBILITY_SECONDS = 43_200
+from sundial.core.limits import SQS_MAX_VISIBILITY_SECONDS
+
+# A retry waits by hiding its SQS message (ChangeMessageVisibility), so no backoff may be
+# longer than SQS's longest visibility timeout.
 
 
 def backoff_ceiling_seconds(failures: int, base_seconds: float, max_seconds: float) -> float:

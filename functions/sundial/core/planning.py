@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from sundial.core.limits import SQS_MAX_DELAY_SECONDS
 from sundial.core.schedule import (
     IntervalSchedule,
     OneTimeSchedule,
@@ -174,10 +175,6 @@ def backfill_times(timing: Timing, start: datetime, end: datetime, limit: int) -
     return times
 
 
-# SQS lets a message be delayed by at most 15 minutes.
-MAX_DELAY_SECONDS = 900
-
-
 def delay_seconds(fire_at: datetime, now: datetime) -> int:
     """DESIGN §3: clamp(floor(fire_at - now), 0, 900). Whole seconds, never late.
 
@@ -185,4 +182,4 @@ def delay_seconds(fire_at: datetime, now: datetime) -> int:
     remainder, so runs start on the fire time rather than up to a second after it.
     """
     seconds = int((fire_at - now).total_seconds() // 1)
-    return max(0, min(seconds, MAX_DELAY_SECONDS))
+    return max(0, min(seconds, SQS_MAX_DELAY_SECONDS))

@@ -50,6 +50,12 @@ from sundial.core.errors import (
     SundialError,
     ValidationError,
 )
+from sundial.core.limits import (
+    LAMBDA_MAX_TIMEOUT_SECONDS,
+    SQS_MAX_MESSAGE_BYTES,
+    SQS_MAX_RETENTION_SECONDS,
+    SQS_MAX_VISIBILITY_SECONDS,
+)
 from sundial.core.schedule import parse_schedule
 from sundial.core.zones import load_zone
 
@@ -65,16 +71,16 @@ SCHEDULE_MAX_LENGTH = 256
 # A note for humans, not a document store: keeps the task item small.
 DESCRIPTION_MAX_LENGTH = 1024
 # 256 KiB: the SQS message size limit, and a comfortable share of DynamoDB's 400 KB item.
-PAYLOAD_MAX_BYTES = 256 * 1024
+PAYLOAD_MAX_BYTES = SQS_MAX_MESSAGE_BYTES
 
 # Retries are bounded by SQS: a message's visibility can be extended by at most 12 hours
 # at a time, and SQS keeps a message at most 14 days.
 MAX_ATTEMPTS_MIN, MAX_ATTEMPTS_MAX = 1, 100
 BACKOFF_MIN, BACKOFF_MAX = 0, 3600
-MAX_BACKOFF_MIN, MAX_BACKOFF_MAX = 1, 43_200  # SQS maximum visibility timeout (12 h)
-MAX_EVENT_AGE_MIN, MAX_EVENT_AGE_MAX = 60, 1_209_600  # SQS maximum retention (14 days)
+MAX_BACKOFF_MIN, MAX_BACKOFF_MAX = 1, SQS_MAX_VISIBILITY_SECONDS
+MAX_EVENT_AGE_MIN, MAX_EVENT_AGE_MAX = 60, SQS_MAX_RETENTION_SECONDS
 # A run executes inside one Lambda invocation, which lasts at most 15 minutes.
-TIMEOUT_MIN, TIMEOUT_MAX = 1, 900
+TIMEOUT_MIN, TIMEOUT_MAX = 1, LAMBDA_MAX_TIMEOUT_SECONDS
 # A day: a fire later than that is not "late" any more, it is a different fire.
 GRACE_MIN, GRACE_MAX = 0, 86_400
 # Jitter spreads load inside the hour; beyond that it changes what the schedule means.

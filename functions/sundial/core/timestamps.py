@@ -1,8 +1,17 @@
-"""Epoch milliseconds as RFC 3339 UTC text, the form targets and dead letters carry."""
+"""The wall clock, and epoch milliseconds as RFC 3339 UTC text (the form targets and
+dead letters carry)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+
+# What the dispatcher and the work queue read the time from; tests pass a simulated one.
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def utc_rfc3339(epoch_ms: int) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from sundial.dispatch.sweep import SweepReport
 from sundial.observability import metrics
+from sundial.workqueue import SweepReport
 
 # EMF accepts at most 100 values per metric in one document: lags beyond that are
 # summarised by their maximum, which is what the lag alarm watches anyway.

@@ -3,15 +3,11 @@
 Entry points:
 
 * `sundial.execute.handler.handler`: the Lambda handler of the work queue;
-* `list_dead_letters(tenant, limit=50, next_token=None)` and
-  `redrive(tenant, execution_ids=None)`: what the API's dead-letter routes call;
 * `task(name)`: registers a Python function as a `handler` target (see
   `sundial.execute.targets.handler`), which may raise `PermanentFailure`.
 """
 
-from sundial.execute.deadletters import list_dead_letters
 from sundial.execute.failures import PermanentFailure, RetryableFailure, TargetFailure
-from sundial.execute.redrive import redrive
 from sundial.execute.targets.base import Invocation
 from sundial.execute.targets.handler import task
 
@@ -20,7 +16,5 @@ __all__ = [
     "PermanentFailure",
     "RetryableFailure",
     "TargetFailure",
-    "list_dead_letters",
-    "redrive",
     "task",
 ]

@@ -23,16 +23,17 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from sundial import store
+from sundial.core.limits import LAMBDA_MAX_TIMEOUT_SECONDS
 from sundial.execute import metrics
-from sundial.execute.queue import Delivery
 from sundial.execute.run import Executor
+from sundial.workqueue.delivery import Delivery
 
 # The event source mapping's BatchSize (template.yaml): SQS hands Lambda at most ten
 # messages per batch without a batching window, which would delay fires.
 MAX_BATCH_SIZE = 10
 # Without a Lambda context (the local stack's poller may not give one), runs get the
 # longest a Lambda invocation can last.
-DEFAULT_INVOCATION_SECONDS = 900
+DEFAULT_INVOCATION_SECONDS = LAMBDA_MAX_TIMEOUT_SECONDS
 
 
 class ReturnedToQueue(Exception):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from botocore import exceptions as botocore_errors
 
-from sundial.core.backoff import SQS_MAX_VISIBILITY_SECONDS, retry_delay_seconds
+from sundial.core.backoff import retry_delay_seconds
 from sundial.core.task import Retry
 from sundial.execute.failures import (
     PermanentFailure,
@@ -22,13 +22,7 @@ from sundial.execute.failures import (
     TargetTimeout,
     is_retryable_status,
 )
-
-# A Lambda invocation lasts at most 15 minutes.
-LAMBDA_MAX_SECONDS = 900
-# SQS caps a message's visibility at 12 hours from the moment it was received, and the
-# invocation holding it may have run for up to 15 minutes: a retry hides its message
-# for at most what is left, with a minute to spare.
-MAX_RETRY_DELAY_SECONDS = SQS_MAX_VISIBILITY_SECONDS - LAMBDA_MAX_SECONDS - 60
+from sundial.workqueue.delivery import MAX_RETURN_DELAY_SECONDS
 
 # AWS error codes that mean "not now": throttling and service-side trouble. Anything
 # else a service answers with (access denied, not found, invalid parameter, too large)
@@ -132,7 +126,7 @@ def plan_retry(
         return RetryPlan(None, PERMANENT)
     if attempts_used >= policy.max_attempts:
         return RetryPlan(None, ATTEMPTS_EXHAUSTED)
-    cap = min(policy.max_backoff_seconds, MAX_RETRY_DELAY_SECONDS)
+    cap = min(policy.max_backoff_seconds, MAX_RETURN_DELAY_SECONDS)
     delay = retry_delay_seconds(attempts_used, policy.backoff_seconds, cap, random=random)
     if failure.retry_after_seconds is not None:
         # The target's own hint is a floor, still within the task's cap.

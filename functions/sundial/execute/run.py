@@ -31,12 +31,9 @@ from typing import Any, Protocol
 import pydantic
 
 from sundial import store
-from sundial.core.messages import FireMessage, MalformedMessage, parse_message
 from sundial.core.task import Retry
 from sundial.execute import overlap
-from sundial.execute.deadletters import malformed_letter_message, run_letter_message
 from sundial.execute.failures import TargetFailure
-from sundial.execute.queue import Delivery, WorkQueue
 from sundial.execute.retry import (
     ATTEMPTS_EXHAUSTED,
     EVENT_TOO_OLD,
@@ -50,6 +47,9 @@ from sundial.store import deadletters as dead_letter_records
 from sundial.store.keys import MANUAL_MARKER, RunKey
 from sundial.store.models import TASK_PAUSED, RunItem, TaskItem
 from sundial.store.runs import release_claim
+from sundial.workqueue.deadletters import malformed_letter_message, run_letter_message
+from sundial.workqueue.delivery import Delivery, WorkQueue
+from sundial.workqueue.messages import FireMessage, MalformedMessage, parse_message
 
 # SQS delays are whole seconds and the dispatcher floors them, so a message may arrive
 # up to a second before its fire time; the run waits that out in process. Anything

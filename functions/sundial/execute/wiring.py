@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 
 from sundial import clients
-from sundial.execute.queue import WorkQueue
 from sundial.execute.run import Executor
 from sundial.execute.settings import executor_settings
 from sundial.execute.targets import NetworkPolicy, TargetEnvironment
 from sundial.execute.targets.aws import aws_client
+from sundial.workqueue import WorkQueue
+from sundial.workqueue.config import dead_letter_queue_url, work_queue_url
 
 
 @functools.cache
@@ -18,8 +19,8 @@ def default_executor() -> Executor:
     settings = executor_settings()
     queue = WorkQueue(
         clients.client("sqs"),
-        settings.work_queue_url,
-        settings.dead_letter_queue_url,
+        work_queue_url(settings),
+        dead_letter_queue_url(settings),
         requeue_after_receives=settings.requeue_after_receives,
     )
     targets = TargetEnvironment(

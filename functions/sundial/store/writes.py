@@ -22,6 +22,7 @@ from pynamodb.expressions.operand import Value
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
+from sundial.core.limits import DYNAMODB_MAX_TRANSACT_ITEMS
 from sundial.store.errors import TransactionConflict
 
 RawItem = dict[str, dict[str, Any]]
@@ -32,8 +33,6 @@ ALL_OLD = "ALL_OLD"
 # same moment; nothing was written, so the transaction is safe to send again.
 TRANSACTION_CONFLICT_ATTEMPTS = 4
 TRANSACTION_CONFLICT_BACKOFF_SECONDS = 0.02
-# DynamoDB's limit on the number of actions in one TransactWriteItems call.
-MAX_TRANSACT_ITEMS = 100
 
 
 class ConditionFailed(Exception):
@@ -125,8 +124,10 @@ def transact(model: type[Model], items: Sequence[TransactItem]) -> None:
     `model` only provides the client. A transaction cancelled by a conflicting
     concurrent transaction is re-sent a few times before TransactionConflict.
     """
-    if not 0 < len(items) <= MAX_TRANSACT_ITEMS:
-        raise ValueError(f"a transaction takes 1..{MAX_TRANSACT_ITEMS} items, got {len(items)}")
+    if not 0 < len(items) <= DYNAMODB_MAX_TRANSACT_ITEMS:
+        raise ValueError(
+            f"a transaction takes 1..{DYNAMODB_MAX_TRANSACT_ITEMS} items, got {len(items)}"
+        )
     for attempt in range(1, TRANSACTION_CONFLICT_ATTEMPTS + 1):
         try:
             _send(model, "transact_write_items", {"TransactItems": list(items)})

@@ -71,12 +71,12 @@ def test_a_failed_dispatch_on_write_does_not_fail_the_write(
     api: Api, queues: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The task is stored with its due_at, so the next sweep sends the fire."""
-    import sundial.dispatch
+    import sundial.workqueue
 
     def unavailable(*args: Any, **kwargs: Any) -> int:
         raise ConnectionError("SQS is unreachable")
 
-    monkeypatch.setattr(sundial.dispatch, "dispatch_now", unavailable)
+    monkeypatch.setattr(sundial.workqueue, "dispatch_now", unavailable)
     response = api.call(
         "POST",
         "/tasks",

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from sundial import clients, store
-from sundial.core.messages import parse_message
 from sundial.core.planning import execution_id, to_ms
-from sundial.dispatch import dispatch_now, enqueue_backfill, enqueue_manual
 from sundial.dispatch.handler import handler
+from sundial.workqueue import dispatch_now, enqueue_backfill, enqueue_manual
+from sundial.workqueue.messages import parse_message
 
 EVENTS = Path(__file__).resolve().parents[3] / "infra" / "events"
 

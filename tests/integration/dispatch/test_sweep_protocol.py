@@ -11,8 +11,8 @@ import pytest
 
 from sundial import store
 from sundial.core.planning import execution_id, from_ms, to_ms
-from sundial.dispatch import sweep as sweep_module
 from sundial.store import TaskItem
+from sundial.workqueue import SweepReport
 
 
 def reload(task: TaskItem) -> TaskItem:
@@ -222,7 +222,7 @@ def test_stale_read_loses_the_commit_and_reports_duplicates(seed, make_dispatche
     stale = reload(task)
     assert make_dispatcher(use_leases=False).sweep().tasks_committed == 1
     # A second sweep working from the old read (an eventually consistent index page):
-    report = sweep_module.SweepReport()
+    report = SweepReport()
     make_dispatcher(use_leases=False).dispatch([stale], clock(), report)
     assert report.commit_conflicts == 1 and report.duplicates_sent == report.fires_emitted > 0
 
@@ -231,7 +231,7 @@ def test_api_write_between_read_and_commit_wins(seed, make_dispatcher, clock):
     task = seed("*/10 * * * * *")
     seen = reload(task)
     store.update_task(task.tenant, task.task_id, {"schedule": "*/20 * * * * *"})
-    report = sweep_module.SweepReport()
+    report = SweepReport()
     make_dispatcher(use_leases=False).dispatch([seen], clock(), report)
     assert report.commit_conflicts == 1
     assert reload(task).schedule == "*/20 * * * * *"

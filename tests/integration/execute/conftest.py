@@ -27,7 +27,6 @@ from execute_helpers import (
 
 from sundial import clients, store
 from sundial.execute import batch
-from sundial.execute.queue import WorkQueue
 from sundial.execute.run import Executor
 from sundial.execute.targets import NetworkPolicy, TargetEnvironment
 from sundial.execute.targets.aws import aws_client, reset_aws_clients
@@ -36,6 +35,7 @@ from sundial.execute.wiring import reset_executor
 from sundial.observability import metrics
 from sundial.settings import reset_settings
 from sundial.store import TaskItem
+from sundial.workqueue.delivery import WorkQueue
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from sundial import store
-from sundial.core.messages import FireMessage
 from sundial.execute.run import run_key_of
 from sundial.store import TaskItem
+from sundial.workqueue.messages import FireMessage
 
 REGION = "us-east-1"
 # The `sam local` sample batch: one fire message, then two malformed records (a JSON body

@@ -9,7 +9,8 @@ import pytest
 from execute_helpers import FIRE_AT, failures, fire, run_of
 
 from sundial import store
-from sundial.execute import PermanentFailure, list_dead_letters, redrive
+from sundial.execute import PermanentFailure
+from sundial.workqueue import list_dead_letters, redrive
 
 
 def _dead_letter(probe, work, deliver, clock, message, error="bad request"):

@@ -9,9 +9,9 @@ import json
 from execute_helpers import LambdaContext, failures, malformed_sample_records
 
 from sundial import store
-from sundial.core.messages import FireMessage
 from sundial.execute.handler import handler
 from sundial.store.tasks import current_time_ms
+from sundial.workqueue.messages import FireMessage
 
 
 def _metrics(output: str) -> dict[str, list[float]]:

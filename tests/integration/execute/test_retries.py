@@ -8,7 +8,7 @@ import json
 from execute_helpers import FIRE_AT, failures, fire, manual, run_of
 
 from sundial.execute import PermanentFailure
-from sundial.execute.queue import ENQUEUED_AT_ATTRIBUTE
+from sundial.workqueue.delivery import ENQUEUED_AT_ATTRIBUTE
 
 
 def test_retryable_failure_is_retried_after_its_backoff(

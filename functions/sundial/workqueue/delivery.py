@@ -1,5 +1,5 @@
 """The work queue as the executor sees it: a delivered message, and the ways to give it
-back (DESIGN.md §4).
+back or dead-letter it (DESIGN.md §4).
 
 A message the executor cannot finish now (its backoff, another worker's lease, an
 early arrival, a buffered overlap) goes back by hiding it until it is due: a
@@ -21,12 +21,17 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sundial.execute.retry import MAX_RETRY_DELAY_SECONDS
+from sundial.core.limits import (
+    LAMBDA_MAX_TIMEOUT_SECONDS,
+    SQS_MAX_DELAY_SECONDS,
+    SQS_MAX_VISIBILITY_SECONDS,
+)
 from sundial.observability import logger
 
-# SQS delays a new message by at most 15 minutes; a copy due later arrives early and
-# is hidden again (with a receive count of one).
-SQS_MAX_DELAY_SECONDS = 900
+# SQS caps a message's visibility at 12 hours from the moment it was received, and the
+# invocation holding it may have run for up to 15 minutes: a message is hidden for at
+# most what is left, with a minute to spare. Retry backoffs are capped by this too.
+MAX_RETURN_DELAY_SECONDS = SQS_MAX_VISIBILITY_SECONDS - LAMBDA_MAX_TIMEOUT_SECONDS - 60
 # Message attribute carrying a message's first enqueue time (epoch ms) across copies.
 ENQUEUED_AT_ATTRIBUTE = "sundial-enqueued-at"
 # After an unexpected error (DynamoDB unreachable, a bug), a message comes back after
@@ -88,7 +93,7 @@ class WorkQueue:
         replaced it, False when it was hidden and must be reported as a batch item
         failure.
         """
-        delay = max(0, min(math.ceil(seconds), MAX_RETRY_DELAY_SECONDS))
+        delay = max(0, min(math.ceil(seconds), MAX_RETURN_DELAY_SECONDS))
         if delivery.receive_count >= self.requeue_after_receives and self._send_copy(
             delivery, delay
         ):
@@ -138,6 +143,8 @@ class WorkQueue:
             self.sqs.send_message(
                 QueueUrl=self.work_queue_url,
                 MessageBody=delivery.body,
+                # A copy due later than SQS's longest delay arrives early and is hidden
+                # again (with a receive count of one).
                 DelaySeconds=min(delay, SQS_MAX_DELAY_SECONDS),
                 MessageAttributes={
                     ENQUEUED_AT_ATTRIBUTE: {

@@ -1,8 +1,8 @@
-"""Step 3 of the dispatch protocol: send fires to the work queue before anything is committed.
+"""Sending fires to the work queue: the one place a fire message is built and sent.
 
 `send_messages` reports exactly which messages SQS accepted; the sweep commits a task
 only when every one of its messages is among them (a fire whose message did not go out
-is never advanced past).
+is never advanced past, DESIGN.md §3 step 3).
 
 Each message's DelaySeconds is computed from the clock just before its batch goes out,
 not when its page was planned: SQS counts the delay from when it receives the message,
@@ -15,15 +15,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from sundial import clients
+from sundial.core.limits import SQS_MAX_BATCH_ENTRIES
 from sundial.core.planning import delay_seconds, from_ms
+from sundial.core.timestamps import Clock, utc_now
+from sundial.store import TaskItem
+from sundial.workqueue.config import work_queue_url
+from sundial.workqueue.messages import FireMessage
 
-# SendMessageBatch takes at most 10 entries per call.
-SQS_BATCH_SIZE = 10
 # Partial batch failures (throttling, internal errors) are retried this many times with
-# exponential backoff before the sweep gives up on those messages for this tick.
+# exponential backoff before the sender gives up on those messages for this call.
 SEND_ATTEMPTS = 4
 SEND_BACKOFF_SECONDS = 0.05
 
@@ -35,8 +39,39 @@ class OutgoingMessage:
     visible_at_ms: int | None = None  # the fire time; None: deliver at once
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
+def message_for(
+    task: TaskItem,
+    execution_id: str,
+    fire_at_ms: int,
+    kind: str,
+    *,
+    coalesced: int = 1,
+    deliver_at_fire_time: bool = False,
+) -> OutgoingMessage:
+    """The message of one run of `task`, stamped with the task's current schedule version.
+
+    Scheduled fires are delivered at their fire time (`deliver_at_fire_time`); manual
+    triggers, backfills and redrives at once.
+    """
+    body = FireMessage(
+        execution_id=execution_id,
+        task_id=task.task_id,
+        tenant=task.tenant,
+        fire_at=fire_at_ms,
+        schedule_version=int(task.schedule_version),
+        kind=kind,
+        coalesced=coalesced,
+    ).to_json()
+    return OutgoingMessage(
+        key=execution_id, body=body, visible_at_ms=fire_at_ms if deliver_at_fire_time else None
+    )
+
+
+def send_now(messages: Sequence[OutgoingMessage], *, sqs: Any | None = None) -> set[str]:
+    """Send to the deployment's work queue; the keys SQS accepted (see `send_messages`)."""
+    # Checked before a client is made, so the error names the missing URL, not a region.
+    queue_url = work_queue_url()
+    return send_messages(sqs or clients.client("sqs"), queue_url, messages)
 
 
 def send_messages(
@@ -45,16 +80,17 @@ def send_messages(
     messages: Sequence[OutgoingMessage],
     *,
     sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], datetime] = _utc_now,
+    clock: Clock = utc_now,
 ) -> set[str]:
-    """Send in batches of 10, retrying failed entries; return the keys SQS accepted.
+    """Send in batches of SendMessageBatch's 10, retrying failed entries; return the keys
+    SQS accepted.
 
     A call that raises (network, throttling beyond the SDK's retries) counts as every
     entry of that batch failing; it is retried like a partial failure.
     """
     sent: set[str] = set()
-    for start in range(0, len(messages), SQS_BATCH_SIZE):
-        pending = list(messages[start : start + SQS_BATCH_SIZE])
+    for start in range(0, len(messages), SQS_MAX_BATCH_ENTRIES):
+        pending = list(messages[start : start + SQS_MAX_BATCH_ENTRIES])
         for attempt in range(SEND_ATTEMPTS):
             if attempt:
                 sleep(SEND_BACKOFF_SECONDS * 2 ** (attempt - 1))

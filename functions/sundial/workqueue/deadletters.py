@@ -16,15 +16,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from sundial.core.limits import SQS_MAX_MESSAGE_BYTES
 from sundial.core.timestamps import utc_rfc3339
-from sundial.execute.queue import Delivery
 from sundial.store import deadletters as records
 from sundial.store.deadletters import DeadLetter
 from sundial.store.models import DeadLetterItem
+from sundial.workqueue.delivery import Delivery
 
-# SQS bodies are at most 256 KiB; a malformed body is quoted in its dead letter up to
-# this much, leaving room for the rest of the letter.
-MALFORMED_BODY_PREVIEW_CHARS = 64 * 1024
+# A malformed body is quoted in its dead letter up to a quarter of SQS's message size,
+# leaving room for the rest of the letter.
+MALFORMED_BODY_PREVIEW_CHARS = SQS_MAX_MESSAGE_BYTES // 4
 # API.md listings take 1-100 items per page.
 MAX_PAGE_SIZE = 100
 

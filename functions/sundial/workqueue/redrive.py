@@ -12,15 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sundial import clients
-from sundial.core.messages import FireMessage
-from sundial.dispatch.enqueue import OutgoingMessage, send_messages
 from sundial.observability import logger
-from sundial.settings import get_settings
 from sundial.store import deadletters as records
 from sundial.store.errors import TaskNotFound
 from sundial.store.models import TaskItem
 from sundial.store.tasks import current_time_ms, get_task
+from sundial.workqueue.send import OutgoingMessage, message_for, send_now
 
 # One call redrives at most this many runs (two writes and a share of a send each), so
 # it fits an API request's time; the caller repeats the call for more.
@@ -63,21 +60,10 @@ def redrive(
             continue
         if state is records.Reopened.BUSY or run is None:
             continue
-        message = FireMessage(
-            execution_id=letter.execution_id,
-            task_id=letter.run_task_id,
-            tenant=tenant,
-            fire_at=int(run.fire_at),
-            schedule_version=int(task.schedule_version),
-            kind="redrive",
-        )
-        outgoing.append(OutgoingMessage(letter.execution_id, message.to_json()))
+        outgoing.append(message_for(task, letter.execution_id, int(run.fire_at), "redrive"))
     if not outgoing:
         return 0
-    settings = get_settings()
-    if not settings.work_queue_url:
-        raise RuntimeError("redrive needs WORK_QUEUE_URL")
-    sent = send_messages(sqs or clients.client("sqs"), settings.work_queue_url, outgoing)
+    sent = send_now(outgoing, sqs=sqs)
     if len(sent) < len(outgoing):
         # Those runs stay `retrying` with their dead letter: a repeated redrive sends them.
         logger.warning(

@@ -1,4 +1,4 @@
-"""The work-queue message: what the dispatcher sends and the executor parses.
+"""The fire message: what every producer sends on the work queue and the executor parses.
 
 Body, a small versioned JSON document (version 1):
 

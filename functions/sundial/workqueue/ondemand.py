@@ -1,0 +1,61 @@
+"""Runs outside the schedule: the API's trigger and backfill.
+
+Both send their messages at once and never touch the task's due index entry, so the
+schedule goes on as if they had not happened; both raise EnqueueFailed when SQS did not
+accept every message.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sundial import store
+from sundial.core.errors import SundialError
+from sundial.core.planning import backfill_times, execution_id, to_ms
+from sundial.core.timestamps import utc_now
+from sundial.store import TaskItem
+from sundial.workqueue.send import OutgoingMessage, message_for, send_now
+
+# API.md: a backfill enqueues at most 1,000 fires per call.
+MAX_BACKFILL_FIRES = 1000
+
+
+class EnqueueFailed(SundialError):
+    """SQS did not accept every message; repeating the call is safe (same execution ids)."""
+
+    code = "enqueue_failed"
+    status = 503
+
+
+def enqueue_manual(task: TaskItem, now: datetime | None = None) -> str:
+    """Run the task now, outside its schedule (also while paused); returns the execution id."""
+    now = now or utc_now()
+    key = store.run_key(task.task_id, to_ms(now), manual_id=store.new_ulid())
+    _send_all([message_for(task, key.execution_id, to_ms(now), "manual")])
+    return key.execution_id
+
+
+def enqueue_backfill(
+    task: TaskItem, start: datetime, end: datetime, now: datetime | None = None
+) -> int:
+    """Run the scheduled times in [start, end] now; returns how many were enqueued.
+
+    Each run gets the id its scheduled fire had, so a backfill never repeats a run that
+    already happened (the executor's claim sees the finished run and drops it).
+    """
+    now = now or utc_now()
+    times = backfill_times(store.timing_of(task), start, end, limit=MAX_BACKFILL_FIRES)
+    messages = [
+        message_for(task, execution_id(task.task_id, at), to_ms(now), "backfill") for at in times
+    ]
+    _send_all(messages)
+    return len(messages)
+
+
+def _send_all(messages: list[OutgoingMessage]) -> None:
+    sent = send_now(messages)
+    if len(sent) != len(messages):
+        raise EnqueueFailed(
+            f"{len(messages) - len(sent)} of {len(messages)} runs could not be enqueued; "
+            "repeat the request (runs already enqueued are not run twice)"
+        )

@@ -1,0 +1,171 @@
+"""Scheduled fires: plan, send, then commit (DESIGN.md §3 steps 2-4), for the sweep and
+for the API's dispatch-on-write alike.
+
+1. Plan each due task with the pure planner.
+2. Enqueue first: send every planned fire, each batch's delay computed as it goes out.
+3. Then commit: advance each task whose fires *all* went out, conditionally on the
+   `due_at` and `schedule_version` its read saw.
+
+A crash anywhere leaves either nothing sent (nothing lost) or messages sent and the
+task not advanced (the next sweep re-sends: duplicates the executor drops). A task is
+never advanced past a fire whose message did not go out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sundial import clients, store
+from sundial.core.planning import Plan, from_ms, plan_fires, to_ms
+from sundial.core.timestamps import Clock, utc_now
+from sundial.observability import logger
+from sundial.settings import get_settings
+from sundial.store import TaskItem
+from sundial.store.models import TASK_COMPLETED
+from sundial.workqueue.config import work_queue_url
+from sundial.workqueue.send import OutgoingMessage, message_for, send_messages
+
+
+@dataclass
+class SweepReport:
+    """What one sweep (or one dispatch-on-write) did; the handler turns it into metrics."""
+
+    fires_emitted: int = 0
+    tasks_committed: int = 0
+    tasks_completed: int = 0
+    # Another sweep or an API write advanced the task first; its fires we sent are duplicates.
+    commit_conflicts: int = 0
+    duplicates_sent: int = 0
+    # Tasks left for the next sweep because a message (or the commit) did not go through.
+    tasks_deferred: int = 0
+    items_read: int = 0
+    shards_swept: int = 0
+    shards_busy: int = 0
+    # Shards whose query failed past the SDK's retries; swept again next tick.
+    shard_errors: int = 0
+    # Shards with due work left when the time budget ran out.
+    backlog_shards: int = 0
+    # How far behind its fire time each late message was sent.
+    lag_ms: list[int] = field(default_factory=list)
+
+    def add(self, other: SweepReport) -> None:
+        for name, value in vars(other).items():
+            if isinstance(value, list):
+                getattr(self, name).extend(value)
+            else:
+                setattr(self, name, getattr(self, name) + value)
+
+    def summary(self) -> dict[str, Any]:
+        result = {k: v for k, v in vars(self).items() if not isinstance(v, list)}
+        result["max_lag_ms"] = max(self.lag_ms, default=0)
+        return result
+
+
+def send_then_commit(
+    items: list[TaskItem],
+    now: datetime,
+    report: SweepReport,
+    *,
+    sqs: Any,
+    queue_url: str,
+    horizon: timedelta,
+    clock: Clock = utc_now,
+) -> None:
+    """Plan, enqueue, then commit these due tasks (one page of a sweep, or one task)."""
+    planned: list[tuple[TaskItem, Plan, list[OutgoingMessage]]] = []
+    for item in items:
+        plan = _plan(item, now, horizon)
+        if plan is None:
+            report.tasks_deferred += 1
+            continue
+        planned.append((item, plan, _messages(item, plan)))
+
+    outgoing = [m for _, _, messages in planned for m in messages]
+    sent = send_messages(sqs, queue_url, outgoing, clock=clock)
+    sent_at = to_ms(clock())
+    report.fires_emitted += len(sent)
+    fire_times = {f.execution_id: to_ms(f.fire_at) for _, plan, _ in planned for f in plan.fires}
+    report.lag_ms.extend(sent_at - fire_times[key] for key in sent if sent_at > fire_times[key])
+
+    for item, plan, messages in planned:
+        if any(m.key not in sent for m in messages):
+            # Sending failed for this task: do not advance it; the next sweep retries.
+            report.tasks_deferred += 1
+            continue
+        _commit(item, plan, report, len(messages))
+
+
+def dispatch_now(task: TaskItem, now: datetime | None = None) -> int:
+    """Enqueue and commit the task's fires due within the horizon; returns fires sent.
+
+    Called by the API after create, update, resume and backfill, so a task created at
+    10:00:30 to fire at 10:00:40 fires at 10:00:40, not at the next tick. Nothing is due
+    (0) when the task has no pending fire inside the horizon. Losing the commit to a
+    concurrent sweep is fine: that sweep sent the same fires (the executor drops the
+    duplicates).
+    """
+    if task.due_at is None:
+        return 0
+    settings = get_settings()
+    queue_url = work_queue_url(settings)
+    horizon = timedelta(seconds=settings.horizon_seconds)
+    now = now or utc_now()
+    if int(task.due_at) > to_ms(now + horizon):
+        return 0
+    report = SweepReport()
+    send_then_commit(
+        [task], now, report, sqs=clients.client("sqs"), queue_url=queue_url, horizon=horizon
+    )
+    return report.fires_emitted
+
+
+def _plan(item: TaskItem, now: datetime, horizon: timedelta) -> Plan | None:
+    try:
+        return plan_fires(store.timing_of(item), from_ms(int(item.due_at)), now, horizon)
+    except Exception:
+        # A task that cannot be planned (stored before a parser change?) must not
+        # stop the others; it stays due and is reported every sweep until fixed.
+        logger.exception("cannot plan task", extra={"task_id": item.task_id})
+        return None
+
+
+def _messages(item: TaskItem, plan: Plan) -> list[OutgoingMessage]:
+    return [
+        message_for(
+            item,
+            fire.execution_id,
+            to_ms(fire.fire_at),
+            "scheduled",
+            coalesced=fire.coalesced,
+            deliver_at_fire_time=True,
+        )
+        for fire in plan.fires
+    ]
+
+
+def _commit(item: TaskItem, plan: Plan, report: SweepReport, sent: int) -> None:
+    finished = plan.next_due_at is None
+    try:
+        won = store.commit_dispatch(
+            item.task_id,
+            int(item.due_at),
+            int(item.schedule_version),
+            to_ms(plan.next_due_at) if plan.next_due_at is not None else None,
+            max((to_ms(f.scheduled_at) for f in plan.fires), default=None),
+            fires=sent,
+            state=TASK_COMPLETED if finished else None,
+        )
+    except Exception:
+        # Throttled past the SDK's retries, or the network failed: the messages went
+        # out, the task stays due, the next sweep re-sends (duplicates, never a loss).
+        logger.exception("commit failed", extra={"task_id": item.task_id})
+        report.tasks_deferred += 1
+        return
+    if won:
+        report.tasks_committed += 1
+        report.tasks_completed += int(finished)
+    else:
+        report.commit_conflicts += 1
+        report.duplicates_sent += sent
