@@ -61,8 +61,9 @@ from sundial.api.models import (
     TaskList,
     TriggerResponse,
 )
+from sundial.core.clock import format_timestamp, utc_now
 from sundial.core.errors import SundialError, ValidationError
-from sundial.core.task import TaskCreate, TaskUpdate, TaskView, format_timestamp
+from sundial.core.task import TaskCreate, TaskUpdate, TaskView
 from sundial.observability import logger
 from sundial.store.pagination import MAX_TOKEN_CHARS
 
@@ -419,7 +420,7 @@ def _tenant() -> str:
 
 
 def _now() -> datetime:
-    return service.utc_now()
+    return utc_now()
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[Any]:

@@ -15,10 +15,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sundial.core.planning import delay_seconds, from_ms
+from sundial.core.clock import from_ms, utc_now
+from sundial.core.planning import delay_seconds
 
 # SendMessageBatch takes at most 10 entries per call.
 SQS_BATCH_SIZE = 10
@@ -35,17 +36,13 @@ class OutgoingMessage:
     visible_at_ms: int | None = None  # the fire time; None: deliver at once
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def send_messages(
     sqs: Any,
     queue_url: str,
     messages: Sequence[OutgoingMessage],
     *,
     sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], datetime] = _utc_now,
+    clock: Callable[[], datetime] = utc_now,
 ) -> set[str]:
     """Send in batches of 10, retrying failed entries; return the keys SQS accepted.
 

@@ -17,9 +17,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sundial import clients, store
+from sundial.core.clock import to_ms
 from sundial.core.errors import SundialError
 from sundial.core.messages import FireMessage
-from sundial.core.planning import backfill_times, execution_id, to_ms
+from sundial.core.planning import backfill_times, execution_id
 from sundial.dispatch.enqueue import OutgoingMessage, send_messages
 from sundial.dispatch.sweep import Clock, Dispatcher, SweepReport, utc_now
 from sundial.settings import Settings, get_settings

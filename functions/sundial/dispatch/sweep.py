@@ -20,8 +20,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sundial import store
+from sundial.core.clock import from_ms, to_ms
 from sundial.core.messages import FireMessage
-from sundial.core.planning import Plan, from_ms, plan_fires, to_ms
+from sundial.core.planning import Plan, plan_fires
 from sundial.dispatch.enqueue import OutgoingMessage, send_messages
 from sundial.observability import logger
 from sundial.store import TaskItem

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sundial.core.timestamps import utc_rfc3339
+from sundial.core.clock import utc_rfc3339
 from sundial.execute.queue import Delivery
 from sundial.store import deadletters as records
 from sundial.store.deadletters import DeadLetter

@@ -33,18 +33,19 @@ from sundial.store.runs import (
     record_success,
 )
 from sundial.store.shards import shard_for
+from sundial.store.task_mapping import attributes_of, changed_attributes, spec_of, timing_of
 from sundial.store.tasks import (
     commit_dispatch,
     create_task,
     current_time_ms,
     delete_task,
+    edit_task,
     get_task,
     get_task_any_tenant,
     list_tasks,
     query_due,
     update_task,
 )
-from sundial.store.timing import timing_of
 
 __all__ = [
     "ClaimRefused",
@@ -64,13 +65,16 @@ __all__ = [
     "TransactionConflict",
     "VersionMismatch",
     "acquire_shard_lease",
+    "attributes_of",
     "bind_tables",
+    "changed_attributes",
     "claim_run",
     "commit_dispatch",
     "connect",
     "create_task",
     "current_time_ms",
     "delete_task",
+    "edit_task",
     "get_run",
     "get_task",
     "get_task_any_tenant",
@@ -86,6 +90,7 @@ __all__ = [
     "release_shard_lease",
     "run_key",
     "shard_for",
+    "spec_of",
     "timing_of",
     "ulid_timestamp_ms",
     "unbind_tables",

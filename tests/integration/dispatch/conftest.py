@@ -15,7 +15,8 @@ import boto3
 import pytest
 
 from sundial import clients, store
-from sundial.core.planning import first_due_at, to_ms
+from sundial.core.clock import to_ms
+from sundial.core.planning import first_due_at
 from sundial.dispatch.sweep import Dispatcher
 from sundial.settings import reset_settings
 from sundial.store import TaskItem

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from sundial import clients, store
+from sundial.core.clock import to_ms
 from sundial.core.messages import parse_message
-from sundial.core.planning import execution_id, to_ms
+from sundial.core.planning import execution_id
 from sundial.dispatch import dispatch_now, enqueue_backfill, enqueue_manual
 from sundial.dispatch.handler import handler
 

@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 
 from sundial import store
-from sundial.core.planning import execution_id, from_ms, to_ms
+from sundial.core.clock import from_ms, to_ms
+from sundial.core.planning import execution_id
 from sundial.dispatch import sweep as sweep_module
 from sundial.store import TaskItem
 

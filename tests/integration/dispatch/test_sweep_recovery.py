@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from sundial import store
-from sundial.core.planning import from_ms
+from sundial.core.clock import from_ms
 from sundial.dispatch.service import run_tick
 
 

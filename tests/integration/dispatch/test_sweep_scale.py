@@ -7,7 +7,8 @@ from collections import Counter
 from datetime import timedelta
 
 from sundial import store
-from sundial.core.planning import execution_id, from_ms
+from sundial.core.clock import from_ms
+from sundial.core.planning import execution_id
 
 
 def run_concurrent_sweeps(tasks, make_dispatcher, local_sqs, monkeypatch, use_leases):
@@ -88,7 +89,7 @@ def test_shard_leases_keep_overlapping_sweeps_off_each_others_shards(
 
 
 def test_expired_lease_of_a_crashed_sweep_is_taken_over(make_dispatcher, clock):
-    from sundial.core.planning import to_ms
+    from sundial.core.clock import to_ms
 
     assert store.acquire_shard_lease(0, "crashed", to_ms(clock()), 60_000)
     clock.advance(seconds=61)
