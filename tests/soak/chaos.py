@@ -128,7 +128,7 @@ class SimClock:
     def __init__(self, start: datetime):
         self.ms = int(start.timestamp() * 1000)
 
-    def __call__(self) -> datetime:  # the dispatcher's clock
+    def utc_now(self) -> datetime:  # the dispatcher's clock
         return datetime.fromtimestamp(self.ms / 1000, UTC)
 
     def now_ms(self) -> int:  # the executor's clock

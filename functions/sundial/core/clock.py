@@ -17,7 +17,7 @@ from typing import Protocol
 class Clock(Protocol):
     """Where the current time comes from: the system's, or a test's simulated one."""
 
-    def now(self) -> datetime:
+    def utc_now(self) -> datetime:
         """The current instant, aware, in UTC."""
         ...
 
@@ -31,7 +31,7 @@ class Clock(Protocol):
 class SystemClock:
     """The machine's clock."""
 
-    def now(self) -> datetime:
+    def utc_now(self) -> datetime:
         return datetime.now(UTC)
 
     def now_ms(self) -> int:
@@ -46,7 +46,7 @@ SYSTEM_CLOCK = SystemClock()
 
 def utc_now() -> datetime:
     """The current instant on the system clock, aware, in UTC."""
-    return SYSTEM_CLOCK.now()
+    return SYSTEM_CLOCK.utc_now()
 
 
 def now_ms() -> int:

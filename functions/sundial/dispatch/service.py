@@ -17,12 +17,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sundial import clients, store
-from sundial.core.clock import to_ms
+from sundial.core.clock import SYSTEM_CLOCK, Clock, to_ms, utc_now
 from sundial.core.errors import SundialError
 from sundial.core.messages import FireMessage
 from sundial.core.planning import backfill_times, execution_id
 from sundial.dispatch.enqueue import OutgoingMessage, send_messages
-from sundial.dispatch.sweep import Clock, Dispatcher, SweepReport, utc_now
+from sundial.dispatch.sweep import Dispatcher, SweepReport
 from sundial.settings import Settings, get_settings
 from sundial.store import TaskItem
 
@@ -43,7 +43,7 @@ def make_dispatcher(
     *,
     owner: str,
     settings: Settings | None = None,
-    clock: Clock = utc_now,
+    clock: Clock = SYSTEM_CLOCK,
     remaining_ms: Callable[[], int] | None = None,
 ) -> Dispatcher:
     settings = settings or get_settings()
@@ -78,7 +78,7 @@ def run_tick(
     remaining_ms: Callable[[], int] | None = None,
     continue_with: Callable[[dict[str, Any]], None] | None = None,
     settings: Settings | None = None,
-    clock: Clock = utc_now,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> TickResult:
     """Sweep every shard; when a backlog remains, hand it to the next invocation at once.
 
@@ -119,7 +119,7 @@ def dispatch_now(task: TaskItem, now: datetime | None = None) -> int:
     if task.due_at is None:
         return 0
     dispatcher = make_dispatcher(owner=f"api:{task.task_id}")
-    now = now or dispatcher.clock()
+    now = now or dispatcher.clock.utc_now()
     if int(task.due_at) > to_ms(now + dispatcher.horizon):
         return 0
     report = SweepReport()

@@ -16,23 +16,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sundial import store
-from sundial.core.clock import from_ms, to_ms
+from sundial.core.clock import SYSTEM_CLOCK, Clock, from_ms, to_ms
 from sundial.core.messages import FireMessage
 from sundial.core.planning import Plan, plan_fires
 from sundial.dispatch.enqueue import OutgoingMessage, send_messages
 from sundial.observability import logger
 from sundial.store import TaskItem
 from sundial.store.models import TASK_COMPLETED
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -79,7 +73,7 @@ class Dispatcher:
     horizon: timedelta
     shard_count: int
     owner: str  # names this sweep in shard leases and logs
-    clock: Clock = utc_now
+    clock: Clock = SYSTEM_CLOCK
     page_size: int = 100
     threads: int = 8
     # Milliseconds of Lambda time left; None means unbounded (local ticks, tests).
@@ -109,7 +103,7 @@ class Dispatcher:
             report.backlog_shards = 1
             return report
         if self.use_leases and not store.acquire_shard_lease(
-            shard, self.owner, to_ms(self.clock()), self.lease_ms
+            shard, self.owner, to_ms(self.clock.utc_now()), self.lease_ms
         ):
             report.shards_busy = 1
             return report
@@ -130,7 +124,7 @@ class Dispatcher:
     def _drain_shard(self, shard: int, report: SweepReport) -> None:
         start_key = None
         while True:
-            now = self.clock()
+            now = self.clock.utc_now()
             items, start_key = store.query_due(
                 shard, to_ms(now + self.horizon), self.page_size, start_key
             )
@@ -156,8 +150,8 @@ class Dispatcher:
             planned.append((item, plan, self._messages(item, plan)))
 
         outgoing = [m for _, _, messages in planned for m in messages]
-        sent = send_messages(self.sqs, self.queue_url, outgoing, clock=self.clock)
-        sent_at = to_ms(self.clock())
+        sent = send_messages(self.sqs, self.queue_url, outgoing, clock=self.clock.utc_now)
+        sent_at = to_ms(self.clock.utc_now())
         report.fires_emitted += len(sent)
         fire_times = {
             f.execution_id: to_ms(f.fire_at) for _, plan, _ in planned for f in plan.fires

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sundial import clients
+from sundial.core import clock
 from sundial.core.messages import FireMessage
 from sundial.dispatch.enqueue import OutgoingMessage, send_messages
 from sundial.observability import logger
@@ -20,7 +21,7 @@ from sundial.settings import get_settings
 from sundial.store import deadletters as records
 from sundial.store.errors import TaskNotFound
 from sundial.store.models import TaskItem
-from sundial.store.tasks import current_time_ms, get_task
+from sundial.store.tasks import get_task
 
 # One call redrives at most this many runs (two writes and a share of a send each), so
 # it fits an API request's time; the caller repeats the call for more.
@@ -46,7 +47,7 @@ def redrive(
     wanted = None if execution_ids is None else set(execution_ids)
     if wanted is not None and not wanted:
         return 0
-    now = current_time_ms() if now_ms is None else now_ms
+    now = clock.now_ms() if now_ms is None else now_ms
     tasks: dict[str, TaskItem | None] = {}
     outgoing: list[OutgoingMessage] = []
     for letter in records.iter_dead_letters(tenant):

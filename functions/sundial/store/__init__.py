@@ -37,7 +37,6 @@ from sundial.store.task_mapping import attributes_of, changed_attributes, spec_o
 from sundial.store.tasks import (
     commit_dispatch,
     create_task,
-    current_time_ms,
     delete_task,
     edit_task,
     get_task,
@@ -72,7 +71,6 @@ __all__ = [
     "commit_dispatch",
     "connect",
     "create_task",
-    "current_time_ms",
     "delete_task",
     "edit_task",
     "get_run",

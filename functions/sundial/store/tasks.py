@@ -8,13 +8,13 @@ otherwise, so paused and completed tasks cost nothing to sweep.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
+from sundial.core import clock
 from sundial.settings import get_settings
 from sundial.store import writes
 from sundial.store.errors import NameConflict, TaskAlreadyExists, TaskNotFound, VersionMismatch
@@ -45,11 +45,6 @@ _TENANT_INDEX_KEYS = ("task_id", "tenant")
 _DUE_INDEX_KEYS = ("task_id", "due_shard", "due_at")
 
 
-def current_time_ms() -> int:
-    """The current time in epoch milliseconds."""
-    return time.time_ns() // 1_000_000
-
-
 # --- create / read -------------------------------------------------------------------------
 
 
@@ -62,7 +57,7 @@ def create_task(item: TaskItem, *, now_ms: int | None = None) -> TaskItem:
     """
     if not is_task_key(item.task_id):
         raise ValueError(f"{item.task_id!r} cannot be a task id")
-    stamp = current_time_ms() if now_ms is None else now_ms
+    stamp = clock.now_ms() if now_ms is None else now_ms
     item.version = 1
     item.schedule_version = 1
     item.created_at = stamp
@@ -185,7 +180,7 @@ def edit_task(
     Raises TaskNotFound, VersionMismatch (stale `expected_version`), NameConflict, and
     whatever `edit` raises (nothing is written then).
     """
-    stamp = current_time_ms() if now_ms is None else now_ms
+    stamp = clock.now_ms() if now_ms is None else now_ms
     for _ in range(MAX_UPDATE_ROUNDS):
         current = get_task(tenant, task_id)
         if expected_version is not None and current.version != expected_version:
@@ -276,7 +271,7 @@ def commit_dispatch(
     if state is not None:
         actions.append(TaskItem.state.set(state))
         actions.append(TaskItem.version.add(1))
-        actions.append(TaskItem.updated_at.set(current_time_ms() if now_ms is None else now_ms))
+        actions.append(TaskItem.updated_at.set(clock.now_ms() if now_ms is None else now_ms))
     condition = (TaskItem.due_at == seen_due_at) & (TaskItem.schedule_version == schedule_version)
     try:
         writes.update(TaskItem, task_id, None, actions, condition)

@@ -7,10 +7,12 @@ import json
 import threading
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sundial import store
+from sundial.core.clock import from_ms
 from sundial.core.messages import FireMessage
 from sundial.execute.run import run_key_of
 from sundial.store import TaskItem
@@ -28,6 +30,9 @@ class SimClock:
 
     now: int = FIRE_AT
     slept: list[float] = field(default_factory=list)
+
+    def utc_now(self) -> datetime:
+        return from_ms(self.now)
 
     def now_ms(self) -> int:
         return self.now

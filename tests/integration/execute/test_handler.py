@@ -10,9 +10,9 @@ from typing import Any
 from execute_helpers import EVENTS, LambdaContext, failures
 
 from sundial import store
+from sundial.core.clock import now_ms
 from sundial.core.messages import FireMessage
 from sundial.execute.handler import handler
-from sundial.store.tasks import current_time_ms
 
 
 def _metrics(output: str) -> dict[str, list[float]]:
@@ -35,7 +35,7 @@ def test_handler_runs_a_due_fire_and_reports_its_metrics(
     probe, probe_task, work, execute_env, capsys
 ):
     task = probe_task()
-    now = current_time_ms()  # the deployed handler runs on the real clock
+    now = now_ms()  # the deployed handler runs on the real clock
     message = FireMessage(
         execution_id=f"{task.task_id}:{now}",
         task_id=task.task_id,
@@ -76,7 +76,7 @@ def test_handler_reports_only_the_records_that_go_back(
     probe, probe_task, work, execute_env, tables
 ):
     task = probe_task(jitter_seconds=3600)
-    later = current_time_ms() + 3_000_000  # due in 50 minutes: back to the queue
+    later = now_ms() + 3_000_000  # due in 50 minutes: back to the queue
     early = FireMessage(
         execution_id=f"{task.task_id}:{later}",
         task_id=task.task_id,
