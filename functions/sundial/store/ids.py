@@ -15,7 +15,6 @@ from sundial.core import clock
 
 CROCKFORD_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 ULID_LENGTH = 26
-TIMESTAMP_CHARS = 10  # 48 bits of milliseconds, 5 bits per character
 RANDOM_BITS = 80
 MAX_TIMESTAMP_MS = (1 << 48) - 1  # the spec's limit: year 10889
 _MAX_RANDOM = (1 << RANDOM_BITS) - 1

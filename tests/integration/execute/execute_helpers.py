@@ -217,12 +217,12 @@ def manual(item: TaskItem, manual_id: str, at: int = FIRE_AT) -> FireMessage:
 
 def run_of(message: FireMessage) -> store.RunItem:
     key = run_key_of(message)
-    return store.get_run(key.task_id, key.fire_key)
+    return store.RunItem.get(key.task_id, key.fire_key, consistent_read=True)
 
 
 def has_run(message: FireMessage) -> bool:
     try:
         run_of(message)
-    except store.RunNotFound:
+    except store.RunItem.DoesNotExist:
         return False
     return True
