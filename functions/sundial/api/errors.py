@@ -2,9 +2,9 @@
 
 Domain and store errors already are `SundialError`s carrying their code, status and
 field. This module adds the errors only the HTTP layer can cause (no route, wrong
-method, unauthenticated, idempotency conflicts) and translates what Powertools and
-pydantic raise on their own, so a client never sees their default 422 bodies, a
-Python message or a stack trace.
+method, unauthenticated, idempotency conflicts) and routes Powertools' validation
+errors to the one pydantic-error translator (`sundial.core.task.parsing`), so a client
+never sees their default 422 bodies, a Python message or a stack trace.
 """
 
 from __future__ import annotations
