@@ -8,7 +8,8 @@ import pytest
 
 from sundial import store
 from sundial.settings import get_settings
-from sundial.store import Duplicate, LeaseHeld, NotYetDue, RunNotFound, StaleAttempt
+from sundial.store import Duplicate, LeaseHeld, NotYetDue, RunItem, StaleAttempt
+from sundial.store.deadletters import DeadLetter, record_dead_letter
 from sundial.store.runs import MAX_ERROR_CHARS, MAX_RESULT_CHARS
 
 TASK = "01JD0000000000000000000000"
@@ -26,6 +27,28 @@ def _claim(now_ms: int, key: store.RunKey = KEY, lease_ms: int = LEASE) -> store
         now_ms=now_ms,
         lease_ms=lease_ms,
         tenant="acme",
+    )
+
+
+def _run() -> RunItem:
+    return RunItem.get(TASK, KEY.fire_key, consistent_read=True)
+
+
+def _fail_for_good(attempt: int, error: str, at_ms: int) -> None:
+    """Record the attempt failed for good, as the executor does: with its dead letter."""
+    record_dead_letter(
+        DeadLetter(
+            tenant="acme",
+            task_id=TASK,
+            fire_key=KEY.fire_key,
+            execution_id=KEY.execution_id,
+            fire_at_ms=FIRE_AT,
+            kind="scheduled",
+            attempt=attempt,
+            error=error,
+            reason="permanent",
+            dead_lettered_at_ms=at_ms,
+        )
     )
 
 
@@ -75,7 +98,7 @@ def test_claim_against_live_lease_reports_lease_held(tables):
         _claim(now_ms=FIRE_AT + LEASE)  # lease_until is not < now: still held
 
     assert raised.value.lease_until == FIRE_AT + LEASE
-    assert store.get_run(TASK, KEY.fire_key).attempt == 1
+    assert _run().attempt == 1
 
 
 def test_claim_takes_over_expired_lease_with_next_attempt(tables):
@@ -108,7 +131,7 @@ def test_finished_run_claim_reports_duplicate(tables, finish):
     if finish == "success":
         store.record_success(TASK, KEY.fire_key, 1, finished_at_ms=FIRE_AT + 1)
     elif finish == "failure":
-        store.record_failure(TASK, KEY.fire_key, 1, error="400", finished_at_ms=FIRE_AT + 1)
+        _fail_for_good(1, error="400", at_ms=FIRE_AT + 1)
     else:
         store.record_skipped(TASK, KEY.fire_key, 1, reason="overlap", finished_at_ms=FIRE_AT + 1)
 
@@ -148,9 +171,9 @@ def test_stale_worker_cannot_overwrite_newer_attempt(tables):
     with pytest.raises(StaleAttempt):
         store.record_success(TASK, KEY.fire_key, 1, finished_at_ms=FIRE_AT + LEASE + 2)
     with pytest.raises(StaleAttempt):
-        store.record_failure(TASK, KEY.fire_key, 1, error="x", finished_at_ms=FIRE_AT + LEASE + 2)
+        _fail_for_good(1, error="x", at_ms=FIRE_AT + LEASE + 2)
 
-    run = store.get_run(TASK, KEY.fire_key)
+    run = _run()
     assert (run.status, run.attempt) == ("running", 2)
     newer = store.record_success(TASK, KEY.fire_key, 2, finished_at_ms=FIRE_AT + LEASE + 3)
     assert newer.status == "succeeded"
@@ -160,15 +183,15 @@ def test_outcome_cannot_be_recorded_twice(tables):
     _claim(now_ms=FIRE_AT)
     store.record_success(TASK, KEY.fire_key, 1, finished_at_ms=FIRE_AT + 1)
     with pytest.raises(StaleAttempt):
-        store.record_failure(TASK, KEY.fire_key, 1, error="late", finished_at_ms=FIRE_AT + 2)
-    assert store.get_run(TASK, KEY.fire_key).status == "succeeded"
+        _fail_for_good(1, error="late", at_ms=FIRE_AT + 2)
+    assert _run().status == "succeeded"
 
 
 def test_outcome_without_a_claim_is_stale(tables):
     with pytest.raises(StaleAttempt):
         store.record_skipped(TASK, KEY.fire_key, 1, reason="overlap", finished_at_ms=FIRE_AT)
-    with pytest.raises(RunNotFound):  # and created nothing
-        store.get_run(TASK, KEY.fire_key)
+    with pytest.raises(RunItem.DoesNotExist):  # and created nothing
+        _run()
 
 
 def test_success_keeps_a_bounded_result_and_clears_the_lease(tables):
@@ -190,9 +213,8 @@ def test_success_keeps_a_bounded_result_and_clears_the_lease(tables):
 
 def test_failure_keeps_a_bounded_error(tables):
     _claim(now_ms=FIRE_AT)
-    run = store.record_failure(
-        TASK, KEY.fire_key, 1, error="e" * (MAX_ERROR_CHARS * 2), finished_at_ms=FIRE_AT + 1
-    )
+    _fail_for_good(1, error="e" * (MAX_ERROR_CHARS * 2), at_ms=FIRE_AT + 1)
+    run = _run()
     assert run.status == "failed" and len(run.error) == MAX_ERROR_CHARS
 
 

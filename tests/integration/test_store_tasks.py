@@ -139,6 +139,48 @@ def test_update_without_expected_version_applies_to_latest(tables, make_task):
     assert (updated.description, updated.timeout_seconds, updated.version) == ("a", 60, 3)
 
 
+def _edit_racing_once(task_id, concurrent_changes):
+    """An edit that appends to the description, with a concurrent write landing between
+    its first read and its write; returns the edit and the versions it was applied to."""
+    seen: list[int] = []
+
+    def edit(current: TaskItem) -> dict:
+        seen.append(int(current.version))
+        if len(seen) == 1:
+            store.update_task("acme", task_id, concurrent_changes)
+        return {"description": f"{current.description}+mine"}
+
+    return edit, seen
+
+
+def test_an_edit_that_lost_a_race_is_reapplied_to_the_newer_version(tables, make_task):
+    task = store.create_task(make_task(description="base"))
+    edit, seen = _edit_racing_once(task.task_id, {"description": "theirs"})
+
+    updated, written = store.edit_task("acme", task.task_id, edit)
+
+    assert seen == [1, 2]
+    assert (updated.description, updated.version, written) == ("theirs+mine", 3, True)
+
+
+def test_an_edit_with_if_match_that_lost_a_race_is_a_version_mismatch(tables, make_task):
+    task = store.create_task(make_task(description="base"))
+    edit, seen = _edit_racing_once(task.task_id, {"description": "theirs"})
+
+    with pytest.raises(VersionMismatch) as raised:
+        store.edit_task("acme", task.task_id, edit, expected_version=1)
+
+    assert seen == [1]
+    assert (raised.value.expected, raised.value.actual) == (1, 2)
+    assert store.get_task("acme", task.task_id).description == "theirs"
+
+
+def test_an_edit_that_changes_nothing_writes_nothing(tables, make_task):
+    task = store.create_task(make_task(description="same"))
+    unchanged, written = store.edit_task("acme", task.task_id, lambda _: {"description": "same"})
+    assert (unchanged.version, written) == (1, False)
+
+
 @pytest.mark.parametrize(
     "field, value",
     [("schedule", "@daily"), ("timezone", "Europe/Berlin"), ("start_at", 5), ("end_at", 9),

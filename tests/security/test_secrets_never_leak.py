@@ -20,7 +20,8 @@ from api_client import Api, FakeLambdaContext, load_event, task_body
 
 from sundial import store
 from sundial.api import auth, authorizer
-from sundial.execute.run import Executor, SystemClock
+from sundial.core.clock import now_ms
+from sundial.execute.run import Executor
 from sundial.execute.targets import NetworkPolicy, TargetEnvironment
 from sundial.execute.targets.aws import aws_client
 from sundial.store import apikeys
@@ -87,7 +88,7 @@ def run_once(task_id: str, tenant: str, queues: dict[str, str]) -> str:
     import boto3
 
     item = store.get_task(tenant, task_id)
-    now = SystemClock().now_ms()
+    now = now_ms()
     message = FireMessage(
         execution_id=f"{task_id}:{now}",
         task_id=task_id,

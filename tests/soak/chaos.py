@@ -123,15 +123,16 @@ class SoakResult:
 
 
 class SimClock:
-    """One clock for every thread; only the soak's main loop moves it."""
+    """One clock (a `sundial.core.clock.Clock`) for every dispatcher and executor thread;
+    only the soak's main loop moves it."""
 
     def __init__(self, start: datetime):
         self.ms = int(start.timestamp() * 1000)
 
-    def __call__(self) -> datetime:  # the dispatcher's clock
+    def utc_now(self) -> datetime:
         return datetime.fromtimestamp(self.ms / 1000, UTC)
 
-    def now_ms(self) -> int:  # the executor's clock
+    def now_ms(self) -> int:
         return self.ms
 
     def sleep(self, seconds: float) -> None:

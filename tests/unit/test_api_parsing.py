@@ -45,6 +45,13 @@ def _error(loc: tuple, kind: str, **ctx: object) -> dict:
             "Idempotency-Key must be at most 255 characters",
         ),
         (
+            [_error(("query", "state"), "literal_error", expected="'active' or 'paused'")],
+            None,
+            "validation_error",
+            "state",
+            "state must be one of active or paused",
+        ),
+        (
             [_error(("body", 7), "json_invalid", error="Expecting value")],
             TaskSpec,
             "validation_error",

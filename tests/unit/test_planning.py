@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from sundial.core.clock import from_ms, to_ms
 from sundial.core.limits import SQS_MAX_DELAY_SECONDS
 from sundial.core.planning import (
     MAX_REPLAYED_MISSES,
@@ -12,10 +13,8 @@ from sundial.core.planning import (
     delay_seconds,
     execution_id,
     first_due_at,
-    from_ms,
     jitter_offset,
     plan_fires,
-    to_ms,
 )
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)

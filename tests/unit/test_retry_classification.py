@@ -134,7 +134,7 @@ def test_permanent_failure_is_never_retried():
 
 
 def test_attempts_run_out_at_max_attempts():
-    assert _plan(RetryableFailure("x"), attempts_used=2, max_attempts=3).retry
+    assert _plan(RetryableFailure("x"), attempts_used=2, max_attempts=3).delay_seconds is not None
     assert _plan(RetryableFailure("x"), attempts_used=3, max_attempts=3).reason == (
         ATTEMPTS_EXHAUSTED
     )

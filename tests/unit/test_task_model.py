@@ -15,8 +15,13 @@ from sundial.core.task import (
     apply_update,
     encode_payload,
     parse_task_create,
-    parse_task_update,
+    validate,
 )
+
+
+def parse_task_update(data):
+    return validate(TaskUpdate, data)
+
 
 HOOK = {"type": "http", "url": "https://example.com/hook"}
 MINIMAL = {"schedule": "0 30 2 * * *", "target": HOOK}

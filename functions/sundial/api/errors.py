@@ -2,9 +2,9 @@
 
 Domain and store errors already are `SundialError`s carrying their code, status and
 field. This module adds the errors only the HTTP layer can cause (no route, wrong
-method, unauthenticated, idempotency conflicts) and translates what Powertools and
-pydantic raise on their own, so a client never sees their default 422 bodies, a
-Python message or a stack trace.
+method, unauthenticated, idempotency conflicts) and routes Powertools' validation
+errors to the one pydantic-error translator (`sundial.core.task.parsing`), so a client
+never sees their default 422 bodies, a Python message or a stack trace.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from sundial.core.errors import SundialError, ValidationError
-from sundial.core.task import to_sundial_error
+from sundial.core.task import parameter_error, to_sundial_error
 
 JSON = "application/json"
 
@@ -103,22 +103,8 @@ def error_headers(error: SundialError) -> dict[str, str]:
 
 # --- Powertools / pydantic request validation -----------------------------------------------
 
-# Where Powertools says a bad value came from, and how the field is named to the client.
-_BODY, _QUERY, _HEADER, _PATH = "body", "query", "header", "path"
-_PREDICATES = {
-    "missing": "is required",
-    "int_parsing": "must be an integer",
-    "int_type": "must be an integer",
-    "string_type": "must be a string",
-    "literal_error": "must be one of {expected}",
-    "enum": "must be one of {expected}",
-    "greater_than_equal": "must be at least {ge}",
-    "less_than_equal": "must be at most {le}",
-    "greater_than": "must be greater than {gt}",
-    "less_than": "must be less than {lt}",
-    "string_too_long": "must be at most {max_length} characters",
-    "string_too_short": "must be at least {min_length} characters",
-}
+# Where Powertools says a bad value came from.
+_BODY, _HEADER = "body", "header"
 
 
 def from_validation_errors(
@@ -137,13 +123,10 @@ def from_validation_errors(
         return _body_error(body_errors, body_model)
     error = errors[0]
     loc = tuple(error["loc"])
-    field = str(loc[1]) if len(loc) > 1 else None
-    if loc[0] == _HEADER and field is not None:
-        field = _header_name(field)
-    template = _PREDICATES.get(error["type"])
-    ctx = {k: _plain(v) for k, v in (error.get("ctx") or {}).items()}
-    predicate = template.format(**ctx) if template else "is not valid"
-    return ValidationError(f"{field or 'The request'} {predicate}", field=field)
+    name = str(loc[1]) if len(loc) > 1 else None
+    if loc[0] == _HEADER and name is not None:
+        name = _header_name(name)
+    return parameter_error(error, name)
 
 
 def _body_error(errors: Sequence[Mapping[str, Any]], model: type[BaseModel] | None) -> SundialError:
@@ -166,8 +149,3 @@ def _body_error(errors: Sequence[Mapping[str, Any]], model: type[BaseModel] | No
 def _header_name(name: str) -> str:
     # Powertools reports headers lower-cased; clients know them as e.g. `If-Match`.
     return "-".join(part.capitalize() for part in name.split("-"))
-
-
-def _plain(value: Any) -> Any:
-    # pydantic quotes literal choices as "'a', 'b'"; the message reads better without.
-    return value.replace("'", "") if isinstance(value, str) else value

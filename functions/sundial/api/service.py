@@ -13,73 +13,25 @@ such a write the fires inside the dispatch horizon are enqueued at once
 from __future__ import annotations
 
 import dataclasses
-import json
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sundial import store, workqueue
+from sundial.core.clock import format_timestamp, from_ms, to_ms, utc_now
 from sundial.core.describe import describe
 from sundial.core.errors import ScheduleError, ValidationError
-from sundial.core.planning import Timing, backfill_times, first_due_at, from_ms, to_ms
+from sundial.core.planning import Timing, backfill_times, first_due_at
 from sundial.core.preview import preview
 from sundial.core.schedule import OneTimeSchedule, next_fire_time
-from sundial.core.task import TaskSpec, TaskUpdate, apply_update, format_timestamp
+from sundial.core.task import TaskSpec, TaskUpdate, apply_update
 from sundial.observability import logger, metrics
 from sundial.settings import get_settings
 from sundial.store import RunItem, TaskItem
 from sundial.store.models import TASK_ACTIVE, TASK_COMPLETED, TASK_PAUSED
+from sundial.store.tasks import TIMING_FIELDS
 from sundial.workqueue import MAX_BACKFILL_FIRES
 
-# A PATCH merges the body into the task as read; a concurrent write in between means
-# merging again into the newer version (without If-Match). Contention beyond a few
-# rounds on one task is not realistic.
-MAX_MERGE_ROUNDS = 3
-# The attributes that decide when a task fires (store.update_task bumps
-# schedule_version when they change, and the due index entry is recomputed).
-TIMING_ATTRIBUTES = frozenset({"schedule", "timezone", "start_at", "end_at", "jitter_seconds"})
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-# --- between the stored item and the task model ------------------------------------------------
-
-
-def spec_of(item: TaskItem) -> TaskSpec:
-    """The definition of a stored task (what was validated when it was written)."""
-    return TaskSpec.model_validate(
-        {
-            "name": item.name,
-            "schedule": item.schedule,
-            "timezone": item.timezone,
-            "start_at": _instant(item.start_at),
-            "end_at": _instant(item.end_at),
-            "description": item.description,
-            "target": item.target,
-            "payload": item.payload,
-            "retry": item.retry,
-            "timeout_seconds": int(item.timeout_seconds),
-            "overlap": item.overlap,
-            "misfire": item.misfire,
-            "jitter_seconds": int(item.jitter_seconds),
-            "tags": item.tags,
-        }
-    )
-
-
-def attributes_of(spec: TaskSpec) -> dict[str, Any]:
-    """The task item attributes a definition is stored as (times in epoch ms)."""
-    data = spec.model_dump(mode="json")
-    target = spec.target.model_dump(mode="json", exclude_none=True)  # keeps signing_secret
-    return {
-        **data,
-        "target": target,
-        "payload": spec.payload,
-        "start_at": to_ms(spec.start_at) if spec.start_at else None,
-        "end_at": to_ms(spec.end_at) if spec.end_at else None,
-    }
+# --- timing ---------------------------------------------------------------------------------
 
 
 def timing_for(task_id: str, spec: TaskSpec, created_at: datetime) -> Timing:
@@ -158,7 +110,7 @@ def create_task(tenant: str, spec: TaskSpec, now: datetime | None = None) -> Tas
         tenant=tenant,
         state=TASK_ACTIVE,
         due_at=to_ms(due),
-        **attributes_of(spec),
+        **store.attributes_of(spec),
     )
     item = store.create_task(item, now_ms=created_ms)
     metrics.add_metric(name="TasksCreated", unit="Count", value=1)
@@ -195,29 +147,21 @@ def update_task(
     merged definition violates.
     """
     now = now or utc_now()
-    for _ in range(MAX_MERGE_ROUNDS):
-        current = store.get_task(tenant, task_id)
-        _check_version(current, expected_version)
-        spec = apply_update(spec_of(current), update)
-        changes = _changed(current, attributes_of(spec))
-        if changes.keys() & TIMING_ATTRIBUTES:
+
+    def merge(current: TaskItem) -> dict[str, Any]:
+        spec = apply_update(store.spec_of(current), update)
+        changes = store.changed_attributes(current, store.attributes_of(spec))
+        if changes.keys() & TIMING_FIELDS:
             timing = timing_for(task_id, spec, from_ms(int(current.created_at)))
             due = first_fire(timing, now)  # validated even while paused
             if current.state != TASK_PAUSED:
                 changes.update(state=TASK_ACTIVE, due_at=to_ms(due))
-        if not changes:
-            return current
-        try:
-            # Conditioned on the version merged into, so nothing written in between is lost.
-            updated = store.update_task(
-                tenant, task_id, changes, expected_version=int(current.version)
-            )
-        except store.VersionMismatch:
-            if expected_version is not None:
-                raise
-            continue
-        return _dispatch_soon(updated, now)
-    raise store.VersionMismatch(task_id, expected_version, None)
+        return changes
+
+    # Re-merged into the newer version when a concurrent write lands between the read
+    # and the write (without If-Match), so nothing written in between is lost.
+    updated, written = store.edit_task(tenant, task_id, merge, expected_version)
+    return _dispatch_soon(updated, now) if written else updated
 
 
 def delete_task(tenant: str, task_id: str, expected_version: int | None = None) -> None:
@@ -340,23 +284,6 @@ def redrive_dead_letters(tenant: str, execution_ids: list[str] | None) -> int:
 def _check_version(current: TaskItem, expected_version: int | None) -> None:
     if expected_version is not None and int(current.version) != expected_version:
         raise store.VersionMismatch(current.task_id, expected_version, int(current.version))
-
-
-def _changed(current: TaskItem, attributes: Mapping[str, Any]) -> dict[str, Any]:
-    # JSON equality tells 1 from true and 1 from 1.0, as the store compares.
-    return {
-        name: value
-        for name, value in attributes.items()
-        if _json(getattr(current, name)) != _json(value)
-    }
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)
-
-
-def _instant(ms: Any) -> datetime | None:
-    return from_ms(int(ms)) if ms is not None else None
 
 
 def _dispatch_soon(item: TaskItem, now: datetime) -> TaskItem:

@@ -30,9 +30,9 @@ from typing import Any, cast
 
 from sundial.api import service
 from sundial.api.models import RunView
-from sundial.core.planning import from_ms
+from sundial.core.clock import from_ms
 from sundial.core.task import TaskState, TaskView
-from sundial.store import RunItem, TaskItem
+from sundial.store import RunItem, TaskItem, spec_of
 
 # API.md's example shows a handful of upcoming fires: enough to check a schedule at a
 # glance, few enough to compute for a page of 100 tasks.
@@ -44,7 +44,7 @@ LAST_RUN_READERS = 8
 
 def task_view(item: TaskItem, now: datetime, last: RunItem | None) -> dict[str, Any]:
     view = TaskView.of(
-        service.spec_of(item),
+        spec_of(item),
         task_id=item.task_id,
         state=cast(TaskState, item.state),
         version=int(item.version),

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from sundial.core.clock import to_ms
 from sundial.core.limits import SQS_MAX_DELAY_SECONDS
 from sundial.core.schedule import (
     IntervalSchedule,
@@ -74,15 +75,6 @@ class Plan:
     next_due_at: datetime | None = None
     # Missed fires the `skip` policy dropped.
     skipped: int = 0
-
-
-def to_ms(instant: datetime) -> int:
-    """Epoch milliseconds, the unit of `due_at`, `fire_at` and execution ids."""
-    return int(instant.timestamp() * 1000)
-
-
-def from_ms(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 def execution_id(task_id: str, scheduled_at: datetime) -> str:

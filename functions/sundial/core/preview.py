@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
+from sundial.core.clock import utc_now
 from sundial.core.errors import ScheduleError
 from sundial.core.schedule import parse_schedule
 from sundial.core.zones import load_zone, to_utc
@@ -24,7 +25,7 @@ def preview(
     if count < 1:
         raise ValueError("count must be at least 1")
     zone = load_zone(timezone)
-    start = datetime.now(UTC) if after is None else to_utc(after, zone)
+    start = utc_now() if after is None else to_utc(after, zone)
     parsed = parse_schedule(schedule, timezone, anchor=start)
     fires: list[datetime] = []
     cursor = start

@@ -76,11 +76,6 @@ class Schedule(ABC):
     def next_after(self, after: datetime) -> datetime | None:
         """The first fire strictly after the aware instant `after` (UTC), or None."""
 
-    @property
-    def needs_anchor(self) -> bool:
-        """Whether fire times count from an anchor instant (elapsed-time schedules)."""
-        return False
-
     def anchored(self, anchor: datetime) -> Schedule:
         """This schedule with its elapsed-time anchor set; wall-clock schedules ignore it."""
         return self
@@ -151,10 +146,6 @@ class IntervalSchedule(Schedule):
     timezone: str
     interval: timedelta
     anchor: datetime | None = None
-
-    @property
-    def needs_anchor(self) -> bool:
-        return True
 
     def anchored(self, anchor: datetime) -> IntervalSchedule:
         return replace(self, anchor=_floor_second(anchor))

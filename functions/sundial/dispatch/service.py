@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from sundial import clients
-from sundial.core.timestamps import Clock, utc_now
+from sundial.core.clock import SYSTEM_CLOCK, Clock
 from sundial.dispatch.settings import DispatcherSettings, dispatcher_settings
 from sundial.dispatch.sweep import Dispatcher
 from sundial.workqueue import SweepReport
@@ -25,7 +25,7 @@ def make_dispatcher(
     *,
     owner: str,
     settings: DispatcherSettings | None = None,
-    clock: Clock = utc_now,
+    clock: Clock = SYSTEM_CLOCK,
     remaining_ms: Callable[[], int] | None = None,
 ) -> Dispatcher:
     settings = settings or dispatcher_settings()
@@ -59,7 +59,7 @@ def run_tick(
     remaining_ms: Callable[[], int] | None = None,
     continue_with: Callable[[dict[str, Any]], None] | None = None,
     settings: DispatcherSettings | None = None,
-    clock: Clock = utc_now,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> TickResult:
     """Sweep every shard; when a backlog remains, hand it to the next invocation at once.
 

@@ -17,8 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sundial import store
-from sundial.core.planning import to_ms
-from sundial.core.timestamps import Clock, utc_now
+from sundial.core.clock import SYSTEM_CLOCK, Clock, to_ms
 from sundial.observability import logger
 from sundial.store import TaskItem
 from sundial.workqueue import SweepReport, send_then_commit
@@ -33,7 +32,7 @@ class Dispatcher:
     horizon: timedelta
     shard_count: int
     owner: str  # names this sweep in shard leases and logs
-    clock: Clock = utc_now
+    clock: Clock = SYSTEM_CLOCK
     page_size: int = 100
     threads: int = 8
     # Milliseconds of Lambda time left; None means unbounded (local ticks, tests).
@@ -63,7 +62,7 @@ class Dispatcher:
             report.backlog_shards = 1
             return report
         if self.use_leases and not store.acquire_shard_lease(
-            shard, self.owner, to_ms(self.clock()), self.lease_ms
+            shard, self.owner, to_ms(self.clock.utc_now()), self.lease_ms
         ):
             report.shards_busy = 1
             return report
@@ -84,7 +83,7 @@ class Dispatcher:
     def _drain_shard(self, shard: int, report: SweepReport) -> None:
         start_key = None
         while True:
-            now = self.clock()
+            now = self.clock.utc_now()
             items, start_key = store.query_due(
                 shard, to_ms(now + self.horizon), self.page_size, start_key
             )

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from sundial.store import overlap as slots
 from sundial.store.errors import TaskNotFound
 
-ALLOW = "allow"
 SKIP = "skip"
 BUFFER_ONE = "buffer_one"
 # How long past its due time a waiter keeps its place: enough for SQS to deliver the

@@ -101,10 +101,6 @@ class RetryPlan:
     delay_seconds: int | None
     reason: str | None = None
 
-    @property
-    def retry(self) -> bool:
-        return self.delay_seconds is not None
-
 
 def plan_retry(
     failure: TargetFailure,

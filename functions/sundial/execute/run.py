@@ -26,11 +26,12 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import pydantic
 
 from sundial import store
+from sundial.core.clock import SYSTEM_CLOCK, Clock
 from sundial.core.task import Retry
 from sundial.execute import overlap
 from sundial.execute.failures import TargetFailure
@@ -67,20 +68,6 @@ LEASE_MARGIN_MS = EARLY_TOLERANCE_MS + OUTCOME_RESERVE_MS
 # Kinds whose lateness (start - fire time) measures the scheduler: backfills and
 # redrives start late by design.
 ON_TIME_KINDS = frozenset({"scheduled", "manual"})
-
-
-class Clock(Protocol):
-    def now_ms(self) -> int: ...
-
-    def sleep(self, seconds: float) -> None: ...
-
-
-class SystemClock:
-    def now_ms(self) -> int:
-        return time.time_ns() // 1_000_000
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
 
 
 @dataclass(frozen=True)
@@ -138,7 +125,7 @@ class Executor:
     ):
         self.queue = queue
         self.targets = targets
-        self.clock = clock or SystemClock()
+        self.clock = clock or SYSTEM_CLOCK
         self.random = random_source
 
     def process(self, delivery: Delivery, deadline: float) -> Outcome:

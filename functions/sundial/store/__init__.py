@@ -11,7 +11,6 @@ from sundial.store.errors import (
     LeaseHeld,
     NameConflict,
     NotYetDue,
-    RunNotFound,
     StaleAttempt,
     StoreError,
     TaskAlreadyExists,
@@ -25,26 +24,24 @@ from sundial.store.leases import acquire_shard_lease, release_shard_lease
 from sundial.store.models import RunItem, TaskItem, bind_tables, connect, unbind_tables
 from sundial.store.runs import (
     claim_run,
-    get_run,
     list_runs,
-    record_failure,
     record_retry,
     record_skipped,
     record_success,
 )
 from sundial.store.shards import shard_for
+from sundial.store.task_mapping import attributes_of, changed_attributes, spec_of, timing_of
 from sundial.store.tasks import (
     commit_dispatch,
     create_task,
-    current_time_ms,
     delete_task,
+    edit_task,
     get_task,
     get_task_any_tenant,
     list_tasks,
     query_due,
     update_task,
 )
-from sundial.store.timing import timing_of
 
 __all__ = [
     "ClaimRefused",
@@ -55,7 +52,6 @@ __all__ = [
     "NotYetDue",
     "RunItem",
     "RunKey",
-    "RunNotFound",
     "StaleAttempt",
     "StoreError",
     "TaskAlreadyExists",
@@ -64,14 +60,15 @@ __all__ = [
     "TransactionConflict",
     "VersionMismatch",
     "acquire_shard_lease",
+    "attributes_of",
     "bind_tables",
+    "changed_attributes",
     "claim_run",
     "commit_dispatch",
     "connect",
     "create_task",
-    "current_time_ms",
     "delete_task",
-    "get_run",
+    "edit_task",
     "get_task",
     "get_task_any_tenant",
     "list_runs",
@@ -79,13 +76,13 @@ __all__ = [
     "name_claim_key",
     "new_ulid",
     "query_due",
-    "record_failure",
     "record_retry",
     "record_skipped",
     "record_success",
     "release_shard_lease",
     "run_key",
     "shard_for",
+    "spec_of",
     "timing_of",
     "ulid_timestamp_ms",
     "unbind_tables",

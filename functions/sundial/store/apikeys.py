@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
+from sundial.core import clock
 from sundial.settings import get_settings
 from sundial.store import writes
 from sundial.store.models import _ClientMeta
-from sundial.store.tasks import current_time_ms
 
 # Raw keys: a recognisable prefix (secret scanners and humans can tell what leaked)
 # and 32 random bytes (256 bits, unguessable), URL-safe base64.
@@ -157,7 +157,7 @@ def create_key(
         key_id=digest[:KEY_ID_HEX_DIGITS],
         tenant=tenant,
         description=description,
-        created_at=current_time_ms() if now_ms is None else now_ms,
+        created_at=clock.now_ms() if now_ms is None else now_ms,
         usage_key=usage_key,
     )
     # A collision of 256-bit random keys does not happen; the condition makes a reused
@@ -190,7 +190,7 @@ def revoke_key(key_id: str, *, now_ms: int | None = None) -> ApiKeyItem:
     if not matches:
         raise KeyNotFound(key_id)
     item = matches[0]
-    stamp = current_time_ms() if now_ms is None else now_ms
+    stamp = clock.now_ms() if now_ms is None else now_ms
     try:
         raw = writes.update(
             ApiKeyItem,

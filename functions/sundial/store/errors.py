@@ -80,18 +80,6 @@ class TransactionConflict(StoreError):
 # --- runs ------------------------------------------------------------------------------
 
 
-class RunNotFound(StoreError, SundialError):
-    """No run record for this execution."""
-
-    code = "not_found"
-    status = 404
-
-    def __init__(self, task_id: str, fire_key: str):
-        super().__init__(f"run {fire_key} of task {task_id} not found")
-        self.task_id = task_id
-        self.fire_key = fire_key
-
-
 class ClaimRefused(StoreError):
     """The run could not be claimed; the subclass says why and what to do."""
 

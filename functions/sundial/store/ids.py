@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 import threading
-import time
+
+from sundial.core import clock
 
 CROCKFORD_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 ULID_LENGTH = 26
-TIMESTAMP_CHARS = 10  # 48 bits of milliseconds, 5 bits per character
 RANDOM_BITS = 80
 MAX_TIMESTAMP_MS = (1 << 48) - 1  # the spec's limit: year 10889
 _MAX_RANDOM = (1 << RANDOM_BITS) - 1
@@ -33,7 +33,7 @@ def new_ulid(now_ms: int | None = None) -> str:
     """
     global _last
     explicit = now_ms is not None
-    ts = now_ms if now_ms is not None else time.time_ns() // 1_000_000
+    ts = now_ms if now_ms is not None else clock.now_ms()
     if not 0 <= ts <= MAX_TIMESTAMP_MS:
         raise ValueError(f"timestamp {ts} ms is outside the ULID range")
     with _lock:

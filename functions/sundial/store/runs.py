@@ -17,7 +17,7 @@ from pynamodb.expressions.update import Action
 
 from sundial.settings import get_settings
 from sundial.store import writes
-from sundial.store.errors import Duplicate, LeaseHeld, NotYetDue, RunNotFound, StaleAttempt
+from sundial.store.errors import Duplicate, LeaseHeld, NotYetDue, StaleAttempt
 from sundial.store.models import (
     RUN_FAILED,
     RUN_FINISHED,
@@ -163,22 +163,8 @@ def record_retry(
     return _record(task_id, fire_key, attempt, now_ms, actions, lateness_ms)
 
 
-def record_failure(
-    task_id: str,
-    fire_key: str,
-    attempt: int,
-    *,
-    error: str,
-    finished_at_ms: int,
-    lateness_ms: int | None = None,
-) -> RunItem:
-    """Mark the claimed attempt failed for good. Raises StaleAttempt."""
-    actions = failure_actions(finished_at_ms, error)
-    return _record(task_id, fire_key, attempt, finished_at_ms, actions, lateness_ms)
-
-
 def failure_actions(finished_at_ms: int, error: str) -> list[Action]:
-    """What `record_failure` writes, for callers that add to it in a transaction."""
+    """What marks a run failed for good, for the transaction that also files its dead letter."""
     return [
         RunItem.status.set(RUN_FAILED),
         RunItem.finished_at.set(finished_at_ms),
@@ -275,14 +261,6 @@ def release_claim(task_id: str, fire_key: str, attempt: int, *, now_ms: int) -> 
 
 
 # --- reads -------------------------------------------------------------------------------------
-
-
-def get_run(task_id: str, fire_key: str, consistent: bool = True) -> RunItem:
-    """One run; RunNotFound when there is none. Callers check the task's tenant first."""
-    try:
-        return RunItem.get(task_id, fire_key, consistent_read=consistent)
-    except RunItem.DoesNotExist:
-        raise RunNotFound(task_id, fire_key) from None
 
 
 def list_runs(

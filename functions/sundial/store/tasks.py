@@ -8,14 +8,13 @@ otherwise, so paused and completed tasks cost nothing to sweep.
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
+from sundial.core import clock
 from sundial.settings import get_settings
 from sundial.store import writes
 from sundial.store.errors import NameConflict, TaskAlreadyExists, TaskNotFound, VersionMismatch
@@ -23,6 +22,7 @@ from sundial.store.keys import is_task_key, name_claim_key
 from sundial.store.models import NameClaimItem, TaskItem
 from sundial.store.pagination import RawItem, collect_page, decode_token, encode_token
 from sundial.store.shards import shard_for
+from sundial.store.task_mapping import changed_attributes
 
 # What a caller may change with update_task; the rest is bookkeeping owned by the store.
 MUTABLE_FIELDS = frozenset(
@@ -45,11 +45,6 @@ _TENANT_INDEX_KEYS = ("task_id", "tenant")
 _DUE_INDEX_KEYS = ("task_id", "due_shard", "due_at")
 
 
-def current_time_ms() -> int:
-    """The current time in epoch milliseconds."""
-    return time.time_ns() // 1_000_000
-
-
 # --- create / read -------------------------------------------------------------------------
 
 
@@ -62,7 +57,7 @@ def create_task(item: TaskItem, *, now_ms: int | None = None) -> TaskItem:
     """
     if not is_task_key(item.task_id):
         raise ValueError(f"{item.task_id!r} cannot be a task id")
-    stamp = current_time_ms() if now_ms is None else now_ms
+    stamp = clock.now_ms() if now_ms is None else now_ms
     item.version = 1
     item.schedule_version = 1
     item.created_at = stamp
@@ -140,6 +135,10 @@ def list_tasks(
 # --- update / delete -------------------------------------------------------------------------
 
 
+# Derives the changes to write from the task as read (see `edit_task`).
+TaskEdit = Callable[[TaskItem], Mapping[str, Any]]
+
+
 def update_task(
     tenant: str,
     task_id: str,
@@ -150,28 +149,49 @@ def update_task(
 ) -> TaskItem:
     """Apply `changes` (attribute -> value; None removes) as one new version of the task.
 
-    Optimistic concurrency: the write is conditioned on the version read, and on
-    `expected_version` when given (If-Match). Bumps `version`, sets `updated_at`,
-    bumps `schedule_version` when a timing field really changes. Setting `due_at`
-    also sets `due_shard`; `due_at=None` removes both, so the task leaves the due
-    index. A new name is claimed and the old one released in the same transaction.
-    Changes equal to the stored values are ignored; with none left nothing is written.
-
-    Raises TaskNotFound, VersionMismatch (stale `expected_version`), NameConflict.
+    `edit_task` with changes that do not depend on what is read; see there.
     """
-    unknown = set(changes) - MUTABLE_FIELDS
-    if unknown:
-        raise ValueError(f"not updatable: {sorted(unknown)}")
-    stamp = current_time_ms() if now_ms is None else now_ms
+    _check_mutable(changes)
+    task, _ = edit_task(tenant, task_id, lambda _: changes, expected_version, now_ms=now_ms)
+    return task
+
+
+def edit_task(
+    tenant: str,
+    task_id: str,
+    edit: TaskEdit,
+    expected_version: int | None = None,
+    *,
+    now_ms: int | None = None,
+) -> tuple[TaskItem, bool]:
+    """Read the task, write the changes `edit` derives from it as one new version; return
+    the task as it now is and whether anything was written.
+
+    Optimistic concurrency: the write is conditioned on the version read, and on
+    `expected_version` when given (If-Match). A write that loses a race to a concurrent
+    one re-reads: with `expected_version` that reports VersionMismatch; without, `edit`
+    is applied again to the newer version, so nothing written in between is lost.
+    Bumps `version`, sets `updated_at`, bumps `schedule_version` when a timing field
+    really changes. Setting `due_at` also sets `due_shard`; `due_at=None` removes both,
+    so the task leaves the due index. A new name is claimed and the old one released in
+    the same transaction. Changes equal to the stored values are ignored; with none left
+    nothing is written.
+
+    Raises TaskNotFound, VersionMismatch (stale `expected_version`), NameConflict, and
+    whatever `edit` raises (nothing is written then).
+    """
+    stamp = clock.now_ms() if now_ms is None else now_ms
     for _ in range(MAX_UPDATE_ROUNDS):
         current = get_task(tenant, task_id)
         if expected_version is not None and current.version != expected_version:
             raise VersionMismatch(task_id, expected_version, int(current.version))
-        effective = {k: v for k, v in changes.items() if not _same(getattr(current, k), v)}
+        changes = edit(current)
+        _check_mutable(changes)
+        effective = changed_attributes(current, changes)
         if not effective:
-            return current
+            return current, False
         try:
-            return _write_update(current, effective, stamp)
+            return _write_update(current, effective, stamp), True
         except _Raced:
             continue  # re-read: reports TaskNotFound / VersionMismatch, or re-applies
     raise VersionMismatch(task_id, expected_version, None)
@@ -251,7 +271,7 @@ def commit_dispatch(
     if state is not None:
         actions.append(TaskItem.state.set(state))
         actions.append(TaskItem.version.add(1))
-        actions.append(TaskItem.updated_at.set(current_time_ms() if now_ms is None else now_ms))
+        actions.append(TaskItem.updated_at.set(clock.now_ms() if now_ms is None else now_ms))
     condition = (TaskItem.due_at == seen_due_at) & (TaskItem.schedule_version == schedule_version)
     try:
         writes.update(TaskItem, task_id, None, actions, condition)
@@ -274,6 +294,12 @@ def _read(task_id: str, consistent: bool) -> TaskItem | None:
         return TaskItem.get(task_id, consistent_read=consistent)
     except TaskItem.DoesNotExist:
         return None
+
+
+def _check_mutable(changes: Mapping[str, Any]) -> None:
+    unknown = set(changes) - MUTABLE_FIELDS
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
 
 
 def _write_update(current: TaskItem, effective: Mapping[str, Any], stamp: int) -> TaskItem:
@@ -330,11 +356,6 @@ def _due_actions(task_id: str, due_at: int | None) -> list[Action]:
     if due_at is None:
         return [TaskItem.due_at.remove(), TaskItem.due_shard.remove()]
     return [TaskItem.due_at.set(due_at), TaskItem.due_shard.set(_shard(task_id))]
-
-
-def _same(stored: Any, new: Any) -> bool:
-    # JSON equality, which unlike Python's tells 1 from true and 1 from 1.0.
-    return json.dumps(stored, sort_keys=True) == json.dumps(new, sort_keys=True)
 
 
 def _unchanged(current: TaskItem) -> Condition:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sundial import store
+from sundial.core.clock import to_ms, utc_now
 from sundial.core.errors import SundialError
-from sundial.core.planning import backfill_times, execution_id, to_ms
-from sundial.core.timestamps import utc_now
+from sundial.core.planning import backfill_times, execution_id
 from sundial.store import TaskItem
 from sundial.workqueue.send import OutgoingMessage, message_for, send_now
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sundial.core import clock
 from sundial.observability import logger
 from sundial.store import deadletters as records
 from sundial.store.errors import TaskNotFound
 from sundial.store.models import TaskItem
-from sundial.store.tasks import current_time_ms, get_task
+from sundial.store.tasks import get_task
 from sundial.workqueue.send import OutgoingMessage, message_for, send_now
 
 # One call redrives at most this many runs (two writes and a share of a send each), so
@@ -43,7 +44,7 @@ def redrive(
     wanted = None if execution_ids is None else set(execution_ids)
     if wanted is not None and not wanted:
         return 0
-    now = current_time_ms() if now_ms is None else now_ms
+    now = clock.now_ms() if now_ms is None else now_ms
     tasks: dict[str, TaskItem | None] = {}
     outgoing: list[OutgoingMessage] = []
     for letter in records.iter_dead_letters(tenant):

@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sundial import clients, store
-from sundial.core.planning import Plan, from_ms, plan_fires, to_ms
-from sundial.core.timestamps import Clock, utc_now
+from sundial.core.clock import SYSTEM_CLOCK, Clock, from_ms, to_ms, utc_now
+from sundial.core.planning import Plan, plan_fires
 from sundial.observability import logger
 from sundial.settings import get_settings
 from sundial.store import TaskItem
@@ -71,7 +71,7 @@ def send_then_commit(
     sqs: Any,
     queue_url: str,
     horizon: timedelta,
-    clock: Clock = utc_now,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> None:
     """Plan, enqueue, then commit these due tasks (one page of a sweep, or one task)."""
     planned: list[tuple[TaskItem, Plan, list[OutgoingMessage]]] = []
@@ -84,7 +84,7 @@ def send_then_commit(
 
     outgoing = [m for _, _, messages in planned for m in messages]
     sent = send_messages(sqs, queue_url, outgoing, clock=clock)
-    sent_at = to_ms(clock())
+    sent_at = to_ms(clock.utc_now())
     report.fires_emitted += len(sent)
     fire_times = {f.execution_id: to_ms(f.fire_at) for _, plan, _ in planned for f in plan.fires}
     report.lag_ms.extend(sent_at - fire_times[key] for key in sent if sent_at > fire_times[key])

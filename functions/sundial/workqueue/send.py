@@ -12,16 +12,15 @@ retried after a backoff) would show the message after its fire time.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sundial import clients
+from sundial.core.clock import SYSTEM_CLOCK, Clock, from_ms
 from sundial.core.limits import SQS_MAX_BATCH_ENTRIES
-from sundial.core.planning import delay_seconds, from_ms
-from sundial.core.timestamps import Clock, utc_now
+from sundial.core.planning import delay_seconds
 from sundial.store import TaskItem
 from sundial.workqueue.config import work_queue_url
 from sundial.workqueue.messages import FireMessage
@@ -79,8 +78,7 @@ def send_messages(
     queue_url: str,
     messages: Sequence[OutgoingMessage],
     *,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Clock = utc_now,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> set[str]:
     """Send in batches of SendMessageBatch's 10, retrying failed entries; return the keys
     SQS accepted.
@@ -93,8 +91,8 @@ def send_messages(
         pending = list(messages[start : start + SQS_MAX_BATCH_ENTRIES])
         for attempt in range(SEND_ATTEMPTS):
             if attempt:
-                sleep(SEND_BACKOFF_SECONDS * 2 ** (attempt - 1))
-            pending = _send_batch(sqs, queue_url, pending, sent, clock())
+                clock.sleep(SEND_BACKOFF_SECONDS * 2 ** (attempt - 1))
+            pending = _send_batch(sqs, queue_url, pending, sent, clock.utc_now())
             if not pending:
                 break
     return sent

@@ -7,7 +7,7 @@ from typing import Any
 
 from api_client import Api
 
-from sundial.store import get_run, run_key
+from sundial.store import RunItem, run_key
 
 FIRE_AT_MS = 1_790_000_000_000
 
@@ -64,7 +64,7 @@ def test_redrive_puts_the_runs_back_to_work_and_returns_202(
     assert (response.status, response.body) == (202, {"redriven": 1})
     assert [m["execution_id"] for m in work_queue.messages()] == [execution_id]
     key = run_key(task["id"], FIRE_AT_MS)
-    run = get_run(key.task_id, key.fire_key)
+    run = RunItem.get(key.task_id, key.fire_key, consistent_read=True)
     assert (run.status, run.attempt) == ("retrying", 1)
 
 

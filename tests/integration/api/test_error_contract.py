@@ -11,6 +11,7 @@ from api_client import Api, task_body
 
 from sundial import store
 from sundial.api import service
+from sundial.store import tasks as store_tasks
 
 
 def _error(api: Api, method: str, path: str, body: Any = None, **kwargs: Any) -> tuple[int, dict]:
@@ -276,21 +277,29 @@ def test_a_stale_if_match_is_412_version_mismatch(api: Api, method: str, suffix:
     assert api.call("GET", f"/tasks/{task['id']}").body["description"] == "moved on"
 
 
+def _race_after_the_first_read(
+    monkeypatch: pytest.MonkeyPatch, task_id: str, changes: dict[str, Any]
+) -> None:
+    """A concurrent write of `changes` lands between the PATCH's first read and its write."""
+    real_read = store_tasks.get_task
+    raced: list[bool] = []
+
+    def read_then_race(*args: Any, **kwargs: Any) -> Any:
+        item = real_read(*args, **kwargs)
+        if not raced:
+            raced.append(True)
+            store.update_task("acme", task_id, changes)
+        return item
+
+    monkeypatch.setattr(store_tasks, "get_task", read_then_race)
+
+
 def test_a_patch_without_if_match_merges_into_a_concurrent_change(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Our read-merge-write lost the race once: it merges again instead of overwriting."""
     task = api.create(description="original", tags={"a": "1"})
-    real_update = store.update_task
-    raced = []
-
-    def racing_update(*args: Any, **kwargs: Any) -> Any:
-        if not raced:
-            raced.append(True)
-            real_update("acme", task["id"], {"tags": {"b": "2"}})  # lands between read and write
-        return real_update(*args, **kwargs)
-
-    monkeypatch.setattr(service.store, "update_task", racing_update)
+    _race_after_the_first_read(monkeypatch, task["id"], {"tags": {"b": "2"}})
     response = api.call("PATCH", f"/tasks/{task['id']}", {"description": "mine"})
 
     assert response.status == 200
@@ -302,17 +311,12 @@ def test_a_patch_with_if_match_does_not_retry_a_lost_race(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     task = api.create()
-    real_update = store.update_task
-
-    def racing_update(*args: Any, **kwargs: Any) -> Any:
-        real_update("acme", task["id"], {"description": "theirs"})
-        return real_update(*args, **kwargs)
-
-    monkeypatch.setattr(service.store, "update_task", racing_update)
+    _race_after_the_first_read(monkeypatch, task["id"], {"description": "theirs"})
     response = api.call(
         "PATCH", f"/tasks/{task['id']}", {"description": "mine"}, headers={"If-Match": "1"}
     )
     assert (response.status, response.error["code"]) == (412, "version_mismatch")
+    assert api.call("GET", f"/tasks/{task['id']}").body["description"] == "theirs"
 
 
 # --- 401, 500 ----------------------------------------------------------------------------

@@ -253,7 +253,7 @@ def test_delete_keeps_the_run_history(api: Api) -> None:
         status="succeeded", attempt=1, expires_at=2_000_000_000,
     ).save()  # fmt: skip
     api.call("DELETE", f"/tasks/{task['id']}")
-    assert store.get_run(key.task_id, key.fire_key).status == "succeeded"
+    assert RunItem.get(key.task_id, key.fire_key, consistent_read=True).status == "succeeded"
 
 
 def test_pause_takes_the_task_out_of_the_due_index_and_shows_no_next_fires(api: Api) -> None:

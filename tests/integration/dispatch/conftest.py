@@ -15,7 +15,8 @@ import boto3
 import pytest
 
 from sundial import clients, store
-from sundial.core.planning import first_due_at, to_ms
+from sundial.core.clock import to_ms
+from sundial.core.planning import first_due_at
 from sundial.dispatch.sweep import Dispatcher
 from sundial.settings import reset_settings
 from sundial.store import TaskItem
@@ -30,8 +31,14 @@ SHARDS = 4
 class SimClock:
     now: datetime = START
 
-    def __call__(self) -> datetime:
+    def utc_now(self) -> datetime:
         return self.now
+
+    def now_ms(self) -> int:
+        return to_ms(self.now)
+
+    def sleep(self, seconds: float) -> None:
+        self.advance(seconds=seconds)
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
@@ -162,10 +169,10 @@ def seed(make_task: Callable[..., TaskItem], clock: SimClock) -> Callable[..., T
         schedule: str = "0 * * * * *", due_at: datetime | None = None, **kw: Any
     ) -> TaskItem:
         item = make_task(schedule=schedule, **kw)
-        item.created_at = to_ms(clock() - timedelta(days=1))
-        due = due_at or first_due_at(store.timing_of(item), clock())
+        item.created_at = to_ms(clock.utc_now() - timedelta(days=1))
+        due = due_at or first_due_at(store.timing_of(item), clock.utc_now())
         item.due_at = to_ms(due) if due else None
-        return store.create_task(item, now_ms=to_ms(clock() - timedelta(days=1)))
+        return store.create_task(item, now_ms=to_ms(clock.utc_now() - timedelta(days=1)))
 
     return create
 
@@ -175,7 +182,7 @@ def seed_many(make_task: Callable[..., TaskItem], clock: SimClock) -> Callable[.
     """Store many tasks quickly (BatchWriteItem); `due_at` None leaves them out of the index."""
 
     def create(count: int, schedule: str, due_at: datetime | None, **kw: Any) -> list[TaskItem]:
-        stamp = to_ms(clock() - timedelta(days=1))
+        stamp = to_ms(clock.utc_now() - timedelta(days=1))
         items = []
         with TaskItem.batch_write() as batch:
             for _ in range(count):

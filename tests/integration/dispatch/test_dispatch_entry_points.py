@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from sundial import clients, store
-from sundial.core.planning import execution_id, to_ms
+from sundial.core.clock import to_ms
+from sundial.core.planning import execution_id
 from sundial.dispatch.handler import handler
 from sundial.workqueue import dispatch_now, enqueue_backfill, enqueue_manual
 from sundial.workqueue.messages import parse_message

@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 
 from sundial import store
-from sundial.core.planning import execution_id, from_ms, to_ms
+from sundial.core.clock import from_ms, to_ms
+from sundial.core.planning import execution_id
 from sundial.store import TaskItem
 from sundial.workqueue import SweepReport
 
@@ -223,7 +224,7 @@ def test_stale_read_loses_the_commit_and_reports_duplicates(seed, make_dispatche
     assert make_dispatcher(use_leases=False).sweep().tasks_committed == 1
     # A second sweep working from the old read (an eventually consistent index page):
     report = SweepReport()
-    make_dispatcher(use_leases=False).dispatch([stale], clock(), report)
+    make_dispatcher(use_leases=False).dispatch([stale], clock.utc_now(), report)
     assert report.commit_conflicts == 1 and report.duplicates_sent == report.fires_emitted > 0
 
 
@@ -232,7 +233,7 @@ def test_api_write_between_read_and_commit_wins(seed, make_dispatcher, clock):
     seen = reload(task)
     store.update_task(task.tenant, task.task_id, {"schedule": "*/20 * * * * *"})
     report = SweepReport()
-    make_dispatcher(use_leases=False).dispatch([seen], clock(), report)
+    make_dispatcher(use_leases=False).dispatch([seen], clock.utc_now(), report)
     assert report.commit_conflicts == 1
     assert reload(task).schedule == "*/20 * * * * *"
 
@@ -242,7 +243,7 @@ def test_delay_puts_each_fire_on_its_second(seed, make_dispatcher, sqs, clock):
     clock.advance(seconds=0.4)
     make_dispatcher(use_leases=False).sweep()
     for message in sqs.sent:
-        ahead = (from_ms(message["fire_at"]) - clock()).total_seconds()
+        ahead = (from_ms(message["fire_at"]) - clock.utc_now()).total_seconds()
         assert message["delay"] == max(0, min(900, int(ahead // 1)))
         assert 0 <= ahead - message["delay"] < 1 or message["delay"] == 0
 
@@ -254,7 +255,7 @@ def test_delay_counts_from_when_each_batch_is_sent_so_a_slow_send_is_never_late(
     sent_at = []
 
     def slow_sends(batch: int) -> None:
-        sent_at.append(clock())
+        sent_at.append(clock.utc_now())
         clock.advance(seconds=0.7)  # each SendMessageBatch goes out 0.7 s after the last
 
     sqs.crash = slow_sends
@@ -285,5 +286,5 @@ def test_horizon_bounds_what_one_sweep_sends(seed, make_dispatcher, sqs, clock):
     seed("*/10 * * * * *")
     make_dispatcher(use_leases=False).sweep()
     latest = max(from_ms(m["fire_at"]) for m in sqs.sent)
-    assert latest <= clock() + timedelta(seconds=90)
+    assert latest <= clock.utc_now() + timedelta(seconds=90)
     assert len(sqs.sent) == 9

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from sundial import store
-from sundial.core.planning import from_ms
+from sundial.core.clock import from_ms
 from sundial.dispatch.service import run_tick
 
 
@@ -26,7 +26,7 @@ def test_outage_recovery_follows_the_misfire_policy(
     policy, expected_runs, coalesced_first, seed, make_dispatcher, sqs, clock
 ):
     # Down for an hour: the task's pending fire is 12:00 one hour ago.
-    outage_start = clock() - timedelta(hours=1)
+    outage_start = clock.utc_now() - timedelta(hours=1)
     task = seed(
         "0 * * * * *",
         due_at=outage_start,
@@ -39,11 +39,11 @@ def test_outage_recovery_follows_the_misfire_policy(
     assert fires[0]["coalesced"] == coalesced_first
     # Fires inside the grace period and ahead of now always run, one by one.
     assert [from_ms(m["fire_at"]) for m in fires[-3:]] == [
-        clock() - timedelta(minutes=1),
-        clock(),
-        clock() + timedelta(minutes=1),
+        clock.utc_now() - timedelta(minutes=1),
+        clock.utc_now(),
+        clock.utc_now() + timedelta(minutes=1),
     ]
-    assert from_ms(reload(task).due_at) == clock() + timedelta(minutes=2)
+    assert from_ms(reload(task).due_at) == clock.utc_now() + timedelta(minutes=2)
 
 
 class LambdaTime:
@@ -65,7 +65,7 @@ def test_backlog_larger_than_one_sweep_is_drained_by_continuation(
     from sundial.settings import reset_settings
 
     reset_settings()
-    tasks = seed_many(40, "0 * * * * *", due_at=clock() - timedelta(hours=2))
+    tasks = seed_many(40, "0 * * * * *", due_at=clock.utc_now() - timedelta(hours=2))
     invocations = []
     continuation, ticks = 0, 0
     while True:
@@ -91,7 +91,7 @@ def test_continuation_chain_is_bounded(seed_many, dispatch_env, clock, monkeypat
     from sundial.settings import reset_settings
 
     reset_settings()
-    seed_many(30, "0 * * * * *", due_at=clock() - timedelta(hours=1))
+    seed_many(30, "0 * * * * *", due_at=clock.utc_now() - timedelta(hours=1))
     invocations = []
     continuation = 0
     for _ in range(10):

@@ -7,7 +7,8 @@ from collections import Counter
 from datetime import timedelta
 
 from sundial import store
-from sundial.core.planning import execution_id, from_ms
+from sundial.core.clock import from_ms
+from sundial.core.planning import execution_id
 
 
 def run_concurrent_sweeps(tasks, make_dispatcher, local_sqs, monkeypatch, use_leases):
@@ -53,7 +54,7 @@ def assert_each_fire_emitted_and_committed_once(tasks, reports, wins, local_sqs)
 def test_four_concurrent_sweeps_emit_every_fire_and_commit_each_task_once(
     seed_many, make_dispatcher, local_sqs, clock, monkeypatch
 ):
-    tasks = seed_many(2000, "0 * * * * *", due_at=clock() + timedelta(seconds=60))
+    tasks = seed_many(2000, "0 * * * * *", due_at=clock.utc_now() + timedelta(seconds=60))
     reports, wins = run_concurrent_sweeps(
         tasks, make_dispatcher, local_sqs, monkeypatch, use_leases=True
     )
@@ -65,7 +66,7 @@ def test_racing_sweeps_without_leases_still_commit_each_task_once(
 ):
     # Leases expired or lost (a stalled sweep): every sweep races every other on every
     # shard; only the conditional commit keeps each fire committed once.
-    tasks = seed_many(300, "0 * * * * *", due_at=clock() + timedelta(seconds=60))
+    tasks = seed_many(300, "0 * * * * *", due_at=clock.utc_now() + timedelta(seconds=60))
     reports, wins = run_concurrent_sweeps(
         tasks, make_dispatcher, local_sqs, monkeypatch, use_leases=False
     )
@@ -75,7 +76,7 @@ def test_racing_sweeps_without_leases_still_commit_each_task_once(
 def test_shard_leases_keep_overlapping_sweeps_off_each_others_shards(
     seed_many, make_dispatcher, sqs, clock
 ):
-    seed_many(40, "0 * * * * *", due_at=clock() + timedelta(seconds=60))
+    seed_many(40, "0 * * * * *", due_at=clock.utc_now() + timedelta(seconds=60))
     first, second = make_dispatcher(owner="first"), make_dispatcher(owner="second")
     for shard in range(4):
         assert store.acquire_shard_lease(shard, "first", 0, 10**15)
@@ -88,9 +89,9 @@ def test_shard_leases_keep_overlapping_sweeps_off_each_others_shards(
 
 
 def test_expired_lease_of_a_crashed_sweep_is_taken_over(make_dispatcher, clock):
-    from sundial.core.planning import to_ms
+    from sundial.core.clock import to_ms
 
-    assert store.acquire_shard_lease(0, "crashed", to_ms(clock()), 60_000)
+    assert store.acquire_shard_lease(0, "crashed", to_ms(clock.utc_now()), 60_000)
     clock.advance(seconds=61)
     assert make_dispatcher(owner="next").sweep(shards=[0]).shards_swept == 1
 
@@ -108,9 +109,9 @@ def test_every_second_task_costs_one_commit_per_sweep(seed, make_dispatcher, dyn
 def test_sweep_reads_only_due_tasks(seed_many, make_dispatcher, dynamo_calls, local_sqs, clock):
     # 10,000 stored tasks, 100 of them due: idle ones are beyond the horizon, paused and
     # completed ones carry no index keys at all.
-    due_soon = clock() + timedelta(seconds=60)
+    due_soon = clock.utc_now() + timedelta(seconds=60)
     seed_many(100, "0 * * * * *", due_at=due_soon)
-    seed_many(9000, "0 0 1 1 *", due_at=clock() + timedelta(days=200))
+    seed_many(9000, "0 0 1 1 *", due_at=clock.utc_now() + timedelta(days=200))
     seed_many(450, "0 * * * * *", due_at=None, state="paused")
     seed_many(450, "0 * * * * *", due_at=None, state="completed")
 

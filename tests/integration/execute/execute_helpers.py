@@ -7,10 +7,12 @@ import json
 import threading
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sundial import store
+from sundial.core.clock import from_ms
 from sundial.execute.run import run_key_of
 from sundial.store import TaskItem
 from sundial.workqueue.messages import FireMessage
@@ -30,6 +32,9 @@ class SimClock:
 
     now: int = FIRE_AT
     slept: list[float] = field(default_factory=list)
+
+    def utc_now(self) -> datetime:
+        return from_ms(self.now)
 
     def now_ms(self) -> int:
         return self.now
@@ -223,12 +228,12 @@ def manual(item: TaskItem, manual_id: str, at: int = FIRE_AT) -> FireMessage:
 
 def run_of(message: FireMessage) -> store.RunItem:
     key = run_key_of(message)
-    return store.get_run(key.task_id, key.fire_key)
+    return store.RunItem.get(key.task_id, key.fire_key, consistent_read=True)
 
 
 def has_run(message: FireMessage) -> bool:
     try:
         run_of(message)
-    except store.RunNotFound:
+    except store.RunItem.DoesNotExist:
         return False
     return True

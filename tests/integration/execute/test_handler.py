@@ -9,8 +9,8 @@ import json
 from execute_helpers import LambdaContext, failures, malformed_sample_records
 
 from sundial import store
+from sundial.core.clock import now_ms
 from sundial.execute.handler import handler
-from sundial.store.tasks import current_time_ms
 from sundial.workqueue.messages import FireMessage
 
 
@@ -34,7 +34,7 @@ def test_handler_runs_a_due_fire_and_reports_its_metrics(
     probe, probe_task, work, execute_env, capsys
 ):
     task = probe_task()
-    now = current_time_ms()  # the deployed handler runs on the real clock
+    now = now_ms()  # the deployed handler runs on the real clock
     message = FireMessage(
         execution_id=f"{task.task_id}:{now}",
         task_id=task.task_id,
@@ -75,7 +75,7 @@ def test_handler_reports_only_the_records_that_go_back(
     probe, probe_task, work, execute_env, tables
 ):
     task = probe_task(jitter_seconds=3600)
-    later = current_time_ms() + 3_000_000  # due in 50 minutes: back to the queue
+    later = now_ms() + 3_000_000  # due in 50 minutes: back to the queue
     early = FireMessage(
         execution_id=f"{task.task_id}:{later}",
         task_id=task.task_id,

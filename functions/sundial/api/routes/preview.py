@@ -13,7 +13,7 @@ from sundial.api.docs import responses
 from sundial.api.models import PreviewRequest, PreviewResponse
 from sundial.api.replies import json_reply
 from sundial.api.request import tenant_of
-from sundial.core.task import format_timestamp
+from sundial.core.clock import format_timestamp
 
 router = Router()
 

@@ -29,6 +29,7 @@ from sundial.api.request import (
     tag_filter,
     tenant_of,
 )
+from sundial.core.clock import utc_now
 from sundial.core.task import TaskCreate, TaskUpdate, TaskView
 
 router = Router()
@@ -52,7 +53,7 @@ def create_task(
         ran = True
         item = service.create_task(tenant, spec)
         headers = {"Location": f"{API_PREFIX}/tasks/{item.task_id}", **etag(item.version)}
-        body = views.task_view(item, service.utc_now(), None)
+        body = views.task_view(item, utc_now(), None)
         return {"status": 201, "headers": headers, "body": body}
 
     if idempotency_key is None:
@@ -74,7 +75,7 @@ def list_tasks(
     items, token = service.list_tasks(
         tenant, limit=limit, next_token=next_token, state=state, tag=tag_filter(tag)
     )
-    tasks = views.task_views(items, service.utc_now())
+    tasks = views.task_views(items, utc_now())
     return json_reply(200, {"tasks": tasks, "next_token": token})
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sundial.core.timestamps import utc_rfc3339
+from sundial.core.clock import utc_rfc3339
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from sundial.core import clock
 from sundial.core.task import HttpTarget, encode_payload
 from sundial.execute.failures import (
     PermanentFailure,
@@ -51,7 +52,7 @@ SIGNATURE_HEADER = "X-Sundial-Signature"
 def invoke(target: HttpTarget, invocation: Invocation, env: TargetEnvironment) -> dict[str, Any]:
     """Send the request; `{"status_code", "body"?}` on 2xx, else raise a TargetFailure."""
     body = encode_payload(invocation.payload)
-    headers = request_headers(target, invocation, body, unix_seconds=int(time.time()))
+    headers = request_headers(target, invocation, body, unix_seconds=clock.now_ms() // 1000)
     destination = check_url(target.url, env.network, env.resolver)
     response = exchange(destination, target.method, headers, body, invocation.deadline)
     return interpret(response, target.url)
@@ -232,7 +233,7 @@ def retry_after_seconds(value: str | None, *, now: float | None = None) -> int |
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    now = time.time() if now is None else now
+    now = clock.now_ms() / 1000 if now is None else now
     return max(0, int(when.timestamp() - now + 0.999))
 
 

@@ -1,4 +1,4 @@
-from sundial.core.timestamps import utc_rfc3339
+from sundial.core.clock import utc_rfc3339
 
 
 def test_whole_seconds_have_no_fraction_and_milliseconds_are_kept():

@@ -1,0 +1,121 @@
+"""A task's definition: its policies and `TaskSpec`, what `POST /tasks` takes and the
+store persists."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, TypeAlias
+
+from pydantic import Field, StrictInt, model_validator
+
+from sundial.core.clock import format_timestamp
+from sundial.core.errors import ScheduleError
+from sundial.core.schedule import parse_schedule
+from sundial.core.task.fields import (
+    Description,
+    Payload,
+    ScheduleExpression,
+    StrictModel,
+    Tags,
+    TaskName,
+    Timestamp,
+    TimeZoneName,
+    invalid,
+)
+from sundial.core.task.limits import (
+    BACKOFF_MAX,
+    BACKOFF_MIN,
+    GRACE_MAX,
+    GRACE_MIN,
+    JITTER_MAX,
+    JITTER_MIN,
+    MAX_ATTEMPTS_MAX,
+    MAX_ATTEMPTS_MIN,
+    MAX_BACKOFF_MAX,
+    MAX_BACKOFF_MIN,
+    MAX_EVENT_AGE_MAX,
+    MAX_EVENT_AGE_MIN,
+    TIMEOUT_MAX,
+    TIMEOUT_MIN,
+)
+from sundial.core.task.targets import Target
+
+MaxAttempts: TypeAlias = Annotated[StrictInt, Field(ge=MAX_ATTEMPTS_MIN, le=MAX_ATTEMPTS_MAX)]
+BackoffSeconds: TypeAlias = Annotated[StrictInt, Field(ge=BACKOFF_MIN, le=BACKOFF_MAX)]
+MaxBackoffSeconds: TypeAlias = Annotated[StrictInt, Field(ge=MAX_BACKOFF_MIN, le=MAX_BACKOFF_MAX)]
+MaxEventAgeSeconds: TypeAlias = Annotated[
+    StrictInt, Field(ge=MAX_EVENT_AGE_MIN, le=MAX_EVENT_AGE_MAX)
+]
+TimeoutSeconds: TypeAlias = Annotated[StrictInt, Field(ge=TIMEOUT_MIN, le=TIMEOUT_MAX)]
+GraceSeconds: TypeAlias = Annotated[StrictInt, Field(ge=GRACE_MIN, le=GRACE_MAX)]
+JitterSeconds: TypeAlias = Annotated[StrictInt, Field(ge=JITTER_MIN, le=JITTER_MAX)]
+Overlap: TypeAlias = Literal["allow", "skip", "buffer_one"]
+MisfirePolicy: TypeAlias = Literal["fire_once", "fire_all", "skip"]
+TaskState: TypeAlias = Literal["active", "paused", "completed"]
+
+
+class Retry(StrictModel):
+    """Exponential backoff with full jitter, capped, for at most `max_attempts` runs."""
+
+    max_attempts: MaxAttempts = 3
+    backoff_seconds: BackoffSeconds = 2
+    max_backoff_seconds: MaxBackoffSeconds = 300
+    max_event_age_seconds: MaxEventAgeSeconds = 86_400
+
+    @model_validator(mode="after")
+    def _cap_not_below_base(self) -> Retry:
+        if self.max_backoff_seconds < self.backoff_seconds:
+            raise invalid(
+                f"must be at least backoff_seconds ({self.backoff_seconds})",
+                at=("max_backoff_seconds",),
+            )
+        return self
+
+
+class Misfire(StrictModel):
+    """What to do with fires missed for longer than `grace_seconds` (an outage, a backlog)."""
+
+    policy: MisfirePolicy = "fire_once"
+    grace_seconds: GraceSeconds = 60
+
+
+def _check_schedule(expression: str, timezone: str) -> None:
+    try:
+        parse_schedule(expression, timezone)
+    except ScheduleError as exc:
+        at = tuple((exc.field or "schedule").split("."))
+        raise invalid(exc.message, at=at, code=exc.code, sentence=True) from None
+
+
+class TaskSpec(StrictModel):
+    """A task's definition: the POST body, with API.md's defaults; what the store persists.
+
+    `schedule` is checked against `timezone` once every field is valid on its own (the
+    engine needs a valid zone). The task's id, state and version are not part of it.
+    """
+
+    name: TaskName | None = None
+    schedule: ScheduleExpression
+    timezone: TimeZoneName = "UTC"
+    start_at: Timestamp | None = None
+    end_at: Timestamp | None = None
+    description: Description = ""
+    target: Target
+    payload: Payload = Field(default_factory=dict)
+    retry: Retry = Field(default_factory=Retry)
+    timeout_seconds: TimeoutSeconds = 30
+    overlap: Overlap = "allow"
+    misfire: Misfire = Field(default_factory=Misfire)
+    jitter_seconds: JitterSeconds = 0
+    tags: Tags = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TaskSpec:
+        _check_schedule(self.schedule, self.timezone)
+        if self.start_at and self.end_at and self.end_at <= self.start_at:
+            after = format_timestamp(self.start_at)
+            raise invalid(f"must be after start_at ({after})", at=("end_at",))
+        return self
+
+
+# The `POST /tasks` body is a whole definition.
+TaskCreate = TaskSpec

@@ -1,0 +1,119 @@
+"""`TaskUpdate`, the `PATCH /tasks/{id}` body, and how it merges into a definition."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import model_validator
+
+from sundial.core.task.fields import (
+    Description,
+    Payload,
+    ScheduleExpression,
+    StrictModel,
+    Tags,
+    TaskName,
+    Timestamp,
+    TimeZoneName,
+    invalid,
+)
+from sundial.core.task.parsing import validate
+from sundial.core.task.spec import (
+    BackoffSeconds,
+    GraceSeconds,
+    JitterSeconds,
+    MaxAttempts,
+    MaxBackoffSeconds,
+    MaxEventAgeSeconds,
+    MisfirePolicy,
+    Overlap,
+    TaskSpec,
+    TimeoutSeconds,
+)
+from sundial.core.task.targets import HttpTarget, Target
+
+
+class _Patch(StrictModel):
+    """A partial object: absent fields keep their value; null only where `NULLABLE` allows it."""
+
+    NULLABLE: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_null_for_required(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if value is None and key in cls.model_fields and key not in cls.NULLABLE:
+                    raise invalid(
+                        "cannot be null; leave it out to keep the current value", at=(key,)
+                    )
+        return data
+
+
+class RetryPatch(_Patch):
+    max_attempts: MaxAttempts | None = None
+    backoff_seconds: BackoffSeconds | None = None
+    max_backoff_seconds: MaxBackoffSeconds | None = None
+    max_event_age_seconds: MaxEventAgeSeconds | None = None
+
+
+class MisfirePatch(_Patch):
+    policy: MisfirePolicy | None = None
+    grace_seconds: GraceSeconds | None = None
+
+
+class TaskUpdate(_Patch):
+    """The `PATCH /tasks/{id}` body. Every field is optional; see `apply_update` for merging.
+
+    Each field is validated as in `TaskSpec`; rules that span fields (schedule against
+    zone, end after start, backoff cap) are checked on the merged result.
+    """
+
+    NULLABLE = frozenset({"name", "start_at", "end_at", "payload"})
+
+    name: TaskName | None = None
+    schedule: ScheduleExpression | None = None
+    timezone: TimeZoneName | None = None
+    start_at: Timestamp | None = None
+    end_at: Timestamp | None = None
+    description: Description | None = None
+    target: Target | None = None
+    payload: Payload = None
+    retry: RetryPatch | None = None
+    timeout_seconds: TimeoutSeconds | None = None
+    overlap: Overlap | None = None
+    misfire: MisfirePatch | None = None
+    jitter_seconds: JitterSeconds | None = None
+    tags: Tags | None = None
+
+
+def apply_update(current: TaskSpec, update: TaskUpdate) -> TaskSpec:
+    """The definition after a PATCH, validated as a whole, or the SundialError it violates.
+
+    Merge semantics (the policy objects merge, everything else is replaced):
+
+    * a field left out keeps its value; `null` clears `name`, `start_at`, `end_at`
+      (and sets `payload` to JSON null);
+    * `retry` and `misfire` merge field by field: `{"retry": {"max_attempts": 5}}`
+      keeps the other retry settings;
+    * `target`, `tags` and `payload` are replaced whole (`"tags": {}` removes all tags);
+    * exception: an `http` target sent without a `signing_secret` key keeps the stored
+      secret when the stored target is `http` too, because responses never show the
+      secret and a GET-edit-PATCH round trip must not drop it. `"signing_secret": null`
+      removes it.
+    """
+    merged = current.model_dump(mode="json")
+    changes = update.model_dump(mode="json", exclude_unset=True)
+    for policy in ("retry", "misfire"):
+        if policy in changes:
+            merged[policy] = {**merged[policy], **changes.pop(policy)}
+    target = changes.get("target")
+    if (
+        target is not None
+        and target["type"] == "http"
+        and "signing_secret" not in target
+        and isinstance(current.target, HttpTarget)
+    ):
+        target["signing_secret"] = current.target.signing_secret
+    merged.update(changes)
+    return validate(TaskSpec, merged)

@@ -1,0 +1,70 @@
+"""`TaskView`: a task as the API returns it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sundial.core.task.fields import StrictModel, Timestamp
+from sundial.core.task.spec import Misfire, Overlap, Retry, TaskSpec, TaskState
+from sundial.core.task.targets import TargetView
+from sundial.core.zones import load_zone
+
+
+class TaskView(StrictModel):
+    """A task as the API returns it (API.md "Task resource"); never carries a signing secret."""
+
+    id: str
+    name: str | None
+    schedule: str
+    timezone: str
+    start_at: Timestamp | None
+    end_at: Timestamp | None
+    description: str
+    target: TargetView
+    payload: Any
+    retry: Retry
+    timeout_seconds: int
+    overlap: Overlap
+    misfire: Misfire
+    jitter_seconds: int
+    tags: dict[str, str]
+    state: TaskState
+    version: int
+    next_fire_times: list[Timestamp]
+    # The run resource of API.md (its shape belongs to the runs module), or null.
+    last_run: dict[str, Any] | None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    @classmethod
+    def of(
+        cls,
+        spec: TaskSpec,
+        *,
+        task_id: str,
+        state: TaskState,
+        version: int,
+        created_at: datetime,
+        updated_at: datetime,
+        next_fire_times: Iterable[datetime] = (),
+        last_run: dict[str, Any] | None = None,
+    ) -> TaskView:
+        """The view of a stored task; fire times are shown in the task's zone."""
+        zone = load_zone(spec.timezone)
+        definition = spec.model_dump(exclude={"target": {"signing_secret"}})
+        return cls(
+            id=task_id,
+            **definition,
+            state=state,
+            version=version,
+            next_fire_times=[time.astimezone(zone) for time in next_fire_times],
+            last_run=last_run,
+            created_at=created_at,
+            updated_at=updated_at,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON-ready response body."""
+        return self.model_dump(mode="json")

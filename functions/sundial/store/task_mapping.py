@@ -1,0 +1,86 @@
+"""Between a stored task item and the domain: its definition, its timing, its changes.
+
+The one place that knows how a `TaskSpec` is laid out as item attributes (times as
+epoch milliseconds, the HTTP target's secret kept) and how it reads back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sundial.core.clock import from_ms, to_ms
+from sundial.core.planning import Timing
+from sundial.core.task import TaskSpec
+from sundial.store.models import TaskItem
+
+
+def spec_of(item: TaskItem) -> TaskSpec:
+    """The definition of a stored task (what was validated when it was written)."""
+    return TaskSpec.model_validate(
+        {
+            "name": item.name,
+            "schedule": item.schedule,
+            "timezone": item.timezone,
+            "start_at": _instant(item.start_at),
+            "end_at": _instant(item.end_at),
+            "description": item.description,
+            "target": item.target,
+            "payload": item.payload,
+            "retry": item.retry,
+            "timeout_seconds": int(item.timeout_seconds),
+            "overlap": item.overlap,
+            "misfire": item.misfire,
+            "jitter_seconds": int(item.jitter_seconds),
+            "tags": item.tags,
+        }
+    )
+
+
+def attributes_of(spec: TaskSpec) -> dict[str, Any]:
+    """The task item attributes a definition is stored as (times in epoch ms)."""
+    data = spec.model_dump(mode="json")
+    target = spec.target.model_dump(mode="json", exclude_none=True)  # keeps signing_secret
+    return {
+        **data,
+        "target": target,
+        "payload": spec.payload,
+        "start_at": to_ms(spec.start_at) if spec.start_at else None,
+        "end_at": to_ms(spec.end_at) if spec.end_at else None,
+    }
+
+
+def changed_attributes(current: TaskItem, attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """The attributes whose value differs from what `current` holds."""
+    return {
+        name: value
+        for name, value in attributes.items()
+        if not same_value(getattr(current, name), value)
+    }
+
+
+def same_value(stored: Any, new: Any) -> bool:
+    # JSON equality, which unlike Python's tells 1 from true and 1 from 1.0.
+    return json.dumps(stored, sort_keys=True) == json.dumps(new, sort_keys=True)
+
+
+def timing_of(item: TaskItem) -> Timing:
+    """The timing fields of a stored task, as the pure planner takes them."""
+    misfire = item.misfire or {}
+    return Timing(
+        task_id=item.task_id,
+        schedule=item.schedule,
+        timezone=item.timezone,
+        created_at=from_ms(int(item.created_at)),
+        start_at=_instant(item.start_at),
+        end_at=_instant(item.end_at),
+        jitter_seconds=int(item.jitter_seconds or 0),
+        misfire_policy=str(misfire.get("policy", "fire_once")),
+        grace_seconds=int(misfire.get("grace_seconds", 60)),
+    )
+
+
+def _instant(ms: Any) -> datetime | None:
+    return from_ms(int(ms)) if ms is not None else None
