@@ -14,7 +14,7 @@ import logging
 import threading
 from typing import Any
 
-from sundial.core.limits import SQS_MAX_BATCH_ENTRIES
+from sundial.core.aws_limits import SQS_MAX_BATCH_ENTRIES
 from sundial_local.runtime import LocalFunction
 from sundial_local.template import DEFAULT_REGION
 

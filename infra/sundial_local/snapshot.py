@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sundial.core.limits import DYNAMODB_MAX_BATCH_WRITE_ITEMS
+from sundial.core.aws_limits import DYNAMODB_MAX_BATCH_WRITE_ITEMS
 
 STATE_VERSION = 1
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sundial.core.aws_limits import SQS_MAX_VISIBILITY_SECONDS
 from sundial.core.backoff import backoff_ceiling_seconds, retry_delay_seconds
-from sundial.core.limits import SQS_MAX_VISIBILITY_SECONDS
 
 
 def test_ceiling_doubles_from_the_base_until_the_cap():

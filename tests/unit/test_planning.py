@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from sundial.core.aws_limits import SQS_MAX_DELAY_SECONDS
 from sundial.core.clock import from_ms, to_ms
-from sundial.core.limits import SQS_MAX_DELAY_SECONDS
 from sundial.core.planning import (
     MAX_REPLAYED_MISSES,
     Timing,

@@ -12,7 +12,7 @@ import math
 import random as _random
 from collections.abc import Callable
 
-from sundial.core.limits import SQS_MAX_VISIBILITY_SECONDS
+from sundial.core.aws_limits import SQS_MAX_VISIBILITY_SECONDS
 
 # A retry waits by hiding its SQS message (ChangeMessageVisibility), so no backoff may be
 # longer than SQS's longest visibility timeout.

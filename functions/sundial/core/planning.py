@@ -11,8 +11,8 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sundial.core.aws_limits import SQS_MAX_DELAY_SECONDS
 from sundial.core.clock import to_ms
-from sundial.core.limits import SQS_MAX_DELAY_SECONDS
 from sundial.core.schedule import (
     IntervalSchedule,
     OneTimeSchedule,

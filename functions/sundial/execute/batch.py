@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from sundial import store
-from sundial.core.limits import LAMBDA_MAX_TIMEOUT_SECONDS
+from sundial.core.aws_limits import LAMBDA_MAX_TIMEOUT_SECONDS
 from sundial.execute import metrics
 from sundial.execute.run import Executor
 from sundial.workqueue.delivery import Delivery

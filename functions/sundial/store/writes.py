@@ -22,7 +22,7 @@ from pynamodb.expressions.operand import Value
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
-from sundial.core.limits import DYNAMODB_MAX_TRANSACT_ITEMS
+from sundial.core.aws_limits import DYNAMODB_MAX_TRANSACT_ITEMS
 from sundial.store.errors import TransactionConflict
 
 RawItem = dict[str, dict[str, Any]]

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sundial.core.aws_limits import SQS_MAX_MESSAGE_BYTES
 from sundial.core.clock import utc_rfc3339
-from sundial.core.limits import SQS_MAX_MESSAGE_BYTES
 from sundial.store import deadletters as records
 from sundial.store.deadletters import DeadLetter
 from sundial.store.models import DeadLetterItem

@@ -21,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sundial.core.limits import (
+from sundial.core.aws_limits import (
     LAMBDA_MAX_TIMEOUT_SECONDS,
     SQS_MAX_DELAY_SECONDS,
     SQS_MAX_VISIBILITY_SECONDS,

@@ -18,8 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from sundial import clients
+from sundial.core.aws_limits import SQS_MAX_BATCH_ENTRIES
 from sundial.core.clock import SYSTEM_CLOCK, Clock, from_ms
-from sundial.core.limits import SQS_MAX_BATCH_ENTRIES
 from sundial.core.planning import delay_seconds
 from sundial.store import TaskItem
 from sundial.workqueue.config import work_queue_url

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from sundial.core.limits import (
+from sundial.core.aws_limits import (
     LAMBDA_MAX_TIMEOUT_SECONDS,
     SQS_MAX_MESSAGE_BYTES,
     SQS_MAX_RETENTION_SECONDS,
