@@ -8,7 +8,8 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from sundial.api import service, views
+from sundial import store
+from sundial.api import views
 from sundial.api.errors import JSON, error_body, error_headers
 from sundial.core.clock import utc_now
 from sundial.core.errors import SundialError
@@ -27,7 +28,7 @@ def html_reply(page: str, headers: dict[str, str] | None = None) -> Response[Any
 
 def task_reply(item: TaskItem) -> Response[Any]:
     """200 with the task as API.md shows it (its next fires and last run) and its ETag."""
-    body = views.task_view(item, utc_now(), service.last_run(item.task_id))
+    body = views.task_view(item, utc_now(), store.newest_run(item.task_id))
     return json_reply(200, body, etag(item.version))
 
 

@@ -87,12 +87,6 @@ def next_fire_times(item: TaskItem, now: datetime, count: int) -> list[datetime]
     return times
 
 
-def last_run(task_id: str) -> RunItem | None:
-    """The run with the latest fire time, if the task ever ran."""
-    runs, _ = store.list_runs(task_id, limit=1)
-    return runs[0] if runs else None
-
-
 # --- tasks ------------------------------------------------------------------------------------
 
 

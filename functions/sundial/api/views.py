@@ -3,43 +3,27 @@
 A task's `last_run` is the run with the greatest `fire_key` in the task's runs partition,
 whatever produced it: a scheduled fire, a backfilled time (which keeps its scheduled
 fire's key) or a manual trigger (`<trigger time>:manual:<ulid>`), in any status, until it
-expires. A list page reads it with one `Query ... Limit 1` per task, side by side.
-
-Why not one BatchGetItem for the page: only the executor knows which fires have been
-claimed, and it writes nothing but the run item itself. No item the API can address by
-key records a task's newest run: the task's `last_fire_at` is the newest fire *enqueued*
-(up to the dispatch horizon ahead, not yet run), a manual run's key holds a random ULID,
-and a fire can be skipped, released or dropped as stale without leaving a run. Any key
-derived from the task item would therefore sometimes name a run that does not exist yet
-while missing the newer one that does, so the page would show a different last run than
-`GET /tasks/{id}` and the run history. Reading it by key exactly would need a pointer
-kept up to date on every fire, a second write per fire (or a transaction doubling the
-claim's cost), which the per-fire path must not pay. DynamoDB has no read that returns
-the newest item of many partitions in one call (a PartiQL `IN` over the page's tasks
-reads their whole histories), so an exact list costs one query per task. The queries are
-small (eventually consistent, the newest run or two: about the read units a BatchGetItem
-of the same items would bill) and run concurrently.
+expires. One task reads it with a query (`store.newest_run`); a list page reads the last
+runs of all its tasks by key in one batch (`store.newest_runs`, which says why that is
+the same run).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, cast
 
+from sundial import store
 from sundial.api import service
 from sundial.api.models import RunView
-from sundial.core.clock import from_ms
+from sundial.core.clock import from_ms, to_ms
 from sundial.core.task import TaskState, TaskView
 from sundial.store import RunItem, TaskItem, spec_of
 
 # API.md's example shows a handful of upcoming fires: enough to check a schedule at a
 # glance, few enough to compute for a page of 100 tasks.
 NEXT_FIRE_TIMES_SHOWN = 5
-# A listing reads each task's last run with its own small query; these run side by side
-# so a page of 100 tasks costs about as long as a few sequential reads.
-LAST_RUN_READERS = 8
 
 
 def task_view(item: TaskItem, now: datetime, last: RunItem | None) -> dict[str, Any]:
@@ -57,11 +41,8 @@ def task_view(item: TaskItem, now: datetime, last: RunItem | None) -> dict[str, 
 
 
 def task_views(items: Sequence[TaskItem], now: datetime) -> list[dict[str, Any]]:
-    """Views of a page of tasks, their last runs read concurrently."""
-    if not items:
-        return []
-    with ThreadPoolExecutor(max_workers=min(LAST_RUN_READERS, len(items))) as pool:
-        lasts = list(pool.map(service.last_run, [item.task_id for item in items]))
+    """Views of a page of tasks, their last runs read together."""
+    lasts = store.newest_runs(items, to_ms(now))
     return [task_view(item, now, last) for item, last in zip(items, lasts, strict=True)]
 
 

@@ -24,6 +24,10 @@ from sundial.core.schedule import (
 # fire_all replays at most this many missed fires of one task per sweep; older ones are
 # coalesced into a single run so an outage cannot flood the queue.
 MAX_REPLAYED_MISSES = 1000
+# SQS delays are whole seconds and the dispatcher floors them, so a message may arrive up
+# to a second before its fire time; the executor claims it at once and waits out the
+# rest in process. A run therefore exists at most this long before its fire time.
+EARLY_CLAIM_MS = 1000
 
 
 @dataclass(frozen=True)

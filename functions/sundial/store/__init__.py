@@ -22,6 +22,7 @@ from sundial.store.ids import new_ulid, ulid_timestamp_ms
 from sundial.store.keys import RunKey, name_claim_key, run_key
 from sundial.store.leases import acquire_shard_lease, release_shard_lease
 from sundial.store.models import RunItem, TaskItem, bind_tables, connect, unbind_tables
+from sundial.store.newest import newest_run, newest_runs
 from sundial.store.runs import (
     claim_run,
     list_runs,
@@ -39,6 +40,8 @@ from sundial.store.tasks import (
     get_task,
     get_task_any_tenant,
     list_tasks,
+    note_backfill,
+    note_manual_run,
     query_due,
     update_task,
 )
@@ -75,6 +78,10 @@ __all__ = [
     "list_tasks",
     "name_claim_key",
     "new_ulid",
+    "newest_run",
+    "newest_runs",
+    "note_backfill",
+    "note_manual_run",
     "query_due",
     "record_retry",
     "record_skipped",

@@ -261,6 +261,13 @@ class TaskItem(Model):
     fires_dispatched = NumberAttribute(default=0)
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
+    # What bounds the keys of the task's runs, so a list page can read the newest by key
+    # (store/newest.py): when the current timing took effect (creation or the last
+    # timing change), the newest backfilled time, and the fire key of the newest manual
+    # trigger. Written by the API only, never on the per-fire path.
+    timing_since = NumberAttribute(null=True)
+    last_backfill_at = NumberAttribute(null=True)
+    last_manual_key = UnicodeAttribute(null=True)
     # overlap marker (DESIGN.md §4 step 4), written only for overlap `skip`/`buffer_one`:
     # the execution holding the task's run slot until its lease ends, and (buffer_one)
     # the one execution waiting for it, with the receipt handle that wakes its message.

@@ -9,7 +9,7 @@ cannot overwrite the newer attempt's record.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pynamodb.expressions.condition import Condition
@@ -281,6 +281,15 @@ def list_runs(
     raw_items, last_key = collect_page(query.page_iter, limit, _RUN_KEYS)
     token = encode_token(last_key, scope) if last_key is not None else None
     return [RunItem.from_raw_data(raw) for raw in raw_items], token
+
+
+def get_runs(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], RunItem]:
+    """The runs stored under the given (task_id, fire_key) keys, by key; missing keys are
+    left out. BatchGetItem, 100 keys a call, unprocessed keys retried (PynamoDB)."""
+    wanted = list(dict.fromkeys(keys))
+    if not wanted:
+        return {}
+    return {(run.task_id, run.fire_key): run for run in RunItem.batch_get(wanted)}
 
 
 # --- values ------------------------------------------------------------------------------------

@@ -62,6 +62,7 @@ def create_task(item: TaskItem, *, now_ms: int | None = None) -> TaskItem:
     item.schedule_version = 1
     item.created_at = stamp
     item.updated_at = stamp
+    item.timing_since = stamp
     item.due_shard = None if item.due_at is None else _shard(item.task_id)
     is_new = TaskItem.task_id.does_not_exist()
     try:
@@ -280,6 +281,27 @@ def commit_dispatch(
     return True
 
 
+def note_manual_run(task_id: str, fire_key: str) -> None:
+    """Record the fire key of a manual trigger about to be enqueued, unless a newer one
+    is recorded already: no manual run of the task has a greater key than the one kept."""
+    _keep_greatest(task_id, TaskItem.last_manual_key, fire_key)
+
+
+def note_backfill(task_id: str, latest_ms: int) -> None:
+    """Record the newest time of a backfill about to be enqueued, unless a newer one is
+    recorded already."""
+    _keep_greatest(task_id, TaskItem.last_backfill_at, latest_ms)
+
+
+def _keep_greatest(task_id: str, attribute: Any, value: Any) -> None:
+    # Neither version nor updated_at moves: this is bookkeeping, not an edit of the task.
+    condition = TaskItem.task_id.exists() & (attribute.does_not_exist() | (attribute < value))
+    try:
+        writes.update(TaskItem, task_id, None, [attribute.set(value)], condition)
+    except writes.ConditionFailed:
+        return  # deleted meanwhile, or a newer value is already kept
+
+
 # --- helpers -----------------------------------------------------------------------------------
 
 
@@ -308,6 +330,7 @@ def _write_update(current: TaskItem, effective: Mapping[str, Any], stamp: int) -
     actions += [TaskItem.version.set(current.version + 1), TaskItem.updated_at.set(stamp)]
     if TIMING_FIELDS & effective.keys():
         actions.append(TaskItem.schedule_version.set(current.schedule_version + 1))
+        actions.append(TaskItem.timing_since.set(stamp))
     unchanged = _unchanged(current)
     if "name" not in effective:
         try:

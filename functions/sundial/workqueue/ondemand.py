@@ -14,6 +14,7 @@ from sundial.core.clock import to_ms, utc_now
 from sundial.core.errors import SundialError
 from sundial.core.planning import backfill_times, execution_id
 from sundial.store import TaskItem
+from sundial.workqueue.config import work_queue_url
 from sundial.workqueue.send import OutgoingMessage, message_for, send_now
 
 # API.md: a backfill enqueues at most 1,000 fires per call.
@@ -30,7 +31,10 @@ class EnqueueFailed(SundialError):
 def enqueue_manual(task: TaskItem, now: datetime | None = None) -> str:
     """Run the task now, outside its schedule (also while paused); returns the execution id."""
     now = now or utc_now()
+    work_queue_url()  # a deployment without a queue fails here, before anything is written
     key = store.run_key(task.task_id, to_ms(now), manual_id=store.new_ulid())
+    # Before the send, so the task item never names a manual run older than one stored.
+    store.note_manual_run(task.task_id, key.fire_key)
     _send_all([message_for(task, key.execution_id, to_ms(now), "manual")])
     return key.execution_id
 
@@ -44,10 +48,13 @@ def enqueue_backfill(
     already happened (the executor's claim sees the finished run and drops it).
     """
     now = now or utc_now()
+    work_queue_url()  # a deployment without a queue fails here, before anything is written
     times = backfill_times(store.timing_of(task), start, end, limit=MAX_BACKFILL_FIRES)
     messages = [
         message_for(task, execution_id(task.task_id, at), to_ms(now), "backfill") for at in times
     ]
+    if times:
+        store.note_backfill(task.task_id, to_ms(times[-1]))
     _send_all(messages)
     return len(messages)
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from api_client import Api, daily_far_from_now, task_body
+from moto.core.botocore_stubber import BotocoreStubber
 
 from sundial import store
 from sundial.store import RunItem, run_key
@@ -132,9 +134,17 @@ def test_list_rows_show_the_same_last_run_as_the_task_and_its_run_history(api: A
     # Whatever produced the newest run: a manual trigger after a scheduled fire, a
     # backfilled time, a run still retrying, or no run at all.
     manual, backfilled, retrying, never = (api.create(name=n)["id"] for n in "abcd")
+    # The runs are stored as their producers store them. Their times are before the tasks
+    # were created, so they are backfilled times; a backfill or trigger first records
+    # itself on the task, as the API does before enqueueing.
+    store.note_backfill(manual, 1_700_000_000_000)
     _save_run(manual, 1_700_000_000_000, "succeeded")
-    _save_run(manual, 1_700_000_030_000, "running", manual_id=store.new_ulid())
+    trigger = store.new_ulid()
+    store.note_manual_run(manual, run_key(manual, 1_700_000_030_000, trigger).fire_key)
+    _save_run(manual, 1_700_000_030_000, "running", manual_id=trigger)
+    store.note_backfill(backfilled, 1_600_000_000_000)
     _save_run(backfilled, 1_600_000_000_000, "failed")
+    store.note_backfill(retrying, 1_700_000_060_000)
     _save_run(retrying, 1_700_000_000_000, "succeeded")
     _save_run(retrying, 1_700_000_060_000, "retrying")
 
@@ -146,6 +156,23 @@ def test_list_rows_show_the_same_last_run_as_the_task_and_its_run_history(api: A
         assert rows[task_id] == api.call("GET", f"/tasks/{task_id}").body["last_run"] == newest
     assert ":manual:" in rows[manual]["execution_id"]
     assert (rows[retrying]["status"], rows[never]) == ("retrying", None)
+
+
+def test_a_list_page_reads_no_task_s_run_history(api: Api, monkeypatch) -> None:
+    """One query for the page of tasks; their last runs are read by key."""
+    for i in range(12):
+        api.create(name=f"t{i}")
+    operations: list[str] = []
+    process = BotocoreStubber.process_request
+
+    def recording(self: BotocoreStubber, request: Any) -> Any:
+        target = request.headers.get("X-Amz-Target", b"")
+        operations.append(target.decode() if isinstance(target, bytes) else target)
+        return process(self, request)
+
+    monkeypatch.setattr(BotocoreStubber, "process_request", recording)
+    assert len(api.call("GET", "/tasks").body["tasks"]) == 12
+    assert operations.count("DynamoDB_20120810.Query") == 1
 
 
 def test_list_returns_the_tenants_tasks_with_a_null_token_on_the_last_page(api: Api) -> None:
