@@ -15,7 +15,7 @@
 6. `record_outcome`: succeeded; or retrying (backoff, message hidden until then); or
    failed and dead-lettered.
 
-Every path returns an Outcome saying whether to acknowledge the message (Lambda
+Every path returns a `Processed` saying whether to acknowledge the message (Lambda
 deletes it) or report it as a batch item failure (it comes back when SQS shows it).
 """
 
@@ -33,6 +33,7 @@ import pydantic
 from sundial import store
 from sundial.core.clock import SYSTEM_CLOCK, Clock
 from sundial.core.task import Retry
+from sundial.core.vocabulary import FireKind, Outcome, TaskState
 from sundial.execute import overlap
 from sundial.execute.failures import TargetFailure
 from sundial.execute.retry import (
@@ -46,7 +47,7 @@ from sundial.execute.targets import Invocation, TargetEnvironment, run_target
 from sundial.observability import logger
 from sundial.store import deadletters as dead_letter_records
 from sundial.store.keys import MANUAL_MARKER, RunKey
-from sundial.store.models import TASK_PAUSED, RunItem, TaskItem
+from sundial.store.models import RunItem, TaskItem
 from sundial.store.runs import release_claim
 from sundial.workqueue.deadletters import malformed_letter_message, run_letter_message
 from sundial.workqueue.delivery import Delivery, WorkQueue
@@ -67,20 +68,18 @@ MIN_RUN_BUDGET_MS = 1000
 LEASE_MARGIN_MS = EARLY_TOLERANCE_MS + OUTCOME_RESERVE_MS
 # Kinds whose lateness (start - fire time) measures the scheduler: backfills and
 # redrives start late by design.
-ON_TIME_KINDS = frozenset({"scheduled", "manual"})
+ON_TIME_KINDS = frozenset({FireKind.SCHEDULED, FireKind.MANUAL})
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """What became of one delivery.
+class Processed:
+    """What became of one delivery: its `outcome`, and whether to acknowledge it.
 
-    `status` is the run's new status (succeeded, retrying, failed, skipped) or what
-    happened to the message instead (duplicate, stale, malformed, early, lease_held,
-    not_yet_due, waiting, no_time, superseded, error). `acknowledge` False means: report
-    a batch item failure, SQS delivers the message again when it is visible.
+    `acknowledge` False means: report a batch item failure, SQS delivers the message
+    again when it is visible.
     """
 
-    status: str
+    outcome: Outcome
     acknowledge: bool
     attempt: int | None = None  # set when the target ran
     lateness_ms: int | None = None  # set for the first attempt of an on-time kind
@@ -107,7 +106,7 @@ class _Attempt:
     def age_origin_ms(self) -> int:
         # Event age counts from the fire time of a scheduled fire, and from enqueueing for
         # manual triggers, backfills and redrives (whose fire time may be long past).
-        if self.message.kind == "scheduled":
+        if self.message.kind == FireKind.SCHEDULED:
             return self.message.fire_at
         return self.delivery.enqueued_at_ms
 
@@ -128,7 +127,7 @@ class Executor:
         self.clock = clock or SYSTEM_CLOCK
         self.random = random_source
 
-    def process(self, delivery: Delivery, deadline: float) -> Outcome:
+    def process(self, delivery: Delivery, deadline: float) -> Processed:
         """Take one delivery through the protocol; `deadline` is the invocation's end
         (time.monotonic()). Never raises: an unexpected error returns the message to
         the queue with a short backoff."""
@@ -137,29 +136,29 @@ class Executor:
         except Exception:
             logger.exception("run failed unexpectedly", extra={"message_id": delivery.message_id})
             self.queue.back_off_after_error(delivery)
-            return Outcome("error", acknowledge=False)
+            return Processed(Outcome.ERROR, acknowledge=False)
 
-    def _process(self, delivery: Delivery, deadline: float) -> Outcome:
+    def _process(self, delivery: Delivery, deadline: float) -> Processed:
         parsed = self.parse(delivery)
         if parsed is None:
-            return Outcome("malformed", acknowledge=True, dead_lettered=True)
+            return Processed(Outcome.MALFORMED, acknowledge=True, dead_lettered=True)
         message, key = parsed
         task = self.load_current_task(message)
         if task is None:
-            return Outcome("stale", acknowledge=True)
+            return Processed(Outcome.STALE, acknowledge=True)
         now = self.clock.now_ms()
         early_ms = message.fire_at - now
         if early_ms > EARLY_TOLERANCE_MS:
             # Whole seconds, rounded down: back up to a second early, never late.
-            return self.come_back(delivery, early_ms // 1000, "early")
+            return self.come_back(delivery, early_ms // 1000, Outcome.EARLY)
         budget_ms = self.run_budget_ms(task, deadline)
         if budget_ms < MIN_RUN_BUDGET_MS:
-            return self.come_back(delivery, 0, "no_time")
+            return self.come_back(delivery, 0, Outcome.NO_TIME)
         # Claimed before the sub-second wait (the run starts on its fire time: see
         # store.claim_run), so that the fires of one second do not queue behind each
         # other's claims when that second comes.
         claimed = self.claim(delivery, message, key, now, budget_ms + LEASE_MARGIN_MS)
-        if isinstance(claimed, Outcome):
+        if isinstance(claimed, Processed):
             return claimed
         attempt = _Attempt(delivery, message, key, task, claimed, _retry_policy(task))
         exhausted = self.check_budget(attempt, now)
@@ -225,8 +224,8 @@ class Executor:
 
     def claim(
         self, delivery: Delivery, message: FireMessage, key: RunKey, now: int, lease_ms: int
-    ) -> RunItem | Outcome:
-        """The claimed run, or the Outcome for a message that must not run now."""
+    ) -> RunItem | Processed:
+        """The claimed run, or what became of a message that must not run now."""
         try:
             return store.claim_run(
                 key.task_id,
@@ -242,15 +241,17 @@ class Executor:
                 "duplicate dropped",
                 extra={"execution_id": message.execution_id, "status": duplicate.status},
             )
-            return Outcome("duplicate", acknowledge=True)
+            return Processed(Outcome.DUPLICATE, acknowledge=True)
         except store.LeaseHeld as held:
             # Another worker runs it now; look again once its lease has ended (+1 s, as
             # the claim needs lease_until < now).
-            return self.come_back(delivery, (held.lease_until - now) / 1000 + 1, "lease_held")
+            return self.come_back(delivery, (held.lease_until - now) / 1000 + 1, Outcome.LEASE_HELD)
         except store.NotYetDue as pending:
-            return self.come_back(delivery, (pending.next_attempt_at - now) / 1000, "not_yet_due")
+            return self.come_back(
+                delivery, (pending.next_attempt_at - now) / 1000, Outcome.NOT_YET_DUE
+            )
 
-    def check_budget(self, attempt: _Attempt, now: int) -> Outcome | None:
+    def check_budget(self, attempt: _Attempt, now: int) -> Processed | None:
         """A takeover (the previous attempt died) beyond the retry budget fails at once."""
         if attempt.attempts_used > attempt.policy.max_attempts:
             return self.dead_letter(
@@ -299,7 +300,7 @@ class Executor:
         if waiter is not None:
             self.queue.wake(waiter)
 
-    def wait_for_running_run(self, attempt: _Attempt, until_ms: int) -> Outcome:
+    def wait_for_running_run(self, attempt: _Attempt, until_ms: int) -> Processed:
         """buffer_one: give the claim back unused and come back when the running run ends."""
         now = self.clock.now_ms()
         try:
@@ -310,9 +311,9 @@ class Executor:
             return self._superseded(attempt)
         # Back when the running run's lease ends (+1 s, as slots are free once `until` has
         # passed); the running run wakes this message sooner when it finishes first.
-        return self.come_back(attempt.delivery, (until_ms - now) / 1000 + 1, "waiting")
+        return self.come_back(attempt.delivery, (until_ms - now) / 1000 + 1, Outcome.WAITING)
 
-    def record_skipped(self, attempt: _Attempt, reason: str) -> Outcome:
+    def record_skipped(self, attempt: _Attempt, reason: str) -> Processed:
         now = self.clock.now_ms()
         try:
             store.record_skipped(
@@ -324,7 +325,7 @@ class Executor:
             )
         except store.StaleAttempt:
             return self._superseded(attempt)
-        return Outcome("skipped", acknowledge=True)
+        return Processed(Outcome.SKIPPED, acknowledge=True)
 
     # --- 5. run ------------------------------------------------------------------------
 
@@ -371,7 +372,7 @@ class Executor:
 
     def record_outcome(
         self, attempt: _Attempt, result: Any, failure: TargetFailure | None, started_ms: int
-    ) -> Outcome:
+    ) -> Processed:
         now = self.clock.now_ms()
         number = int(attempt.run.attempt)
         # The first attempt's lateness is the run's; later attempts are late by design.
@@ -382,7 +383,9 @@ class Executor:
                 self._record_success(attempt, result, now, lateness)
             except store.StaleAttempt:
                 return self._superseded(attempt)
-            return Outcome("succeeded", acknowledge=True, attempt=number, lateness_ms=reported)
+            return Processed(
+                Outcome.SUCCEEDED, acknowledge=True, attempt=number, lateness_ms=reported
+            )
         plan = plan_retry(
             failure,
             attempts_used=attempt.attempts_used,
@@ -392,13 +395,13 @@ class Executor:
             random=self.random,
         )
         if plan.delay_seconds is None:
-            outcome = self.dead_letter(attempt, failure.message, str(plan.reason), now, lateness)
-            return Outcome(
-                outcome.status,
-                outcome.acknowledge,
+            failed = self.dead_letter(attempt, failure.message, str(plan.reason), now, lateness)
+            return Processed(
+                failed.outcome,
+                failed.acknowledge,
                 attempt=number,
                 lateness_ms=reported,
-                dead_lettered=outcome.dead_lettered,
+                dead_lettered=failed.dead_lettered,
             )
         try:
             store.record_retry(
@@ -413,7 +416,7 @@ class Executor:
         except store.StaleAttempt:
             return self._superseded(attempt)
         acknowledged = self.queue.return_later(attempt.delivery, plan.delay_seconds)
-        return Outcome("retrying", acknowledged, attempt=number, lateness_ms=reported)
+        return Processed(Outcome.RETRYING, acknowledged, attempt=number, lateness_ms=reported)
 
     def _record_success(
         self, attempt: _Attempt, result: Any, now: int, lateness: int | None
@@ -443,7 +446,7 @@ class Executor:
 
     def dead_letter(
         self, attempt: _Attempt, error: str, reason: str, now: int, lateness_ms: int | None
-    ) -> Outcome:
+    ) -> Processed:
         """Fail the run for good: the dead-letter queue message first, then the run's
         `failed` status with its dead-letter record in one transaction.
 
@@ -476,16 +479,16 @@ class Executor:
             "run dead-lettered",
             extra={"execution_id": letter.execution_id, "reason": reason, "error": error},
         )
-        return Outcome("failed", acknowledge=True, dead_lettered=True)
+        return Processed(Outcome.FAILED, acknowledge=True, dead_lettered=True)
 
     # --- helpers -------------------------------------------------------------------------
 
-    def come_back(self, delivery: Delivery, seconds: float, why: str) -> Outcome:
-        """Return the message to the queue for `seconds`; the Outcome saying so."""
+    def come_back(self, delivery: Delivery, seconds: float, outcome: Outcome) -> Processed:
+        """Return the message to the queue for `seconds`, unrun."""
         acknowledged = self.queue.return_later(delivery, max(0.0, seconds))
-        return Outcome(why, acknowledge=acknowledged)
+        return Processed(outcome, acknowledge=acknowledged)
 
-    def _superseded(self, attempt: _Attempt) -> Outcome:
+    def _superseded(self, attempt: _Attempt) -> Processed:
         # This attempt's lease ran out and a newer attempt took the run over: the newer
         # one owns the record (and its own message), so this outcome is dropped.
         logger.warning(
@@ -495,7 +498,7 @@ class Executor:
                 "attempt": int(attempt.run.attempt),
             },
         )
-        return Outcome("superseded", acknowledge=True)
+        return Processed(Outcome.SUPERSEDED, acknowledge=True)
 
 
 def run_key_of(message: FireMessage) -> RunKey:
@@ -530,9 +533,9 @@ def staleness(message: FireMessage, task: TaskItem | None) -> str | None:
         return "task deleted"
     if task.tenant != message.tenant:
         return "task belongs to another tenant"
-    if message.kind == "scheduled" and task.state == TASK_PAUSED:
+    if message.kind == FireKind.SCHEDULED and task.state == TaskState.PAUSED:
         return "task paused"
-    planned = message.kind in ("scheduled", "backfill")
+    planned = message.kind in (FireKind.SCHEDULED, FireKind.BACKFILL)
     if planned and message.schedule_version < int(task.schedule_version):
         return "schedule changed since the fire was planned"
     return None

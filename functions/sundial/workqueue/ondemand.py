@@ -13,6 +13,7 @@ from sundial import store
 from sundial.core.clock import to_ms, utc_now
 from sundial.core.errors import SundialError
 from sundial.core.planning import backfill_times, execution_id
+from sundial.core.vocabulary import ErrorCode, FireKind
 from sundial.store import TaskItem
 from sundial.workqueue.send import OutgoingMessage, message_for, send_now
 
@@ -23,7 +24,7 @@ MAX_BACKFILL_FIRES = 1000
 class EnqueueFailed(SundialError):
     """SQS did not accept every message; repeating the call is safe (same execution ids)."""
 
-    code = "enqueue_failed"
+    code = ErrorCode.ENQUEUE_FAILED
     status = 503
 
 
@@ -31,7 +32,7 @@ def enqueue_manual(task: TaskItem, now: datetime | None = None) -> str:
     """Run the task now, outside its schedule (also while paused); returns the execution id."""
     now = now or utc_now()
     key = store.run_key(task.task_id, to_ms(now), manual_id=store.new_ulid())
-    _send_all([message_for(task, key.execution_id, to_ms(now), "manual")])
+    _send_all([message_for(task, key.execution_id, to_ms(now), FireKind.MANUAL)])
     return key.execution_id
 
 
@@ -46,7 +47,8 @@ def enqueue_backfill(
     now = now or utc_now()
     times = backfill_times(store.timing_of(task), start, end, limit=MAX_BACKFILL_FIRES)
     messages = [
-        message_for(task, execution_id(task.task_id, at), to_ms(now), "backfill") for at in times
+        message_for(task, execution_id(task.task_id, at), to_ms(now), FireKind.BACKFILL)
+        for at in times
     ]
     _send_all(messages)
     return len(messages)
