@@ -16,7 +16,7 @@ from __future__ import annotations
 from aws_lambda_powertools.metrics import MetricUnit
 
 from sundial.core.vocabulary import Outcome
-from sundial.execute.run import Processed
+from sundial.execute.attempt import Processed
 from sundial.observability import metrics
 
 # The metric counting each outcome, when it has one of its own.

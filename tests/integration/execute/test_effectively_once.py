@@ -10,7 +10,8 @@ from execute_helpers import FIRE_AT, event, failures, fire, has_run, manual, run
 from sundial import store
 from sundial.core.vocabulary import Outcome
 from sundial.execute import batch
-from sundial.execute.run import LEASE_MARGIN_MS, Processed
+from sundial.execute.attempt import Processed
+from sundial.execute.run import LEASE_MARGIN_MS
 
 
 def test_same_message_delivered_twice_sequentially_runs_the_target_once(
