@@ -245,9 +245,9 @@ class CountingSqs(chaos.SimSqs):
             self.calls["ReceiveMessage"] += 1
             acknowledged = []
             for record in records:
-                outcome = executor.process(Delivery.from_record(record), time.monotonic() + 900)
-                succeeded += outcome.status == "succeeded"
-                if outcome.acknowledge:
+                processed = executor.process(Delivery.from_record(record), time.monotonic() + 900)
+                succeeded += processed.outcome == "succeeded"
+                if processed.acknowledge:
                     acknowledged.append(record["receiptHandle"])
             for receipt in acknowledged:
                 self.delete(receipt)

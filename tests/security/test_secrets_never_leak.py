@@ -84,7 +84,7 @@ def hook() -> Iterator[Hook]:
 
 
 def run_once(task_id: str, tenant: str, queues: dict[str, str]) -> str:
-    """One scheduled fire of the task through the real executor; the outcome's status."""
+    """One scheduled fire of the task through the real executor; its outcome."""
     import boto3
 
     item = store.get_task(tenant, task_id)
@@ -106,7 +106,7 @@ def run_once(task_id: str, tenant: str, queues: dict[str, str]) -> str:
         queue, TargetEnvironment(aws=aws_client, network=NetworkPolicy(allow_loopback=True))
     )
     delivery = Delivery("m-1", "receipt-1", message.to_json(), 1, now, now)
-    return executor.process(delivery, time.monotonic() + 60).status
+    return executor.process(delivery, time.monotonic() + 60).outcome
 
 
 def http_task(url: str, secret: str = SECRET, **overrides: Any) -> dict[str, Any]:

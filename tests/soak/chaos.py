@@ -645,10 +645,10 @@ def _execute(sqs: SimSqs, executor: Any) -> None:
         deadline = time.monotonic() + 900
         for record in records:
             try:
-                outcome = executor.process(Delivery.from_record(record), deadline)
+                processed = executor.process(Delivery.from_record(record), deadline)
             except Crash:
                 continue  # the invocation died: the message comes back after its visibility
-            if outcome.acknowledge:
+            if processed.acknowledge:
                 sqs.delete(record["receiptHandle"])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sundial import store
-from sundial.execute.run import run_key_of, staleness
+from sundial.execute.admission import run_key_of, staleness
 from sundial.store import TaskItem
 from sundial.workqueue.messages import FireMessage, MalformedMessage
 

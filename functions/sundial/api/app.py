@@ -33,6 +33,7 @@ from sundial.api.replies import error_reply, raw_error_reply
 from sundial.api.request import non_json_content_type
 from sundial.api.routes import dead_letters, documents, preview, runs, tasks
 from sundial.core.errors import SundialError
+from sundial.core.vocabulary import ErrorCode
 from sundial.observability import logger
 
 app = APIGatewayRestResolver(
@@ -100,7 +101,8 @@ def _invalid_response(error: ResponseValidationError) -> Response[Any]:
 @app.exception_handler(ServiceError)
 def _service_error(error: ServiceError) -> Response[Any]:
     generic = SundialError(
-        str(error.msg), code="validation_error" if error.status_code < 500 else "internal_error"
+        str(error.msg),
+        code=ErrorCode.VALIDATION_ERROR if error.status_code < 500 else ErrorCode.INTERNAL_ERROR,
     )
     generic.status = error.status_code
     return error_reply(generic)

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from sundial.core.errors import SundialError, ValidationError
 from sundial.core.task import parameter_error, to_sundial_error
+from sundial.core.vocabulary import ErrorCode
 
 JSON = "application/json"
 
@@ -24,7 +25,7 @@ JSON = "application/json"
 class Unauthenticated(SundialError):
     """No tenant could be established for the request."""
 
-    code = "unauthorized"
+    code = ErrorCode.UNAUTHORIZED
     status = 401
 
     def __init__(self, message: str = "Authentication is required: send a valid API key."):
@@ -32,7 +33,7 @@ class Unauthenticated(SundialError):
 
 
 class RouteNotFound(SundialError):
-    code = "not_found"
+    code = ErrorCode.NOT_FOUND
     status = 404
 
     def __init__(self, method: str, path: str):
@@ -40,7 +41,7 @@ class RouteNotFound(SundialError):
 
 
 class MethodNotAllowed(SundialError):
-    code = "method_not_allowed"
+    code = ErrorCode.METHOD_NOT_ALLOWED
     status = 405
 
     def __init__(self, method: str, path: str, allowed: Sequence[str]):
@@ -49,7 +50,7 @@ class MethodNotAllowed(SundialError):
 
 
 class UnsupportedMediaType(SundialError):
-    code = "unsupported_media_type"
+    code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
     status = 415
 
     def __init__(self, content_type: str):
@@ -60,7 +61,7 @@ class UnsupportedMediaType(SundialError):
 
 
 class IdempotencyKeyReused(SundialError):
-    code = "idempotency_key_reused"
+    code = ErrorCode.IDEMPOTENCY_KEY_REUSED
     status = 409
 
     def __init__(self) -> None:
@@ -72,7 +73,7 @@ class IdempotencyKeyReused(SundialError):
 
 
 class IdempotencyInProgress(SundialError):
-    code = "idempotency_in_progress"
+    code = ErrorCode.IDEMPOTENCY_IN_PROGRESS
     status = 409
 
     def __init__(self) -> None:
@@ -84,7 +85,7 @@ class IdempotencyInProgress(SundialError):
 
 
 class InternalError(SundialError):
-    code = "internal_error"
+    code = ErrorCode.INTERNAL_ERROR
     status = 500
 
     def __init__(self) -> None:

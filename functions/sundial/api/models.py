@@ -8,11 +8,12 @@ fields, as API.md requires, and every one is in the generated OpenAPI document.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from sundial.core.task import SCHEDULE_MAX_LENGTH, TaskView, Timestamp
+from sundial.core.vocabulary import RunStatus
 
 # API.md: ?limit= is 1-100 (default 50); preview's count is 1-100 (default 5).
 DEFAULT_PAGE_SIZE = 50
@@ -74,7 +75,7 @@ class RunView(BaseModel):
     execution_id: str
     task_id: str
     fire_at: Timestamp
-    status: Literal["running", "retrying", "succeeded", "failed", "skipped"]
+    status: RunStatus
     attempt: int
     started_at: Timestamp | None = None
     finished_at: Timestamp | None = None

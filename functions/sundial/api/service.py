@@ -24,10 +24,10 @@ from sundial.core.planning import Timing, backfill_times, first_due_at
 from sundial.core.preview import preview
 from sundial.core.schedule import OneTimeSchedule, next_fire_time
 from sundial.core.task import TaskSpec, TaskUpdate, apply_update
+from sundial.core.vocabulary import TaskState
 from sundial.observability import logger, metrics
 from sundial.settings import get_settings
 from sundial.store import RunItem, TaskItem
-from sundial.store.models import TASK_ACTIVE, TASK_COMPLETED, TASK_PAUSED
 from sundial.store.tasks import TIMING_FIELDS
 from sundial.workqueue import MAX_BACKFILL_FIRES
 
@@ -75,7 +75,7 @@ def first_fire(timing: Timing, now: datetime) -> datetime:
 
 def next_fire_times(item: TaskItem, now: datetime, count: int) -> list[datetime]:
     """The task's next `count` fires from now (none while paused or completed)."""
-    if item.state != TASK_ACTIVE:
+    if item.state != TaskState.ACTIVE:
         return []
     timing = store.timing_of(item)
     schedule = timing.parsed()
@@ -102,7 +102,7 @@ def create_task(tenant: str, spec: TaskSpec, now: datetime | None = None) -> Tas
     item = TaskItem(
         task_id=task_id,
         tenant=tenant,
-        state=TASK_ACTIVE,
+        state=TaskState.ACTIVE,
         due_at=to_ms(due),
         **store.attributes_of(spec),
     )
@@ -120,7 +120,7 @@ def list_tasks(
     *,
     limit: int,
     next_token: str | None,
-    state: str | None,
+    state: TaskState | None,
     tag: tuple[str, str] | None,
 ) -> tuple[list[TaskItem], str | None]:
     return store.list_tasks(tenant, limit=limit, next_token=next_token, state=state, tag=tag)
@@ -148,8 +148,8 @@ def update_task(
         if changes.keys() & TIMING_FIELDS:
             timing = timing_for(task_id, spec, from_ms(int(current.created_at)))
             due = first_fire(timing, now)  # validated even while paused
-            if current.state != TASK_PAUSED:
-                changes.update(state=TASK_ACTIVE, due_at=to_ms(due))
+            if current.state != TaskState.PAUSED:
+                changes.update(state=TaskState.ACTIVE, due_at=to_ms(due))
         return changes
 
     # Re-merged into the newer version when a concurrent write lands between the read
@@ -167,12 +167,12 @@ def pause_task(tenant: str, task_id: str, expected_version: int | None = None) -
     the executor, which skips scheduled fires of paused tasks). Pausing twice is a no-op."""
     current = store.get_task(tenant, task_id)
     _check_version(current, expected_version)
-    if current.state == TASK_PAUSED:
+    if current.state == TaskState.PAUSED:
         return current
     return store.update_task(
         tenant,
         task_id,
-        {"state": TASK_PAUSED, "due_at": None},
+        {"state": TaskState.PAUSED, "due_at": None},
         expected_version=expected_version,
     )
 
@@ -188,11 +188,11 @@ def resume_task(
     now = now or utc_now()
     current = store.get_task(tenant, task_id)
     _check_version(current, expected_version)
-    if current.state == TASK_ACTIVE:
+    if current.state == TaskState.ACTIVE:
         return current
     due = first_due_at(store.timing_of(current), now)
     changes = {
-        "state": TASK_ACTIVE if due is not None else TASK_COMPLETED,
+        "state": TaskState.ACTIVE if due is not None else TaskState.COMPLETED,
         "due_at": to_ms(due) if due is not None else None,
     }
     updated = store.update_task(tenant, task_id, changes, expected_version=int(current.version))
@@ -288,7 +288,11 @@ def _dispatch_soon(item: TaskItem, now: datetime) -> TaskItem:
     whose write did succeed.
     """
     horizon_ms = get_settings().horizon_seconds * 1000
-    if item.state != TASK_ACTIVE or item.due_at is None or item.due_at > to_ms(now) + horizon_ms:
+    if (
+        item.state != TaskState.ACTIVE
+        or item.due_at is None
+        or item.due_at > to_ms(now) + horizon_ms
+    ):
         return item
     try:
         fires = workqueue.dispatch_now(item, now)

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sundial import store
 from sundial.api import service
 from sundial.api.models import RunView
 from sundial.core.clock import from_ms, to_ms
-from sundial.core.task import TaskState, TaskView
+from sundial.core.task import TaskView
+from sundial.core.vocabulary import RunStatus, TaskState
 from sundial.store import RunItem, TaskItem, spec_of
 
 # API.md's example shows a handful of upcoming fires: enough to check a schedule at a
@@ -30,7 +31,7 @@ def task_view(item: TaskItem, now: datetime, last: RunItem | None) -> dict[str, 
     view = TaskView.of(
         spec_of(item),
         task_id=item.task_id,
-        state=cast(TaskState, item.state),
+        state=TaskState(item.state),
         version=int(item.version),
         created_at=from_ms(int(item.created_at)),
         updated_at=from_ms(int(item.updated_at)),
@@ -62,7 +63,7 @@ def run_view(run: RunItem) -> dict[str, Any]:
             "result": run.result,
             "reason": run.reason,
             "next_attempt_at": (
-                _instant(run.next_attempt_at) if run.status == "retrying" else None
+                _instant(run.next_attempt_at) if run.status == RunStatus.RETRYING else None
             ),
         }
     )

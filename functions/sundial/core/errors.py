@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sundial.core.vocabulary import ErrorCode
+
 
 class SundialError(Exception):
     """An error with a machine-readable code, an HTTP status and the offending field.
@@ -10,10 +12,10 @@ class SundialError(Exception):
     or None when no single field is to blame.
     """
 
-    code = "validation_error"
+    code = ErrorCode.VALIDATION_ERROR
     status = 400
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
+    def __init__(self, message: str, *, field: str | None = None, code: ErrorCode | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
@@ -31,28 +33,34 @@ class ScheduleError(SundialError):
     `code` is `invalid_schedule` (field `schedule`) or `invalid_timezone` (field `timezone`).
     """
 
-    code = "invalid_schedule"
+    code = ErrorCode.INVALID_SCHEDULE
 
-    def __init__(self, message: str, *, code: str = "invalid_schedule", field: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: ErrorCode = ErrorCode.INVALID_SCHEDULE,
+        field: str | None = None,
+    ):
         if field is None:
-            field = "timezone" if code == "invalid_timezone" else "schedule"
+            field = "timezone" if code == ErrorCode.INVALID_TIMEZONE else "schedule"
         super().__init__(message, field=field, code=code)
 
 
 class ValidationError(SundialError):
     """Any other bad field: unknown fields, wrong types, values out of bounds."""
 
-    code = "validation_error"
+    code = ErrorCode.VALIDATION_ERROR
 
 
 class InvalidTarget(SundialError):
     """Anything wrong inside `target`."""
 
-    code = "invalid_target"
+    code = ErrorCode.INVALID_TARGET
 
 
 class PayloadTooLarge(SundialError):
     """The payload exceeds what one SQS message and one DynamoDB item can carry."""
 
-    code = "payload_too_large"
+    code = ErrorCode.PAYLOAD_TOO_LARGE
     status = 413

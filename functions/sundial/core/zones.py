@@ -12,6 +12,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sundial.core.errors import ScheduleError
+from sundial.core.vocabulary import ErrorCode
 
 # Offsets never change twice within a day in any zone in use; sampling once a day and
 # bisecting between samples finds every transition without reading tzdata's internals.
@@ -25,7 +26,7 @@ def load_zone(name: str) -> ZoneInfo:
     if not isinstance(name, str) or not name or name != name.strip() or ".." in name:
         raise ScheduleError(
             f"timezone '{name}' is not an IANA time zone name such as 'Europe/Berlin' or 'UTC'",
-            code="invalid_timezone",
+            code=ErrorCode.INVALID_TIMEZONE,
         )
     try:
         return ZoneInfo(name)
@@ -33,7 +34,7 @@ def load_zone(name: str) -> ZoneInfo:
         raise ScheduleError(
             f"timezone '{name}' is not a known IANA time zone; use a name such as "
             "'Europe/Berlin', 'America/New_York' or 'UTC'",
-            code="invalid_timezone",
+            code=ErrorCode.INVALID_TIMEZONE,
         ) from None
 
 

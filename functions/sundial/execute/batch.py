@@ -54,11 +54,11 @@ def process_batch(
     async def handle(record: SQSRecord) -> str:
         delivery = Delivery.from_record(record)
         loop = asyncio.get_running_loop()
-        outcome = await loop.run_in_executor(threads, executor.process, delivery, deadline)
-        metrics.record_outcome(outcome)  # on the loop's thread: metrics are not thread-safe
-        if not outcome.acknowledge:
-            raise ReturnedToQueue(outcome.status)
-        return outcome.status
+        processed = await loop.run_in_executor(threads, executor.process, delivery, deadline)
+        metrics.record_outcome(processed)  # on the loop's thread: metrics are not thread-safe
+        if not processed.acknowledge:
+            raise ReturnedToQueue(processed.outcome)
+        return processed.outcome
 
     # A processor per batch: it keeps per-batch state.
     processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

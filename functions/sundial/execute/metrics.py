@@ -15,39 +15,45 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from sundial.execute.run import Outcome
+from sundial.core.vocabulary import Outcome
+from sundial.execute.attempt import Processed
 from sundial.observability import metrics
 
-RUN_OUTCOMES = {
-    "succeeded": "RunsSucceeded",
-    "retrying": "RunsRetrying",
-    "failed": "RunsFailed",
-    "skipped": "RunsSkipped",
+# The metric counting each outcome, when it has one of its own.
+COUNTED = {
+    Outcome.SUCCEEDED: "RunsSucceeded",
+    Outcome.RETRYING: "RunsRetrying",
+    Outcome.FAILED: "RunsFailed",
+    Outcome.SKIPPED: "RunsSkipped",
+    Outcome.DUPLICATE: "DuplicatesDropped",
+    Outcome.STALE: "StaleDropped",
+    Outcome.MALFORMED: "MalformedMessages",
+    Outcome.SUPERSEDED: "Superseded",
+    Outcome.ERROR: "ProcessingErrors",
 }
-MESSAGE_OUTCOMES = {
-    "duplicate": "DuplicatesDropped",
-    "stale": "StaleDropped",
-    "malformed": "MalformedMessages",
-    "superseded": "Superseded",
-    "error": "ProcessingErrors",
-}
-FINAL = frozenset({"succeeded", "failed"})
-RETURNED = frozenset({"early", "lease_held", "not_yet_due", "waiting", "no_time"})
+# Outcomes that end a run for good.
+FINAL = frozenset({Outcome.SUCCEEDED, Outcome.FAILED})
+# Outcomes that hand the message back to the queue unrun, counted as MessagesReturned.
+RETURNED = frozenset(
+    {Outcome.EARLY, Outcome.LEASE_HELD, Outcome.NOT_YET_DUE, Outcome.WAITING, Outcome.NO_TIME}
+)
 
 
-def record_outcome(outcome: Outcome) -> None:
-    name = RUN_OUTCOMES.get(outcome.status) or MESSAGE_OUTCOMES.get(outcome.status)
+def record_outcome(processed: Processed) -> None:
+    name = COUNTED.get(processed.outcome)
     if name is not None:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
-    if outcome.status in RETURNED:
+    if processed.outcome in RETURNED:
         metrics.add_metric(name="MessagesReturned", unit=MetricUnit.Count, value=1)
-    if outcome.attempt is not None:
+    if processed.attempt is not None:
         metrics.add_metric(name="TargetCalls", unit=MetricUnit.Count, value=1)
-        if outcome.status in FINAL:
-            metrics.add_metric(name="AttemptsPerRun", unit=MetricUnit.Count, value=outcome.attempt)
-    if outcome.lateness_ms is not None:
+        if processed.outcome in FINAL:
+            metrics.add_metric(
+                name="AttemptsPerRun", unit=MetricUnit.Count, value=processed.attempt
+            )
+    if processed.lateness_ms is not None:
         metrics.add_metric(
-            name="LatenessMs", unit=MetricUnit.Milliseconds, value=outcome.lateness_ms
+            name="LatenessMs", unit=MetricUnit.Milliseconds, value=processed.lateness_ms
         )
-    if outcome.dead_lettered:
+    if processed.dead_lettered:
         metrics.add_metric(name="DeadLetters", unit=MetricUnit.Count, value=1)

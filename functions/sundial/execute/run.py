@@ -1,21 +1,21 @@
 """The execution protocol (DESIGN.md §4): one delivered message, run effectively once.
 
-`Executor.process` takes a delivery through the steps, one method each:
+`Executor.process` takes a delivery through the steps, each a function of its own:
 
 1. `parse`: a malformed message is dead-lettered and acknowledged, never retried.
-2. `load_current_task`: a message for a task that is gone, paused (scheduled fires),
-   or rescheduled since (older `schedule_version`) is dropped without a run record.
-   A message more than a second early (jitter beyond SQS's 15-minute delay) goes back
-   to the queue until due, unclaimed.
+2. `admission.load_current_task`: a message for a task that is gone, paused (scheduled
+   fires), or rescheduled since (older `schedule_version`) is dropped without a run
+   record. A message more than a second early (jitter beyond SQS's 15-minute delay)
+   goes back to the queue until due, unclaimed.
 3. `claim`: one conditional write; a finished run is a duplicate (acknowledged), a
    live lease a concurrent duplicate (back to the queue until the lease ends). A
    message up to a second early is claimed at once; its run starts on the fire time.
 4. `wait_for_fire_time`, then `enter_overlap`: the task's overlap policy (`overlap.py`).
 5. `run_target` inside the task's timeout, bounded by the Lambda's remaining time.
-6. `record_outcome`: succeeded; or retrying (backoff, message hidden until then); or
-   failed and dead-lettered.
+6. `recording.OutcomeRecorder.record_outcome`: succeeded; or retrying (backoff, message
+   hidden until then); or failed and dead-lettered.
 
-Every path returns an Outcome saying whether to acknowledge the message (Lambda
+Every path returns a `Processed` saying whether to acknowledge the message (Lambda
 deletes it) or report it as a batch item failure (it comes back when SQS shows it).
 """
 
@@ -25,37 +25,31 @@ import json
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
-
-import pydantic
 
 from sundial import store
 from sundial.core.clock import SYSTEM_CLOCK, Clock
-from sundial.core.task import Retry
+from sundial.core.planning import EARLY_CLAIM_MS
+from sundial.core.vocabulary import Outcome
 from sundial.execute import overlap
+from sundial.execute.admission import load_current_task, run_key_of
+from sundial.execute.attempt import Attempt, Processed, retry_policy
 from sundial.execute.failures import TargetFailure
-from sundial.execute.retry import (
-    ATTEMPTS_EXHAUSTED,
-    EVENT_TOO_OLD,
-    classify,
-    event_too_old,
-    plan_retry,
-)
+from sundial.execute.recording import OutcomeRecorder
+from sundial.execute.retry import ATTEMPTS_EXHAUSTED, EVENT_TOO_OLD, classify, event_too_old
 from sundial.execute.targets import Invocation, TargetEnvironment, run_target
 from sundial.observability import logger
-from sundial.store import deadletters as dead_letter_records
-from sundial.store.keys import MANUAL_MARKER, RunKey
-from sundial.store.models import TASK_PAUSED, RunItem, TaskItem
+from sundial.store.keys import RunKey
+from sundial.store.models import RunItem, TaskItem
 from sundial.store.runs import release_claim
-from sundial.workqueue.deadletters import malformed_letter_message, run_letter_message
+from sundial.workqueue.deadletters import malformed_letter_message
 from sundial.workqueue.delivery import Delivery, WorkQueue
 from sundial.workqueue.messages import FireMessage, MalformedMessage, parse_message
 
-# SQS delays are whole seconds and the dispatcher floors them, so a message may arrive
-# up to a second before its fire time; the run waits that out in process. Anything
-# earlier (jitter beyond SQS's 900 s delay limit) goes back to the queue until due.
-EARLY_TOLERANCE_MS = 1000
+# A message up to EARLY_CLAIM_MS before its fire time is claimed and the run waits the
+# rest out in process. Anything earlier (jitter beyond SQS's 900 s delay limit) goes back
+# to the queue until due.
+EARLY_TOLERANCE_MS = EARLY_CLAIM_MS
 # Time kept after a target's deadline to record its outcome (a few DynamoDB writes and
 # an SQS call, with their SDK retries) before the Lambda invocation ends.
 OUTCOME_RESERVE_MS = 10_000
@@ -65,51 +59,6 @@ MIN_RUN_BUDGET_MS = 1000
 # The run lease covers the target's budget, the sub-second wait and the outcome writes;
 # a run still holding it past then has died, and the next delivery takes over.
 LEASE_MARGIN_MS = EARLY_TOLERANCE_MS + OUTCOME_RESERVE_MS
-# Kinds whose lateness (start - fire time) measures the scheduler: backfills and
-# redrives start late by design.
-ON_TIME_KINDS = frozenset({"scheduled", "manual"})
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What became of one delivery.
-
-    `status` is the run's new status (succeeded, retrying, failed, skipped) or what
-    happened to the message instead (duplicate, stale, malformed, early, lease_held,
-    not_yet_due, waiting, no_time, superseded, error). `acknowledge` False means: report
-    a batch item failure, SQS delivers the message again when it is visible.
-    """
-
-    status: str
-    acknowledge: bool
-    attempt: int | None = None  # set when the target ran
-    lateness_ms: int | None = None  # set for the first attempt of an on-time kind
-    dead_lettered: bool = False
-
-
-@dataclass
-class _Attempt:
-    """A claimed run being executed: everything later steps need."""
-
-    delivery: Delivery
-    message: FireMessage
-    key: RunKey
-    task: TaskItem
-    run: RunItem
-    policy: Retry
-
-    @property
-    def attempts_used(self) -> int:
-        """Attempts of this round: since the last redrive, which grants a fresh budget."""
-        return int(self.run.attempt) - int(self.run.attempt_base or 0)
-
-    @property
-    def age_origin_ms(self) -> int:
-        # Event age counts from the fire time of a scheduled fire, and from enqueueing for
-        # manual triggers, backfills and redrives (whose fire time may be long past).
-        if self.message.kind == "scheduled":
-            return self.message.fire_at
-        return self.delivery.enqueued_at_ms
 
 
 class Executor:
@@ -126,9 +75,9 @@ class Executor:
         self.queue = queue
         self.targets = targets
         self.clock = clock or SYSTEM_CLOCK
-        self.random = random_source
+        self.outcomes = OutcomeRecorder(queue, self.clock, random_source)
 
-    def process(self, delivery: Delivery, deadline: float) -> Outcome:
+    def process(self, delivery: Delivery, deadline: float) -> Processed:
         """Take one delivery through the protocol; `deadline` is the invocation's end
         (time.monotonic()). Never raises: an unexpected error returns the message to
         the queue with a short backoff."""
@@ -137,31 +86,31 @@ class Executor:
         except Exception:
             logger.exception("run failed unexpectedly", extra={"message_id": delivery.message_id})
             self.queue.back_off_after_error(delivery)
-            return Outcome("error", acknowledge=False)
+            return Processed(Outcome.ERROR, acknowledge=False)
 
-    def _process(self, delivery: Delivery, deadline: float) -> Outcome:
+    def _process(self, delivery: Delivery, deadline: float) -> Processed:
         parsed = self.parse(delivery)
         if parsed is None:
-            return Outcome("malformed", acknowledge=True, dead_lettered=True)
+            return Processed(Outcome.MALFORMED, acknowledge=True, dead_lettered=True)
         message, key = parsed
-        task = self.load_current_task(message)
+        task = load_current_task(message)
         if task is None:
-            return Outcome("stale", acknowledge=True)
+            return Processed(Outcome.STALE, acknowledge=True)
         now = self.clock.now_ms()
         early_ms = message.fire_at - now
         if early_ms > EARLY_TOLERANCE_MS:
             # Whole seconds, rounded down: back up to a second early, never late.
-            return self.come_back(delivery, early_ms // 1000, "early")
+            return self.come_back(delivery, early_ms // 1000, Outcome.EARLY)
         budget_ms = self.run_budget_ms(task, deadline)
         if budget_ms < MIN_RUN_BUDGET_MS:
-            return self.come_back(delivery, 0, "no_time")
+            return self.come_back(delivery, 0, Outcome.NO_TIME)
         # Claimed before the sub-second wait (the run starts on its fire time: see
         # store.claim_run), so that the fires of one second do not queue behind each
         # other's claims when that second comes.
         claimed = self.claim(delivery, message, key, now, budget_ms + LEASE_MARGIN_MS)
-        if isinstance(claimed, Outcome):
+        if isinstance(claimed, Processed):
             return claimed
-        attempt = _Attempt(delivery, message, key, task, claimed, _retry_policy(task))
+        attempt = Attempt(delivery, message, key, task, claimed, retry_policy(task))
         exhausted = self.check_budget(attempt, now)
         if exhausted is not None:
             return exhausted
@@ -169,7 +118,7 @@ class Executor:
         now = self.clock.now_ms()
         gate = self.enter_overlap(attempt, now)
         if gate.skip:
-            return self.record_skipped(attempt, "overlap")
+            return self.outcomes.record_skipped(attempt, "overlap")
         if gate.wait_until_ms is not None:
             return self.wait_for_running_run(attempt, gate.wait_until_ms)
         try:
@@ -178,7 +127,7 @@ class Executor:
         finally:
             if gate.holds_slot:
                 self.leave_overlap(attempt)
-        return self.record_outcome(attempt, result, failure, started)
+        return self.outcomes.record_outcome(attempt, result, failure, started)
 
     # --- 1. parse ----------------------------------------------------------------------
 
@@ -196,25 +145,7 @@ class Executor:
             self.queue.send_dead_letter(letter)
             return None
 
-    # --- 2. the task, as it is now -----------------------------------------------------
-
-    def load_current_task(self, message: FireMessage) -> TaskItem | None:
-        """The task (consistent read), or None when the message is stale.
-
-        Stale messages are dropped without a run record: the current schedule re-emits
-        the fire if it still wants it, and a record would block that.
-        """
-        try:
-            task: TaskItem | None = store.get_task_any_tenant(message.task_id, consistent=True)
-        except store.TaskNotFound:
-            task = None
-        why = staleness(message, task)
-        if why is not None:
-            logger.info(
-                "stale message dropped", extra={"execution_id": message.execution_id, "why": why}
-            )
-            return None
-        return task
+    # --- 2. the task, as it is now (admission.py) --------------------------------------
 
     def run_budget_ms(self, task: TaskItem, deadline: float) -> int:
         """The task's timeout, or less when the invocation ends sooner."""
@@ -225,8 +156,8 @@ class Executor:
 
     def claim(
         self, delivery: Delivery, message: FireMessage, key: RunKey, now: int, lease_ms: int
-    ) -> RunItem | Outcome:
-        """The claimed run, or the Outcome for a message that must not run now."""
+    ) -> RunItem | Processed:
+        """The claimed run, or what became of a message that must not run now."""
         try:
             return store.claim_run(
                 key.task_id,
@@ -242,18 +173,20 @@ class Executor:
                 "duplicate dropped",
                 extra={"execution_id": message.execution_id, "status": duplicate.status},
             )
-            return Outcome("duplicate", acknowledge=True)
+            return Processed(Outcome.DUPLICATE, acknowledge=True)
         except store.LeaseHeld as held:
             # Another worker runs it now; look again once its lease has ended (+1 s, as
             # the claim needs lease_until < now).
-            return self.come_back(delivery, (held.lease_until - now) / 1000 + 1, "lease_held")
+            seconds = (held.lease_until - now) / 1000 + 1
+            return self.come_back(delivery, seconds, Outcome.LEASE_HELD)
         except store.NotYetDue as pending:
-            return self.come_back(delivery, (pending.next_attempt_at - now) / 1000, "not_yet_due")
+            seconds = (pending.next_attempt_at - now) / 1000
+            return self.come_back(delivery, seconds, Outcome.NOT_YET_DUE)
 
-    def check_budget(self, attempt: _Attempt, now: int) -> Outcome | None:
+    def check_budget(self, attempt: Attempt, now: int) -> Processed | None:
         """A takeover (the previous attempt died) beyond the retry budget fails at once."""
         if attempt.attempts_used > attempt.policy.max_attempts:
-            return self.dead_letter(
+            return self.outcomes.dead_letter(
                 attempt,
                 _died(attempt, f"all {attempt.policy.max_attempts} attempts are used"),
                 ATTEMPTS_EXHAUSTED,
@@ -265,15 +198,15 @@ class Executor:
         ):
             last = f"; last error: {attempt.run.error}" if attempt.run.error else ""
             error = (
-                f"attempt {int(attempt.run.attempt)} would start after "
+                f"attempt {attempt.number} would start after "
                 f"retry.max_event_age_seconds ({attempt.policy.max_event_age_seconds}s){last}"
             )
-            return self.dead_letter(attempt, error, EVENT_TOO_OLD, now, lateness_ms=None)
+            return self.outcomes.dead_letter(attempt, error, EVENT_TOO_OLD, now, lateness_ms=None)
         return None
 
     # --- 4. overlap --------------------------------------------------------------------
 
-    def enter_overlap(self, attempt: _Attempt, now: int) -> overlap.Gate:
+    def enter_overlap(self, attempt: Attempt, now: int) -> overlap.Gate:
         return overlap.enter(
             attempt.task.overlap,
             task_id=attempt.message.task_id,
@@ -283,7 +216,7 @@ class Executor:
             now_ms=now,
         )
 
-    def leave_overlap(self, attempt: _Attempt) -> None:
+    def leave_overlap(self, attempt: Attempt) -> None:
         """Free the task's run slot and wake a buffered run waiting for it.
 
         A failure here must not cost the outcome: the slot frees itself when the lease
@@ -299,32 +232,16 @@ class Executor:
         if waiter is not None:
             self.queue.wake(waiter)
 
-    def wait_for_running_run(self, attempt: _Attempt, until_ms: int) -> Outcome:
+    def wait_for_running_run(self, attempt: Attempt, until_ms: int) -> Processed:
         """buffer_one: give the claim back unused and come back when the running run ends."""
         now = self.clock.now_ms()
         try:
-            release_claim(
-                attempt.key.task_id, attempt.key.fire_key, int(attempt.run.attempt), now_ms=now
-            )
+            release_claim(attempt.key.task_id, attempt.key.fire_key, attempt.number, now_ms=now)
         except store.StaleAttempt:
-            return self._superseded(attempt)
+            return self.outcomes.superseded(attempt)
         # Back when the running run's lease ends (+1 s, as slots are free once `until` has
         # passed); the running run wakes this message sooner when it finishes first.
-        return self.come_back(attempt.delivery, (until_ms - now) / 1000 + 1, "waiting")
-
-    def record_skipped(self, attempt: _Attempt, reason: str) -> Outcome:
-        now = self.clock.now_ms()
-        try:
-            store.record_skipped(
-                attempt.key.task_id,
-                attempt.key.fire_key,
-                int(attempt.run.attempt),
-                reason=reason,
-                finished_at_ms=now,
-            )
-        except store.StaleAttempt:
-            return self._superseded(attempt)
-        return Outcome("skipped", acknowledge=True)
+        return self.come_back(attempt.delivery, (until_ms - now) / 1000 + 1, Outcome.WAITING)
 
     # --- 5. run ------------------------------------------------------------------------
 
@@ -335,7 +252,7 @@ class Executor:
             self.clock.sleep(early_ms / 1000)
 
     def run_target(
-        self, attempt: _Attempt, invocation_deadline: float
+        self, attempt: Attempt, invocation_deadline: float
     ) -> tuple[Any, TargetFailure | None]:
         """Run the target within the task's timeout: (result, None) or (None, failure)."""
         deadline = min(
@@ -347,7 +264,7 @@ class Executor:
             tenant=attempt.message.tenant,
             execution_id=attempt.message.execution_id,
             fire_at_ms=attempt.message.fire_at,
-            attempt=int(attempt.run.attempt),
+            attempt=attempt.number,
             payload=attempt.task.payload,
             deadline=deadline,
             coalesced=attempt.message.coalesced,
@@ -360,199 +277,24 @@ class Executor:
                 "target failed",
                 extra={
                     "execution_id": attempt.message.execution_id,
-                    "attempt": int(attempt.run.attempt),
+                    "attempt": attempt.number,
                     "retryable": failure.retryable,
                     "error": failure.message,
                 },
             )
             return None, failure
 
-    # --- 6. outcome --------------------------------------------------------------------
+    # --- 6. outcome: recording.py; helpers ----------------------------------------------
 
-    def record_outcome(
-        self, attempt: _Attempt, result: Any, failure: TargetFailure | None, started_ms: int
-    ) -> Outcome:
-        now = self.clock.now_ms()
-        number = int(attempt.run.attempt)
-        # The first attempt's lateness is the run's; later attempts are late by design.
-        lateness = max(0, started_ms - attempt.message.fire_at) if number == 1 else None
-        reported = lateness if attempt.message.kind in ON_TIME_KINDS else None
-        if failure is None:
-            try:
-                self._record_success(attempt, result, now, lateness)
-            except store.StaleAttempt:
-                return self._superseded(attempt)
-            return Outcome("succeeded", acknowledge=True, attempt=number, lateness_ms=reported)
-        plan = plan_retry(
-            failure,
-            attempts_used=attempt.attempts_used,
-            policy=attempt.policy,
-            age_origin_ms=attempt.age_origin_ms,
-            now_ms=now,
-            random=self.random,
-        )
-        if plan.delay_seconds is None:
-            outcome = self.dead_letter(attempt, failure.message, str(plan.reason), now, lateness)
-            return Outcome(
-                outcome.status,
-                outcome.acknowledge,
-                attempt=number,
-                lateness_ms=reported,
-                dead_lettered=outcome.dead_lettered,
-            )
-        try:
-            store.record_retry(
-                attempt.key.task_id,
-                attempt.key.fire_key,
-                number,
-                next_attempt_at_ms=now + plan.delay_seconds * 1000,
-                error=failure.message,
-                now_ms=now,
-                lateness_ms=lateness,
-            )
-        except store.StaleAttempt:
-            return self._superseded(attempt)
-        acknowledged = self.queue.return_later(attempt.delivery, plan.delay_seconds)
-        return Outcome("retrying", acknowledged, attempt=number, lateness_ms=reported)
-
-    def _record_success(
-        self, attempt: _Attempt, result: Any, now: int, lateness: int | None
-    ) -> None:
-        if attempt.run.dead_lettered_at is None:
-            store.record_success(
-                attempt.key.task_id,
-                attempt.key.fire_key,
-                int(attempt.run.attempt),
-                finished_at_ms=now,
-                result=result,
-                lateness_ms=lateness,
-            )
-            return
-        # A redriven run: its dead letter leaves with this success.
-        dead_letter_records.record_redriven_success(
-            attempt.key.task_id,
-            attempt.key.fire_key,
-            int(attempt.run.attempt),
-            tenant=attempt.message.tenant,
-            execution_id=attempt.message.execution_id,
-            dead_lettered_at=int(attempt.run.dead_lettered_at),
-            finished_at_ms=now,
-            result=result,
-            lateness_ms=lateness,
-        )
-
-    def dead_letter(
-        self, attempt: _Attempt, error: str, reason: str, now: int, lateness_ms: int | None
-    ) -> Outcome:
-        """Fail the run for good: the dead-letter queue message first, then the run's
-        `failed` status with its dead-letter record in one transaction.
-
-        In this order a crash in between sends the message twice (the redelivery fails
-        the run again) rather than not at all.
-        """
-        letter = dead_letter_records.DeadLetter(
-            tenant=attempt.message.tenant,
-            task_id=attempt.key.task_id,
-            fire_key=attempt.key.fire_key,
-            execution_id=attempt.message.execution_id,
-            fire_at_ms=attempt.message.fire_at,
-            kind=attempt.message.kind,
-            attempt=int(attempt.run.attempt),
-            error=error,
-            reason=reason,
-            dead_lettered_at_ms=now,
-        )
-        self.queue.send_dead_letter(run_letter_message(letter))
-        previous = attempt.run.dead_lettered_at
-        try:
-            dead_letter_records.record_dead_letter(
-                letter,
-                previous_dead_lettered_at=int(previous) if previous is not None else None,
-                lateness_ms=lateness_ms,
-            )
-        except store.StaleAttempt:
-            return self._superseded(attempt)
-        logger.warning(
-            "run dead-lettered",
-            extra={"execution_id": letter.execution_id, "reason": reason, "error": error},
-        )
-        return Outcome("failed", acknowledge=True, dead_lettered=True)
-
-    # --- helpers -------------------------------------------------------------------------
-
-    def come_back(self, delivery: Delivery, seconds: float, why: str) -> Outcome:
-        """Return the message to the queue for `seconds`; the Outcome saying so."""
+    def come_back(self, delivery: Delivery, seconds: float, outcome: Outcome) -> Processed:
+        """Return the message to the queue for `seconds`, unrun."""
         acknowledged = self.queue.return_later(delivery, max(0.0, seconds))
-        return Outcome(why, acknowledge=acknowledged)
-
-    def _superseded(self, attempt: _Attempt) -> Outcome:
-        # This attempt's lease ran out and a newer attempt took the run over: the newer
-        # one owns the record (and its own message), so this outcome is dropped.
-        logger.warning(
-            "attempt lost its claim before recording its outcome",
-            extra={
-                "execution_id": attempt.message.execution_id,
-                "attempt": int(attempt.run.attempt),
-            },
-        )
-        return Outcome("superseded", acknowledge=True)
+        return Processed(outcome, acknowledge=acknowledged)
 
 
-def run_key_of(message: FireMessage) -> RunKey:
-    """The run a message is about: a scheduled (or backfilled) fire is named by its
-    nominal time, a manual trigger by its ULID (its fire key sorts it by `fire_at`)."""
-    suffix = message.execution_id[len(message.task_id) + 1 :]
-    manual_prefix = f"{MANUAL_MARKER}:"
-    if suffix.startswith(manual_prefix) and len(suffix) > len(manual_prefix):
-        key = store.run_key(
-            message.task_id, message.fire_at, manual_id=suffix[len(manual_prefix) :]
-        )
-    elif suffix.isascii() and suffix.isdigit():
-        key = store.run_key(message.task_id, int(suffix))
-    else:
-        raise MalformedMessage(
-            f"execution_id {message.execution_id!r} is neither <task>:<ms> nor <task>:manual:<id>",
-            field="execution_id",
-        )
-    if key.execution_id != message.execution_id:  # e.g. leading zeros in the time
-        raise MalformedMessage("execution_id is not in canonical form", field="execution_id")
-    return key
-
-
-def staleness(message: FireMessage, task: TaskItem | None) -> str | None:
-    """Why the message no longer stands for a run the task wants, or None.
-
-    Paused tasks drop scheduled fires only: manual triggers run while paused (API.md),
-    and backfills and redrives are explicit requests too. Only planned fires (scheduled
-    and backfilled) go stale with a timing change.
-    """
-    if task is None:
-        return "task deleted"
-    if task.tenant != message.tenant:
-        return "task belongs to another tenant"
-    if message.kind == "scheduled" and task.state == TASK_PAUSED:
-        return "task paused"
-    planned = message.kind in ("scheduled", "backfill")
-    if planned and message.schedule_version < int(task.schedule_version):
-        return "schedule changed since the fire was planned"
-    return None
-
-
-def _retry_policy(task: TaskItem) -> Retry:
-    try:
-        return Retry.model_validate(dict(task.retry or {}))
-    except pydantic.ValidationError:
-        # Validated when stored; a stricter later release may disagree. Defaults beat
-        # refusing to run.
-        logger.warning(
-            "stored retry policy is invalid, using defaults", extra={"task_id": task.task_id}
-        )
-        return Retry()
-
-
-def _died(attempt: _Attempt, why: str) -> str:
+def _died(attempt: Attempt, why: str) -> str:
     last = f"; last error: {attempt.run.error}" if attempt.run.error else ""
-    previous = int(attempt.run.attempt) - 1
+    previous = attempt.number - 1
     return f"attempt {previous} did not finish (the executor stopped) and {why}{last}"
 
 

@@ -14,17 +14,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from sundial.core.vocabulary import FireKind, RunStatus
 from sundial.store import writes
 from sundial.store.errors import StaleAttempt
 from sundial.store.keys import FIRE_KEY_DIGITS
-from sundial.store.models import (
-    DEAD_LETTER_PREFIX,
-    RUN_FAILED,
-    RUN_RETRYING,
-    RUN_SUCCEEDED,
-    DeadLetterItem,
-    RunItem,
-)
+from sundial.store.models import DEAD_LETTER_PREFIX, DeadLetterItem, RunItem
 from sundial.store.pagination import collect_page, decode_token, encode_token
 from sundial.store.runs import (
     bounded_error,
@@ -61,7 +55,7 @@ class DeadLetter:
     fire_key: str
     execution_id: str
     fire_at_ms: int
-    kind: str
+    kind: FireKind
     attempt: int
     error: str
     reason: str  # permanent | attempts_exhausted | event_too_old
@@ -215,15 +209,15 @@ def reopen_for_redrive(letter: DeadLetterItem, *, now_ms: int) -> tuple[Reopened
     have been lost), so a redrive can always be repeated.
     """
     same_letter = RunItem.dead_lettered_at == letter.dead_lettered_at
-    not_started = (RunItem.status == RUN_RETRYING) & (RunItem.attempt_base == RunItem.attempt)
+    not_started = (RunItem.status == RunStatus.RETRYING) & (RunItem.attempt_base == RunItem.attempt)
     actions = [
-        RunItem.status.set(RUN_RETRYING),
+        RunItem.status.set(RunStatus.RETRYING),
         RunItem.next_attempt_at.set(now_ms),
         RunItem.attempt_base.set(RunItem.attempt),
         RunItem.finished_at.remove(),
         RunItem.expires_at.set(retention_expiry(now_ms)),
     ]
-    condition = same_letter & ((RunItem.status == RUN_FAILED) | not_started)
+    condition = same_letter & ((RunItem.status == RunStatus.FAILED) | not_started)
     try:
         raw = writes.update(RunItem, letter.run_task_id, letter.run_fire_key, actions, condition)
     except writes.ConditionFailed as exc:
@@ -231,7 +225,7 @@ def reopen_for_redrive(letter: DeadLetterItem, *, now_ms: int) -> tuple[Reopened
         if old is None:
             return Reopened.STALE, None
         run = RunItem.from_raw_data(old)
-        if run.status == RUN_SUCCEEDED or run.dead_lettered_at != letter.dead_lettered_at:
+        if run.status == RunStatus.SUCCEEDED or run.dead_lettered_at != letter.dead_lettered_at:
             return Reopened.STALE, run
         return Reopened.BUSY, run
     return Reopened.REOPENED, RunItem.from_raw_data(raw)

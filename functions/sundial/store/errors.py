@@ -8,6 +8,7 @@ outcomes of races between workers that the dispatcher and executor act on.
 from __future__ import annotations
 
 from sundial.core.errors import SundialError
+from sundial.core.vocabulary import ErrorCode
 
 
 class StoreError(Exception):
@@ -20,7 +21,7 @@ class StoreError(Exception):
 class TaskNotFound(StoreError, SundialError):
     """No such task for this tenant (another tenant's task is reported exactly like this)."""
 
-    code = "not_found"
+    code = ErrorCode.NOT_FOUND
     status = 404
 
     def __init__(self, task_id: str):
@@ -31,7 +32,7 @@ class TaskNotFound(StoreError, SundialError):
 class NameConflict(StoreError, SundialError):
     """The tenant already has a task with this name."""
 
-    code = "name_conflict"
+    code = ErrorCode.NAME_CONFLICT
     status = 409
 
     def __init__(self, name: str):
@@ -42,7 +43,7 @@ class NameConflict(StoreError, SundialError):
 class VersionMismatch(StoreError, SundialError):
     """The task changed since the version the caller read (If-Match failed)."""
 
-    code = "version_mismatch"
+    code = ErrorCode.VERSION_MISMATCH
     status = 412
 
     def __init__(self, task_id: str, expected: int | None, actual: int | None):
@@ -63,7 +64,7 @@ class TaskAlreadyExists(StoreError):
 class InvalidPageToken(StoreError, SundialError):
     """A `next_token` that this listing did not issue: forged, tampered or from elsewhere."""
 
-    code = "validation_error"
+    code = ErrorCode.VALIDATION_ERROR
     status = 400
 
     def __init__(self, message: str = "next_token is not valid for this listing"):

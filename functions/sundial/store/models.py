@@ -23,6 +23,7 @@ from pynamodb.constants import MAP
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from sundial.core.vocabulary import TaskState
 from sundial.settings import get_settings
 
 # --- client behaviour --------------------------------------------------------------------
@@ -40,17 +41,6 @@ DYNAMODB_READ_TIMEOUT_SECONDS = 5
 DYNAMODB_MAX_POOL_CONNECTIONS = 64
 
 # --- values ----------------------------------------------------------------------------
-
-TASK_ACTIVE = "active"
-TASK_PAUSED = "paused"
-TASK_COMPLETED = "completed"
-
-RUN_RUNNING = "running"
-RUN_RETRYING = "retrying"
-RUN_SUCCEEDED = "succeeded"
-RUN_FAILED = "failed"
-RUN_SKIPPED = "skipped"
-RUN_FINISHED = frozenset({RUN_SUCCEEDED, RUN_FAILED, RUN_SKIPPED})
 
 DUE_INDEX = "due"
 TENANT_INDEX = "by_tenant"
@@ -250,7 +240,7 @@ class TaskItem(Model):
     jitter_seconds = NumberAttribute(default=0)
     tags = JSONMapAttribute(default=dict)
     # lifecycle
-    state = UnicodeAttribute(default=TASK_ACTIVE)
+    state = UnicodeAttribute(default=TaskState.ACTIVE.value)  # a TaskState
     version = NumberAttribute(default=1)
     schedule_version = NumberAttribute(default=1)
     # the due index keys: both present while a fire is pending, both absent otherwise
@@ -319,7 +309,7 @@ class RunItem(Model):
     execution_id = UnicodeAttribute()
     tenant = UnicodeAttribute(null=True)
     fire_at = NumberAttribute()
-    status = UnicodeAttribute()
+    status = UnicodeAttribute()  # a RunStatus
     attempt = NumberAttribute()
     lease_until = NumberAttribute(null=True)
     next_attempt_at = NumberAttribute(null=True)
@@ -357,7 +347,7 @@ class DeadLetterItem(Model):
     run_task_id = UnicodeAttribute()
     run_fire_key = UnicodeAttribute()
     fire_at = NumberAttribute()
-    kind = UnicodeAttribute()
+    kind = UnicodeAttribute()  # a FireKind
     attempt = NumberAttribute()
     error = UnicodeAttribute()
     reason = UnicodeAttribute()

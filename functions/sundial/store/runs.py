@@ -15,18 +15,11 @@ from typing import Any
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
+from sundial.core.vocabulary import FINISHED_RUN_STATUSES, RunStatus
 from sundial.settings import get_settings
 from sundial.store import writes
 from sundial.store.errors import Duplicate, LeaseHeld, NotYetDue, StaleAttempt
-from sundial.store.models import (
-    RUN_FAILED,
-    RUN_FINISHED,
-    RUN_RETRYING,
-    RUN_RUNNING,
-    RUN_SKIPPED,
-    RUN_SUCCEEDED,
-    RunItem,
-)
+from sundial.store.models import RunItem
 from sundial.store.pagination import collect_page, decode_token, encode_token
 
 # A run keeps a bounded result: run items stay small (DynamoDB bills reads per 4 KB
@@ -69,14 +62,14 @@ def claim_run(
         raise ValueError(f"lease_ms must be positive, got {lease_ms}")
     claimable = (
         RunItem.task_id.does_not_exist()
-        | ((RunItem.status == RUN_RETRYING) & (RunItem.next_attempt_at <= now_ms))
-        | ((RunItem.status == RUN_RUNNING) & (RunItem.lease_until < now_ms))
+        | ((RunItem.status == RunStatus.RETRYING) & (RunItem.next_attempt_at <= now_ms))
+        | ((RunItem.status == RunStatus.RUNNING) & (RunItem.lease_until < now_ms))
     )
     starts_at = max(now_ms, fire_at_ms)
     actions: list[Action] = [
         RunItem.execution_id.set(execution_id),
         RunItem.fire_at.set(fire_at_ms),
-        RunItem.status.set(RUN_RUNNING),
+        RunItem.status.set(RunStatus.RUNNING),
         RunItem.attempt.set((RunItem.attempt | 0) + 1),
         RunItem.lease_until.set(starts_at + lease_ms),
         RunItem.started_at.set(starts_at),
@@ -99,9 +92,9 @@ def _refusal(execution_id: str, old: writes.RawItem | None) -> Exception:
     if old is None:  # an absent item satisfies the condition; DynamoDB cannot get here
         return RuntimeError(f"claim of {execution_id} failed without an existing run")
     run = RunItem.from_raw_data(old)
-    if run.status in RUN_FINISHED:
+    if run.status in FINISHED_RUN_STATUSES:
         return Duplicate(execution_id, run.status)
-    if run.status == RUN_RUNNING:
+    if run.status == RunStatus.RUNNING:
         return LeaseHeld(execution_id, int(run.lease_until or 0))
     return NotYetDue(execution_id, int(run.next_attempt_at or 0))
 
@@ -129,7 +122,7 @@ def record_success(
 def success_actions(finished_at_ms: int, result: Any = None) -> list[Action]:
     """What `record_success` writes, for callers that add to it in a transaction."""
     return [
-        RunItem.status.set(RUN_SUCCEEDED),
+        RunItem.status.set(RunStatus.SUCCEEDED),
         RunItem.finished_at.set(finished_at_ms),
         (
             RunItem.result.set(writes.serialized(RunItem.result, bounded_result(result)))
@@ -156,7 +149,7 @@ def record_retry(
     Raises StaleAttempt when this attempt no longer holds the run.
     """
     actions = [
-        RunItem.status.set(RUN_RETRYING),
+        RunItem.status.set(RunStatus.RETRYING),
         RunItem.next_attempt_at.set(next_attempt_at_ms),
         RunItem.error.set(bounded_error(error)),
     ]
@@ -166,7 +159,7 @@ def record_retry(
 def failure_actions(finished_at_ms: int, error: str) -> list[Action]:
     """What marks a run failed for good, for the transaction that also files its dead letter."""
     return [
-        RunItem.status.set(RUN_FAILED),
+        RunItem.status.set(RunStatus.FAILED),
         RunItem.finished_at.set(finished_at_ms),
         RunItem.error.set(bounded_error(error)),
     ]
@@ -182,7 +175,7 @@ def record_skipped(
 ) -> RunItem:
     """Mark the claimed attempt skipped (e.g. reason `overlap`). Raises StaleAttempt."""
     actions = [
-        RunItem.status.set(RUN_SKIPPED),
+        RunItem.status.set(RunStatus.SKIPPED),
         RunItem.finished_at.set(finished_at_ms),
         RunItem.reason.set(reason),
     ]
@@ -234,7 +227,7 @@ def _closing(actions: Sequence[Action], now_ms: int, lateness_ms: int | None) ->
 
 def held_by(attempt: int) -> Condition:
     """The run is still claimed by `attempt`: its outcome may be written."""
-    return (RunItem.status == RUN_RUNNING) & (RunItem.attempt == attempt)
+    return (RunItem.status == RunStatus.RUNNING) & (RunItem.attempt == attempt)
 
 
 def release_claim(task_id: str, fire_key: str, attempt: int, *, now_ms: int) -> None:
@@ -249,7 +242,7 @@ def release_claim(task_id: str, fire_key: str, attempt: int, *, now_ms: int) -> 
             writes.delete(RunItem, task_id, fire_key, held_by(attempt))
             return
         actions = [
-            RunItem.status.set(RUN_RETRYING),
+            RunItem.status.set(RunStatus.RETRYING),
             RunItem.attempt.set(attempt - 1),
             RunItem.next_attempt_at.set(now_ms),
             RunItem.lease_until.remove(),

@@ -15,6 +15,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from sundial.core import clock
+from sundial.core.vocabulary import TaskState
 from sundial.settings import get_settings
 from sundial.store import writes
 from sundial.store.errors import NameConflict, TaskAlreadyExists, TaskNotFound, VersionMismatch
@@ -101,7 +102,7 @@ def list_tasks(
     tenant: str,
     limit: int = 50,
     next_token: str | None = None,
-    state: str | None = None,
+    state: TaskState | None = None,
     tag: tuple[str, str] | None = None,
 ) -> tuple[list[TaskItem], str | None]:
     """One page of the tenant's tasks in id (= creation) order, and the token of the next.
@@ -253,7 +254,7 @@ def commit_dispatch(
     last_fire_at: int | None,
     *,
     fires: int = 0,
-    state: str | None = None,
+    state: TaskState | None = None,
     now_ms: int | None = None,
 ) -> bool:
     """Advance a task past the fires just enqueued: True if this commit won.

@@ -9,7 +9,7 @@ Body, a small versioned JSON document (version 1):
       "tenant": "acme",
       "fire_at": 1763866200000,       # epoch ms when the run should start (jitter included)
       "schedule_version": 3,          # the task's timing version when this fire was planned
-      "kind": "scheduled",            # scheduled | manual | backfill | redrive
+      "kind": "scheduled",            # a FireKind: scheduled | manual | backfill | redrive
       "coalesced": 1                  # scheduled fires this run stands for (misfire policy)
     }
 
@@ -24,15 +24,15 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from sundial.core.errors import SundialError
+from sundial.core.vocabulary import ErrorCode, FireKind
 
 MESSAGE_VERSION = 1
-KINDS = ("scheduled", "manual", "backfill", "redrive")
 
 
 class MalformedMessage(SundialError):
     """A queue message that can never be processed: dead-letter it, never retry it."""
 
-    code = "malformed_message"
+    code = ErrorCode.MALFORMED_MESSAGE
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class FireMessage:
     tenant: str
     fire_at: int
     schedule_version: int
-    kind: str = "scheduled"
+    kind: FireKind = FireKind.SCHEDULED
     coalesced: int = 1
 
     def to_json(self) -> str:
@@ -79,11 +79,14 @@ def parse_message(body: str) -> FireMessage:
                 f"message field '{name}' is missing or not a {kind.__name__}", field=name
             )
         values[name] = value
-    message = FireMessage(**values)
-    if message.kind not in KINDS:
+    try:
+        values["kind"] = FireKind(values["kind"])
+    except ValueError:
+        kinds = ", ".join(FireKind)
         raise MalformedMessage(
-            f"message kind '{message.kind}' is not one of {', '.join(KINDS)}", field="kind"
-        )
+            f"message kind '{values['kind']}' is not one of {kinds}", field="kind"
+        ) from None
+    message = FireMessage(**values)
     if not message.execution_id.startswith(message.task_id + ":"):
         raise MalformedMessage("execution_id does not belong to task_id", field="execution_id")
     if message.coalesced < 1 or message.fire_at < 0 or message.schedule_version < 0:

@@ -13,6 +13,7 @@ from sundial import store
 from sundial.core.clock import to_ms, utc_now
 from sundial.core.errors import SundialError
 from sundial.core.planning import backfill_times, execution_id
+from sundial.core.vocabulary import ErrorCode, FireKind
 from sundial.store import TaskItem
 from sundial.workqueue.config import work_queue_url
 from sundial.workqueue.send import OutgoingMessage, message_for, send_now
@@ -24,7 +25,7 @@ MAX_BACKFILL_FIRES = 1000
 class EnqueueFailed(SundialError):
     """SQS did not accept every message; repeating the call is safe (same execution ids)."""
 
-    code = "enqueue_failed"
+    code = ErrorCode.ENQUEUE_FAILED
     status = 503
 
 
@@ -35,7 +36,7 @@ def enqueue_manual(task: TaskItem, now: datetime | None = None) -> str:
     key = store.run_key(task.task_id, to_ms(now), manual_id=store.new_ulid())
     # Before the send, so the task item never names a manual run older than one stored.
     store.note_manual_run(task.task_id, key.fire_key)
-    _send_all([message_for(task, key.execution_id, to_ms(now), "manual")])
+    _send_all([message_for(task, key.execution_id, to_ms(now), FireKind.MANUAL)])
     return key.execution_id
 
 
@@ -51,7 +52,8 @@ def enqueue_backfill(
     work_queue_url()  # a deployment without a queue fails here, before anything is written
     times = backfill_times(store.timing_of(task), start, end, limit=MAX_BACKFILL_FIRES)
     messages = [
-        message_for(task, execution_id(task.task_id, at), to_ms(now), "backfill") for at in times
+        message_for(task, execution_id(task.task_id, at), to_ms(now), FireKind.BACKFILL)
+        for at in times
     ]
     if times:
         store.note_backfill(task.task_id, to_ms(times[-1]))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sundial.core import clock
+from sundial.core.vocabulary import FireKind
 from sundial.observability import logger
 from sundial.store import deadletters as records
 from sundial.store.errors import TaskNotFound
@@ -61,7 +62,7 @@ def redrive(
             continue
         if state is records.Reopened.BUSY or run is None:
             continue
-        outgoing.append(message_for(task, letter.execution_id, int(run.fire_at), "redrive"))
+        outgoing.append(message_for(task, letter.execution_id, int(run.fire_at), FireKind.REDRIVE))
     if not outgoing:
         return 0
     sent = send_now(outgoing, sqs=sqs)

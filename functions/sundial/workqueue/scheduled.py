@@ -20,10 +20,10 @@ from typing import Any
 from sundial import clients, store
 from sundial.core.clock import SYSTEM_CLOCK, Clock, from_ms, to_ms, utc_now
 from sundial.core.planning import Plan, plan_fires
+from sundial.core.vocabulary import FireKind, TaskState
 from sundial.observability import logger
 from sundial.settings import get_settings
 from sundial.store import TaskItem
-from sundial.store.models import TASK_COMPLETED
 from sundial.workqueue.config import work_queue_url
 from sundial.workqueue.send import OutgoingMessage, message_for, send_messages
 
@@ -137,7 +137,7 @@ def _messages(item: TaskItem, plan: Plan) -> list[OutgoingMessage]:
             item,
             fire.execution_id,
             to_ms(fire.fire_at),
-            "scheduled",
+            FireKind.SCHEDULED,
             coalesced=fire.coalesced,
             deliver_at_fire_time=True,
         )
@@ -155,7 +155,7 @@ def _commit(item: TaskItem, plan: Plan, report: SweepReport, sent: int) -> None:
             to_ms(plan.next_due_at) if plan.next_due_at is not None else None,
             max((to_ms(f.scheduled_at) for f in plan.fires), default=None),
             fires=sent,
-            state=TASK_COMPLETED if finished else None,
+            state=TaskState.COMPLETED if finished else None,
         )
     except Exception:
         # Throttled past the SDK's retries, or the network failed: the messages went

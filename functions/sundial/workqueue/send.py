@@ -21,6 +21,7 @@ from sundial import clients
 from sundial.core.aws_limits import SQS_MAX_BATCH_ENTRIES
 from sundial.core.clock import SYSTEM_CLOCK, Clock, from_ms
 from sundial.core.planning import delay_seconds
+from sundial.core.vocabulary import FireKind
 from sundial.store import TaskItem
 from sundial.workqueue.config import work_queue_url
 from sundial.workqueue.messages import FireMessage
@@ -42,7 +43,7 @@ def message_for(
     task: TaskItem,
     execution_id: str,
     fire_at_ms: int,
-    kind: str,
+    kind: FireKind,
     *,
     coalesced: int = 1,
     deliver_at_fire_time: bool = False,

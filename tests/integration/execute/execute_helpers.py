@@ -13,7 +13,7 @@ from typing import Any
 
 from sundial import store
 from sundial.core.clock import from_ms
-from sundial.execute.run import run_key_of
+from sundial.execute.admission import run_key_of
 from sundial.store import TaskItem
 from sundial.workqueue.messages import FireMessage
 

@@ -8,8 +8,10 @@ from typing import Any
 from execute_helpers import FIRE_AT, event, failures, fire, has_run, manual, run_of
 
 from sundial import store
+from sundial.core.vocabulary import Outcome
 from sundial.execute import batch
-from sundial.execute.run import LEASE_MARGIN_MS, Outcome
+from sundial.execute.attempt import Processed
+from sundial.execute.run import LEASE_MARGIN_MS
 
 
 def test_same_message_delivered_twice_sequentially_runs_the_target_once(
@@ -298,9 +300,9 @@ def test_concurrent_batches_in_one_process_do_not_wait_for_each_others_threads(
     all_started = threading.Barrier(20, timeout=10)
 
     class Waiting:
-        def process(self, delivery: Any, deadline: float) -> Outcome:
+        def process(self, delivery: Any, deadline: float) -> Processed:
             all_started.wait()  # every record of both batches running at once
-            return Outcome("succeeded", acknowledge=True)
+            return Processed(Outcome.SUCCEEDED, acknowledge=True)
 
     responses: list[dict[str, Any]] = []
 

@@ -3,7 +3,7 @@ backfill."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -31,6 +31,7 @@ from sundial.api.request import (
 )
 from sundial.core.clock import utc_now
 from sundial.core.task import TaskCreate, TaskUpdate, TaskView
+from sundial.core.vocabulary import TaskState
 
 router = Router()
 
@@ -68,7 +69,7 @@ def create_task(
 def list_tasks(
     limit: PageSize = DEFAULT_PAGE_SIZE,
     next_token: PageToken = None,
-    state: Annotated[Literal["active", "paused", "completed"] | None, Query()] = None,
+    state: Annotated[TaskState | None, Query()] = None,
     tag: Annotated[str | None, Query(description="key:value; tasks carrying that tag")] = None,
 ) -> Response[TaskList]:
     tenant = tenant_of(router.current_event)

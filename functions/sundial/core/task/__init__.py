@@ -36,7 +36,6 @@ from sundial.core.task.spec import (
     Retry,
     TaskCreate,
     TaskSpec,
-    TaskState,
 )
 from sundial.core.task.targets import (
     TARGET_MODELS,
@@ -81,7 +80,6 @@ __all__ = [
     "TaskCreate",
     "TaskName",
     "TaskSpec",
-    "TaskState",
     "TaskUpdate",
     "TaskView",
     "TimeZoneName",

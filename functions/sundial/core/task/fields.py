@@ -38,6 +38,7 @@ from sundial.core.task.limits import (
     TAG_VALUE_MAX_LENGTH,
     TAGS_MAX_COUNT,
 )
+from sundial.core.vocabulary import ErrorCode
 from sundial.core.zones import load_zone
 
 # The pydantic error type of `invalid`: the translator reads its context.
@@ -51,7 +52,7 @@ class StrictModel(BaseModel):
 
 
 def invalid(
-    reason: str, *, at: tuple[str, ...] = (), code: str | None = None, sentence: bool = False
+    reason: str, *, at: tuple[str, ...] = (), code: ErrorCode | None = None, sentence: bool = False
 ) -> PydanticCustomError:
     """A validation failure for `parsing.to_sundial_error` to translate.
 
@@ -158,7 +159,7 @@ def _check_payload(value: Any) -> Any:
     if size > PAYLOAD_MAX_BYTES:
         raise invalid(
             f"is {size} bytes as JSON; the limit is {PAYLOAD_MAX_BYTES} bytes (256 KiB)",
-            code="payload_too_large",
+            code=ErrorCode.PAYLOAD_TOO_LARGE,
         )
     return value
 

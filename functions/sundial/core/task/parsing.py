@@ -29,20 +29,21 @@ from sundial.core.errors import (
 from sundial.core.task.fields import ERROR_TYPE
 from sundial.core.task.spec import TaskSpec
 from sundial.core.task.targets import TARGET_MODELS, TARGET_TYPES
+from sundial.core.vocabulary import ErrorCode
 
 _ModelT = typing.TypeVar("_ModelT", bound=BaseModel)
 
 _CODE_BY_FIELD = {
-    "target": "invalid_target",
-    "schedule": "invalid_schedule",
-    "timezone": "invalid_timezone",
+    "target": ErrorCode.INVALID_TARGET,
+    "schedule": ErrorCode.INVALID_SCHEDULE,
+    "timezone": ErrorCode.INVALID_TIMEZONE,
 }
-_ERROR_CLASS: dict[str, type[SundialError]] = {
-    "invalid_target": InvalidTarget,
-    "invalid_schedule": ScheduleError,
-    "invalid_timezone": ScheduleError,
-    "payload_too_large": PayloadTooLarge,
-    "validation_error": ValidationError,
+_ERROR_CLASS: dict[ErrorCode, type[SundialError]] = {
+    ErrorCode.INVALID_TARGET: InvalidTarget,
+    ErrorCode.INVALID_SCHEDULE: ScheduleError,
+    ErrorCode.INVALID_TIMEZONE: ScheduleError,
+    ErrorCode.PAYLOAD_TOO_LARGE: PayloadTooLarge,
+    ErrorCode.VALIDATION_ERROR: ValidationError,
 }
 # How each kind of pydantic error reads after the name of the field (or parameter) it
 # is about; the templates take the error's context.
@@ -97,7 +98,7 @@ def to_sundial_error(
     ctx = error.get("ctx") or {}
     path = _dotted(tuple(error["loc"]) + (tuple(ctx["at"]) if ours else ()))
     code = ctx["code"] if ours and ctx["code"] else None
-    code = code or _CODE_BY_FIELD.get(path.partition(".")[0], "validation_error")
+    code = code or _CODE_BY_FIELD.get(path.partition(".")[0], ErrorCode.VALIDATION_ERROR)
     if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
         path = f"{path}.type"
         message = f"{path} must be one of {', '.join(TARGET_TYPES)}"

@@ -50,7 +50,6 @@ GraceSeconds: TypeAlias = Annotated[StrictInt, Field(ge=GRACE_MIN, le=GRACE_MAX)
 JitterSeconds: TypeAlias = Annotated[StrictInt, Field(ge=JITTER_MIN, le=JITTER_MAX)]
 Overlap: TypeAlias = Literal["allow", "skip", "buffer_one"]
 MisfirePolicy: TypeAlias = Literal["fire_once", "fire_all", "skip"]
-TaskState: TypeAlias = Literal["active", "paused", "completed"]
 
 
 class Retry(StrictModel):

@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sundial.core.task.fields import StrictModel, Timestamp
-from sundial.core.task.spec import Misfire, Overlap, Retry, TaskSpec, TaskState
+from sundial.core.task.spec import Misfire, Overlap, Retry, TaskSpec
 from sundial.core.task.targets import TargetView
+from sundial.core.vocabulary import TaskState
 from sundial.core.zones import load_zone
 
 

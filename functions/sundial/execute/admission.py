@@ -1,0 +1,72 @@
+"""Steps 1 and 2 of the execution protocol: which run a message names, and whether the
+task still wants it.
+
+A message the task no longer wants is dropped without a run record: the current
+schedule re-emits the fire if it still wants it, and a record would block that.
+"""
+
+from __future__ import annotations
+
+from sundial import store
+from sundial.core.vocabulary import FireKind, TaskState
+from sundial.observability import logger
+from sundial.store.keys import MANUAL_MARKER, RunKey
+from sundial.store.models import TaskItem
+from sundial.workqueue.messages import FireMessage, MalformedMessage
+
+# Fires planned from the schedule: they go stale when the task's timing changes.
+PLANNED_KINDS = frozenset({FireKind.SCHEDULED, FireKind.BACKFILL})
+
+
+def run_key_of(message: FireMessage) -> RunKey:
+    """The run a message is about: a scheduled (or backfilled) fire is named by its
+    nominal time, a manual trigger by its ULID (its fire key sorts it by `fire_at`)."""
+    suffix = message.execution_id[len(message.task_id) + 1 :]
+    manual_prefix = f"{MANUAL_MARKER}:"
+    if suffix.startswith(manual_prefix) and len(suffix) > len(manual_prefix):
+        key = store.run_key(
+            message.task_id, message.fire_at, manual_id=suffix[len(manual_prefix) :]
+        )
+    elif suffix.isascii() and suffix.isdigit():
+        key = store.run_key(message.task_id, int(suffix))
+    else:
+        raise MalformedMessage(
+            f"execution_id {message.execution_id!r} is neither <task>:<ms> nor <task>:manual:<id>",
+            field="execution_id",
+        )
+    if key.execution_id != message.execution_id:  # e.g. leading zeros in the time
+        raise MalformedMessage("execution_id is not in canonical form", field="execution_id")
+    return key
+
+
+def load_current_task(message: FireMessage) -> TaskItem | None:
+    """The message's task (consistent read), or None when the message is stale."""
+    try:
+        task: TaskItem | None = store.get_task_any_tenant(message.task_id, consistent=True)
+    except store.TaskNotFound:
+        task = None
+    why = staleness(message, task)
+    if why is not None:
+        logger.info(
+            "stale message dropped", extra={"execution_id": message.execution_id, "why": why}
+        )
+        return None
+    return task
+
+
+def staleness(message: FireMessage, task: TaskItem | None) -> str | None:
+    """Why the message no longer stands for a run the task wants, or None.
+
+    Paused tasks drop scheduled fires only: manual triggers run while paused (API.md),
+    and backfills and redrives are explicit requests too. Only planned fires (scheduled
+    and backfilled) go stale with a timing change.
+    """
+    if task is None:
+        return "task deleted"
+    if task.tenant != message.tenant:
+        return "task belongs to another tenant"
+    if message.kind == FireKind.SCHEDULED and task.state == TaskState.PAUSED:
+        return "task paused"
+    if message.kind in PLANNED_KINDS and message.schedule_version < int(task.schedule_version):
+        return "schedule changed since the fire was planned"
+    return None
