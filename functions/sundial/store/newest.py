@@ -17,7 +17,10 @@ So the candidates of a task are its current timing's occurrences up to now +
 `EARLY_CLAIM_MS`, the last few of them with none left out in between (`core.occurrences`):
 if a run exists at one, the latest such is newer than every scheduled and backfilled run
 not among them, and the newest run of all is the later of it and the run at
-`last_manual_key`. This is the head of `GET /tasks/{id}/runs` exactly.
+`last_manual_key`. This is the head of `GET /tasks/{id}/runs` exactly, as of the task
+item read: a list page reads items from the `by_tenant` index, which trails writes by
+moments, so a trigger made just before the listing may show a moment later, like every
+other field of the row.
 
 Where that reasoning does not reach, the task's newest run is read with its own query, as
 `GET /tasks/{id}` does: no run at any candidate (a paused task; one skipping fires), a
@@ -61,7 +64,7 @@ ASK = _Ask()
 class _Candidates:
     scheduled: list[RunKeyPair]  # oldest first
     nominal_ms: list[int]  # the occurrence each of them stands for
-    # Nothing of the current timing before the candidates can have a run.
+    # No scheduled or backfilled run can exist outside the candidates.
     exhaustive: bool
 
 
