@@ -1,5 +1,5 @@
 """template.yaml after the SAM transform, as CloudFormation will deploy it: functions,
-log groups, queues, tables, IAM, alarms, dashboard, outputs (issue 7).
+log groups, queues, tables, IAM, alarms, dashboard, outputs.
 
 The transform runs offline (aws-sam-translator); intrinsics are resolved by the local
 stack's resolver with each resource standing for itself ("TasksTable.Arn")."""
