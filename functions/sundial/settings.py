@@ -32,7 +32,7 @@ DEFAULT_SHARD_COUNT = 16
 MAX_SHARD_COUNT = 256
 DEFAULT_RUN_RETENTION_DAYS = 30
 # The dispatcher runs every 60 s; a horizon longer than the tick lets a late tick still
-# enqueue fires before they are due (DESIGN.md §3).
+# enqueue fires before they are due.
 DEFAULT_HORIZON_SECONDS = 90
 # Every fire's delay must fit SQS's 900 s DelaySeconds limit (template.yaml HorizonSeconds).
 MAX_HORIZON_SECONDS = 840

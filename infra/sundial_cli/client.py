@@ -1,4 +1,4 @@
-"""A small client for the Sundial HTTP API (API.md), on the standard library alone.
+"""A small client for the Sundial HTTP API, on the standard library alone.
 
 Errors become CLI errors: an error response is `Rejected` with its envelope's code,
 field and message; no response at all is `Unreachable`.
@@ -23,7 +23,8 @@ from sundial_cli.errors import Rejected, Unreachable
 DEFAULT_URL = "http://127.0.0.1:8080/v1"
 DEFAULT_TIMEOUT_SECONDS = 30.0
 USER_AGENT = "sundial-cli/1"
-# How much of a body that is not an API.md envelope (a proxy's HTML page) an error quotes.
+# How much of a body that is not the API's error envelope (a proxy's HTML page) an
+# error quotes.
 MAX_QUOTED_BODY = 200
 
 

@@ -34,7 +34,7 @@ _ENV_LINE = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<value>.*)")
 _FIVE_FIELDS = re.compile(r"(?P<fields>(?:\S+\s+){4}\S+)\s+(?P<rest>.*)")
 _MACRO = re.compile(r"(?P<macro>@\w+)\s+(?P<rest>.*)")
 _USER_AND_COMMAND = re.compile(r"(?P<user>\S+)\s+(?P<command>.*)")
-# Task names (API.md): letters, digits, '.', '_', '-', at most 64 characters.
+# Task names the API accepts: letters, digits, '.', '_', '-', at most 64 characters.
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 PREFIX_MAX, SLUG_MAX, DIGEST_CHARS = 20, 30, 8
 DESCRIPTION_MAX = 1024

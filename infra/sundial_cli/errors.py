@@ -41,7 +41,7 @@ class CliError(click.ClickException):
 class Rejected(CliError):
     """The request was refused: an API error response, or the same rule checked offline.
 
-    `code`, `field` and `message` are those of the API.md error envelope.
+    `code`, `field` and `message` are those of the API's error envelope.
     """
 
     exit_code = ExitCode.REJECTED
@@ -57,7 +57,7 @@ class Rejected(CliError):
         super().__init__(f"{code}{where}: {message}")
 
     def envelope(self) -> dict[str, Any]:
-        """The API.md error envelope, for `--json` output of commands that keep going."""
+        """The API's error envelope, for `--json` output of commands that keep going."""
         return {"code": self.code, "message": self.detail, "field": self.field}
 
 

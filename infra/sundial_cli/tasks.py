@@ -1,4 +1,4 @@
-"""`sundial tasks ...`: the task routes of API.md."""
+"""`sundial tasks ...`: the task routes of the API."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ with the TOKEN authorizer invoked first, as API Gateway does.
 What it reads from template.yaml, so local and deployed cannot drift apart:
 * which paths skip the authorizer (methods with `AuthorizationType: NONE`);
 * the authorizer's identity validation expression;
-* the Gateway Responses (the API.md envelope API Gateway itself answers with).
+* the Gateway Responses (the API's error envelope, for what API Gateway answers itself).
 
 The stage is `v1`: `/v1/tasks` reaches the function as path `/tasks`. The authorizer's
 results are not cached locally, so a revoked key stops working at once.

@@ -1,4 +1,4 @@
-"""Fuzzing the schedule language (DESIGN.md §5): whatever a user types, the parser and
+"""Fuzzing the schedule language: whatever a user types, the parser and
 the preview answer with fire times or a ScheduleError naming the field, never another
 exception (a 500 at the API, a crashed CLI). Arbitrary text, and near-valid expressions
 built from the grammar's own pieces, where the bugs hide."""

@@ -1,4 +1,4 @@
-"""The due index and the dispatch commit (DESIGN.md §3)."""
+"""The due index and the dispatch commit."""
 
 from __future__ import annotations
 

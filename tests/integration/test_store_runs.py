@@ -1,4 +1,4 @@
-"""Run claims and outcomes (DESIGN.md §4): effectively-once execution."""
+"""Run claims and outcomes: effectively-once execution."""
 
 from __future__ import annotations
 

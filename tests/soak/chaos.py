@@ -3,11 +3,12 @@ crashes injected at every protocol step, duplicate SQS deliveries, DynamoDB thro
 and target timeouts, on a simulated clock. Imported by the pytest soak (small size)
 and by `benchmarks/soak.py` (`make soak`, large size).
 
-What DESIGN.md promises, and what `SoakResult` measures:
+What Sundial promises (README "Guarantees and performance"), and what `SoakResult`
+measures:
 
-* **no lost fire** (§3, §6): every fire of every task inside its window ends with
+* **no lost fire**: every fire of every task inside its window ends with
   exactly one `succeeded` run record, whatever crashed on the way;
-* **no doubled run** (§4): the success of each execution id is recorded once
+* **no doubled run**: the success of each execution id is recorded once
   (counted at `record_success`, not by looking at the one item that would hide a
   second write), and no run record exists for a time the schedule does not have;
 * **at-least-once target calls, effectively-once runs**: SQS and the dispatcher may

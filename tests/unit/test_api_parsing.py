@@ -95,7 +95,7 @@ def _error(loc: tuple, kind: str, **ctx: object) -> dict:
         ),
     ],
 )
-def test_powertools_validation_errors_become_the_api_md_error(
+def test_powertools_validation_errors_become_the_api_error(
     errors: list, model: type | None, code: str, field: str | None, message: str
 ) -> None:
     error = from_validation_errors(errors, model)

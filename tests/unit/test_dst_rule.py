@@ -1,4 +1,4 @@
-"""The daylight-saving rule of DESIGN.md §5, on real transitions of several zones."""
+"""The daylight-saving rule of schedules, on real transitions of several zones."""
 
 import itertools
 from datetime import UTC, datetime, timedelta

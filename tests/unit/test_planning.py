@@ -1,4 +1,4 @@
-"""plan_fires: the pure step 2 of the dispatch protocol (DESIGN.md §3)."""
+"""plan_fires: the pure step 2 of the dispatch protocol (README "How dispatch works")."""
 
 from datetime import UTC, datetime, timedelta
 

@@ -1,4 +1,4 @@
-"""What is retried (DESIGN.md §6, API.md): the classification matrix and the retry plan."""
+"""What is retried (README "Retries"): the classification matrix and the retry plan."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Malformed schedules: `preview` raises ScheduleError with the API code, the request field
 and a message that names the bad cron field (or part of the expression) and the bad token.
 
-DESIGN.md §5: "One parser accepts, with precise error messages naming the bad field". The
+The promise: one parser accepts every form, with precise error messages naming the bad
+field. The
 assertions are deliberately loose about wording: a field is named when one of its usual
 spellings appears (case-insensitive) in the message *outside* an echo of the expression
 itself, so that echoing `rate(1 minutes)` back does not count as naming the unit.

@@ -1,4 +1,4 @@
-"""Each schedule form of DESIGN.md §5 and the special characters of its fields."""
+"""Each schedule form (README "Schedules") and the special characters of its fields."""
 
 from datetime import UTC, datetime, timedelta
 

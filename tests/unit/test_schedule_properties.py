@@ -3,25 +3,25 @@
 Expressions are built field by field (values, names, ranges, steps, lists, `*`, `?`) so
 each test knows the exact set of values every field allows, independently of the engine.
 `after` is drawn uniformly from 2020-2035 or close to a daylight-saving transition of the
-drawn zone, so the DST rule of DESIGN.md §5 is exercised often.
+drawn zone, so the DST rule (README "Schedules") is exercised often.
 
 Properties:
 
 * fire times strictly increase, start after `after`, and come back in the zone's offset;
 * every fire's wall clock matches every field, day-of-month/day-of-week by the Vixie rule,
   except a fixed-time fire at a spring-forward transition, which must stand for a matching
-  wall time inside the gap it closes (DESIGN §5: "fires at the first instant after the
-  gap");
+  wall time inside the gap it closes (a gap time fires at the first instant after the
+  gap);
 * asking again from any fire continues the same sequence (iteration is consistent);
 * an expression `preview` calls never-firing really matches no day in a 28-year cycle;
-* agreement with reference libraries where their semantics are DESIGN §5's:
+* agreement with reference libraries where their semantics are Sundial's:
 
   - cronsim implements Debian cron: the Vixie day rule (a field starting with `*` makes the
     day fields AND) and, for 5-field expressions whose minute and hour do not start with
     `*`, the fixed-time DST rule (a gap time fires at the first instant after the gap, a
     repeated time once, at its first occurrence); every other expression fires at each
-    real instant whose wall time matches. That is §5 word for word, so 5-field expressions
-    are compared in every zone. Two exceptions: cronsim reads a fixed-time start as its
+    real instant whose wall time matches. That is Sundial's rule word for word, so 5-field
+    expressions are compared in every zone. Two exceptions: cronsim reads a fixed-time start as its
     naive wall clock, so from inside the second pass of a repeated hour it answers with
     the first pass (before the start); those starts are not compared. And cronsim applies
     no DST rule to 6-field expressions, so fixed-time 6-field expressions are compared
@@ -173,7 +173,7 @@ class Cron:
 
     @property
     def fixed_time(self) -> bool:
-        # DESIGN §5: fixed-time when none of second, minute, hour starts with `*`.
+        # Fixed-time (the DST rule's test) when none of second, minute, hour starts with `*`.
         fields = [self.minutes, self.hours] + ([self.seconds] if self.seconds else [])
         return not any(f.text.startswith("*") for f in fields)
 

@@ -7,11 +7,11 @@ source (robfig/cron, cronsim, croniter, Spring's CronExpression). A case is
      "source": "repo/path#Test", "note"?}
 
 `after` is ISO with an offset (an instant) or without one (wall time in `timezone`).
-Where DESIGN.md §5 deliberately differs from the source (daylight saving, the Vixie
-day-of-month/day-of-week rule, whole-second intervals) the expectation was re-derived from
-§5 and the case's note starts with "adjusted:" and says why. A failing vector is a
-disagreement with §5 or with the published behaviour §5 keeps, never a reason to edit the
-vector to fit the engine.
+Where Sundial's schedule rules (README "Schedules") deliberately differ from the source
+(daylight saving, the Vixie day-of-month/day-of-week rule, whole-second intervals) the
+expectation was re-derived from those rules and the case's note starts with "adjusted:"
+and says why. A failing vector is a disagreement with those rules or with the published
+behaviour they keep, never a reason to edit the vector to fit the engine.
 """
 
 from __future__ import annotations
@@ -103,4 +103,4 @@ def test_vector_is_well_formed(case: dict) -> None:
         assert fire.utcoffset() == fire.astimezone(zone).utcoffset(), fire
     assert expected == sorted(set(expected)), "fire times strictly increase"
     if "adjusted:" in case.get("note", ""):
-        assert "DESIGN §5" in case["note"], "an adjusted vector says which rule of §5 and why"
+        assert "Sundial" in case["note"], "an adjusted vector says which rule of Sundial's and why"

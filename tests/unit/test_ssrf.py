@@ -1,4 +1,4 @@
-"""The SSRF guard of HTTP targets (API.md: loopback, private, link-local and metadata
+"""The SSRF guard of HTTP targets (loopback, private, link-local and metadata
 addresses are refused unless the deployment allows them).
 
 Sockets are disabled for unit tests, and every name goes through an injected resolver:

@@ -1,4 +1,4 @@
-"""The task resource of API.md: defaults, limits, error codes and field paths, merging."""
+"""The task resource of the API: defaults, limits, error codes and field paths, merging."""
 
 import json
 from datetime import UTC, datetime, timedelta, timezone
@@ -26,7 +26,7 @@ def parse_task_update(data):
 HOOK = {"type": "http", "url": "https://example.com/hook"}
 MINIMAL = {"schedule": "0 30 2 * * *", "target": HOOK}
 
-# The policy fields of the task example in API.md ("Task resource"), verbatim.
+# The policy fields of the API's documented task example, verbatim: the defaults.
 API_EXAMPLE_POLICIES = json.loads(
     """{
   "start_at": null,

@@ -1,1 +1,1 @@
-"""The HTTP API (API.md): routes, authentication, tenant isolation."""
+"""The HTTP API: routes, authentication, tenant isolation."""

@@ -1,5 +1,5 @@
-"""The HTTP API of API.md: one Powertools REST resolver, the routers per resource, and the
-error handlers that make every failure the API.md error envelope.
+"""The HTTP API: one Powertools REST resolver, the routers per resource, and the error
+handlers that make every failure the API's one error envelope (README "Errors").
 
 Routes (in `sundial.api.routes`) parse (Powertools validates parameters and bodies against
 the pydantic models, which also generate /openapi.json), take the tenant from the request
@@ -128,9 +128,9 @@ def _body_model() -> type[BaseModel] | None:
 def _methods_of(path: str) -> list[str]:
     """The methods some route serves at `path` (empty: no such path at all).
 
-    Powertools answers a known path with the wrong method as "not found"; API.md's
-    clients deserve 405 and an Allow header. Its route table is not public API, so
-    the 405 tests pin this down.
+    Powertools answers a known path with the wrong method as "not found"; this API
+    answers 405 `method_not_allowed` with an Allow header instead. Powertools' route
+    table is not public API, so the 405 tests pin this down.
     """
     routes = [*app._static_routes, *app._dynamic_routes]
     return sorted({route.method for route in routes if route.rule.match(path)})

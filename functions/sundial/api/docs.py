@@ -2,8 +2,8 @@
 
 Powertools generates the document from the route signatures and models. It also adds,
 for every route, the 422 and response-validation bodies of its own default error
-handling; this API never sends those (every error is the API.md envelope, see
-errors.py), so they are replaced before the document is served.
+handling; this API never sends those (every error is the API's one error envelope,
+see errors.py), so they are replaced before the document is served.
 
 Swagger UI is the copy bundled in the Powertools package, inlined into the page: no
 CDN, so /docs works in a private network and leaks no request to a third party.
@@ -22,7 +22,7 @@ from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swag
 
 from sundial.api.models import ErrorEnvelope
 
-# API.md: the API lives under /v1 (the REST API's stage, and the local stack's prefix).
+# The API lives under /v1 (the REST API's stage, and the local stack's prefix).
 API_PREFIX = "/v1"
 API_VERSION = "1.0.0"
 OPENAPI_INFO: dict[str, Any] = {
@@ -48,7 +48,7 @@ OPENAPI_INFO: dict[str, Any] = {
     },
     "security": [{"apiKey": []}, {"sigv4": []}],
 }
-# The error responses routes document, by status; each is the API.md envelope.
+# The error responses routes document, by status; each is the API's error envelope.
 _ERROR_STATUSES = {
     400: "Invalid request (validation_error, invalid_schedule, invalid_timezone, invalid_target)",
     401: "Missing or invalid credentials (unauthorized)",
@@ -96,7 +96,7 @@ _ENVELOPE_REF = {"$ref": "#/components/schemas/ErrorEnvelope"}
 
 
 def openapi_document(app: APIGatewayRestResolver, info: dict[str, Any]) -> dict[str, Any]:
-    """The OpenAPI document of `app`, its error responses all in the API.md envelope."""
+    """The OpenAPI document of `app`, its error responses all in the API's error envelope."""
     document: dict[str, Any] = json.loads(app.get_openapi_json_schema(**info))
     for path_item in document.get("paths", {}).values():
         for operation in path_item.values():

@@ -1,4 +1,4 @@
-"""One error envelope for every failure the API can answer with (API.md "Every error body").
+"""One error envelope for every failure the API can answer with (README "Errors").
 
 Domain and store errors already are `SundialError`s carrying their code, status and
 field. This module adds the errors only the HTTP layer can cause (no route, wrong
@@ -111,7 +111,7 @@ _BODY, _HEADER = "body", "header"
 def from_validation_errors(
     errors: Sequence[Mapping[str, Any]], body_model: type[BaseModel] | None
 ) -> SundialError:
-    """The API.md error for the first problem in Powertools' RequestValidationError list.
+    """The API error for the first problem in Powertools' RequestValidationError list.
 
     Body problems are named by the request model's own translation (codes
     `invalid_schedule`, `invalid_target`, ... and dotted paths such as

@@ -3,7 +3,7 @@
 The task resource itself (`TaskSpec`, `TaskUpdate`, `TaskView`) lives in
 `sundial.core.task`; these are the envelopes around it and the smaller bodies (preview,
 backfill, trigger, runs, dead letters, errors). Every request model rejects unknown
-fields, as API.md requires, and every one is in the generated OpenAPI document.
+fields, so typos surface, and every one is in the generated OpenAPI document.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from sundial.core.task import SCHEDULE_MAX_LENGTH, TaskView, Timestamp
 from sundial.core.vocabulary import RunStatus
 
-# API.md: ?limit= is 1-100 (default 50); preview's count is 1-100 (default 5).
+# The API's bounds: ?limit= is 1-100 (default 50); preview's count is 1-100 (default 5).
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 DEFAULT_PREVIEW_COUNT = 5
@@ -70,7 +70,7 @@ class TaskList(BaseModel):
 
 
 class RunView(BaseModel):
-    """API.md "Run resource"."""
+    """One execution of a task: its status, attempt, timing, error and result."""
 
     execution_id: str
     task_id: str
@@ -107,7 +107,7 @@ class BackfillResponse(BaseModel):
 
 
 class DeadLetterView(BaseModel):
-    """A dead-lettered execution (API.md `GET /dead-letters`)."""
+    """A dead-lettered execution, as `GET /dead-letters` lists it."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -135,6 +135,6 @@ class ErrorDetail(BaseModel):
 
 
 class ErrorEnvelope(BaseModel):
-    """Every error body (API.md)."""
+    """The body of every error response: a code, a human message and the field at fault."""
 
     error: ErrorDetail

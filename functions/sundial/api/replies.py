@@ -27,7 +27,7 @@ def html_reply(page: str, headers: dict[str, str] | None = None) -> Response[Any
 
 
 def task_reply(item: TaskItem) -> Response[Any]:
-    """200 with the task as API.md shows it (its next fires and last run) and its ETag."""
+    """200 with the task resource (its next fires and last run) and its ETag."""
     body = views.task_view(item, utc_now(), store.newest_run(item.task_id))
     return json_reply(200, body, etag(item.version))
 
@@ -41,7 +41,7 @@ def stored_reply(reply: Mapping[str, Any], replayed: bool = False) -> Response[A
 
 
 def error_reply(error: SundialError) -> Response[Any]:
-    """The API.md error envelope, with the headers the error calls for (Allow, Retry-After)."""
+    """The API's error envelope, with the headers the error calls for (Allow, Retry-After)."""
     return Response(
         status_code=error.status,
         content_type=JSON,

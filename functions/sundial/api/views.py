@@ -1,4 +1,4 @@
-"""Stored items as API.md resources: the task (with its next fires and last run) and the run.
+"""Stored items as API resources: the task (with its next fires and last run) and the run.
 
 A task's `last_run` is the run with the greatest `fire_key` in the task's runs partition,
 whatever produced it: a scheduled fire, a backfilled time (which keeps its scheduled
@@ -22,8 +22,8 @@ from sundial.core.task import TaskView
 from sundial.core.vocabulary import RunStatus, TaskState
 from sundial.store import RunItem, TaskItem, spec_of
 
-# API.md's example shows a handful of upcoming fires: enough to check a schedule at a
-# glance, few enough to compute for a page of 100 tasks.
+# A handful of upcoming fires: enough to check a schedule at a glance, few enough to
+# compute for a page of 100 tasks.
 NEXT_FIRE_TIMES_SHOWN = 5
 
 
@@ -48,7 +48,7 @@ def task_views(items: Sequence[TaskItem], now: datetime) -> list[dict[str, Any]]
 
 
 def run_view(run: RunItem) -> dict[str, Any]:
-    """API.md "Run resource", plus `reason` (skipped runs) and `next_attempt_at` (retrying)."""
+    """The run resource, plus `reason` (skipped runs) and `next_attempt_at` (retrying)."""
     view = RunView.model_validate(
         {
             "execution_id": run.execution_id,
@@ -71,7 +71,7 @@ def run_view(run: RunItem) -> dict[str, Any]:
 
 
 def dead_letter_view(item: Any) -> dict[str, Any]:
-    """The executor's dead-letter record as API.md shows it (a dict or a model)."""
+    """The executor's dead-letter record as the API shows it (a dict or a model)."""
     if hasattr(item, "model_dump"):
         return dict(item.model_dump(mode="json"))
     if hasattr(item, "to_json"):

@@ -1,4 +1,4 @@
-"""Errors a user can cause, each with the API.md error code and the field it names."""
+"""Errors a user can cause, each with its API error code and the field it names."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ class SundialError(Exception):
             self.code = code
 
     def to_dict(self) -> dict[str, object]:
-        """The API.md error envelope."""
+        """The API's error envelope."""
         return {"error": {"code": self.code, "message": self.message, "field": self.field}}
 
 

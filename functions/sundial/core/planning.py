@@ -1,8 +1,9 @@
 """Planning: which fires of a task to emit now, and where its due index entry moves next.
 
 One pure function serves the dispatcher's sweep, the API's dispatch-on-write and the
-backfill (DESIGN.md §3 step 2). It never reads a clock: `now` is an argument, so a
-re-plan after a crash yields the same fires with the same execution ids and jitter.
+backfill (step 2, "Plan", of README "How dispatch works"). It never reads a clock: `now`
+is an argument, so a re-plan after a crash yields the same fires with the same execution
+ids and jitter.
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ class Plan:
 
 
 def execution_id(task_id: str, scheduled_at: datetime) -> str:
-    """DESIGN §2: a scheduled execution is named by its task and nominal fire time."""
+    """A scheduled execution is named by its task and nominal fire time, so a re-sent or
+    backfilled fire keeps the id (and the run record) of the fire it repeats."""
     return f"{task_id}:{to_ms(scheduled_at)}"
 
 
@@ -172,7 +174,7 @@ def backfill_times(timing: Timing, start: datetime, end: datetime, limit: int) -
 
 
 def delay_seconds(fire_at: datetime, now: datetime) -> int:
-    """DESIGN §3: clamp(floor(fire_at - now), 0, 900). Whole seconds, never late.
+    """A fire's message delay: clamp(floor(fire_at - now), 0, 900). Whole seconds, never late.
 
     Flooring makes the message visible up to a second early; the executor waits out the
     remainder, so runs start on the fire time rather than up to a second after it.

@@ -1,4 +1,4 @@
-"""Schedule expressions (DESIGN.md §5): one parser for every form, three schedule types.
+"""Schedule expressions (README "Schedules"): one parser for every form, three types.
 
 * `CronSchedule` — 5-field Vixie cron, 6-field cron with seconds first, EventBridge
   `cron(min hour dom month dow year)` and the `@daily`-style macros.
@@ -178,7 +178,7 @@ class OneTimeSchedule(Schedule):
 def parse_schedule(
     expression: str, timezone: str = "UTC", anchor: datetime | None = None
 ) -> Schedule:
-    """Parse any schedule form of DESIGN §5, or raise ScheduleError naming what is wrong.
+    """Parse any schedule form Sundial accepts, or raise ScheduleError naming what is wrong.
 
     `anchor` sets where elapsed-time schedules (`rate()`, `@every`) count from.
     """

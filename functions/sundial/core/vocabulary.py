@@ -70,7 +70,7 @@ class Outcome(StrEnum):
 
 
 class ErrorCode(StrEnum):
-    """The `code` of every error body a client can get (API.md "Every error body")."""
+    """The `code` of every error body a client can get."""
 
     # Set by the API's own errors.
     VALIDATION_ERROR = "validation_error"

@@ -1,8 +1,9 @@
 """Time zones: loading IANA zones and mapping wall-clock times to real instants.
 
-The daylight-saving rule of DESIGN.md §5 lives here. Offsets are piecewise constant in
-real time; the functions below find where they change so the schedule types can walk
-wall-clock times without ever skipping or doubling an instant they should not.
+The daylight-saving rule of schedules (README "Schedules") lives here. Offsets are
+piecewise constant in real time; the functions below find where they change so the
+schedule types can walk wall-clock times without ever skipping or doubling an instant
+they should not.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def first_offset_change(zone: ZoneInfo, start: datetime, end: datetime) -> datet
 
 
 def resolve_fixed_time(zone: ZoneInfo, wall: datetime) -> datetime:
-    """The instant a fixed-time schedule fires for a wall-clock time (DESIGN §5).
+    """The instant a fixed-time schedule fires for a wall-clock time.
 
     A time that occurs twice fires at its first occurrence; a time that does not exist
     (skipped by a spring-forward gap) fires at the first instant after the gap.

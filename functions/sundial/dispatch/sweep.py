@@ -1,4 +1,4 @@
-"""The sweep: DESIGN.md §3, per shard, in parallel.
+"""The sweep: the dispatch protocol (README "How dispatch works"), per shard, in parallel.
 
 1. Query one page of the shard's due index (`due_at <= now + horizon`).
 2-4. Plan, enqueue, then commit that page (`sundial.workqueue.scheduled`, the same

@@ -1,4 +1,4 @@
-"""The executor (DESIGN.md §4): runs each fire effectively once, with retries and dead letters.
+"""The executor: runs each fire effectively once, with retries and dead letters.
 
 Entry points:
 

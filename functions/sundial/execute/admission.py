@@ -57,7 +57,7 @@ def load_current_task(message: FireMessage) -> TaskItem | None:
 def staleness(message: FireMessage, task: TaskItem | None) -> str | None:
     """Why the message no longer stands for a run the task wants, or None.
 
-    Paused tasks drop scheduled fires only: manual triggers run while paused (API.md),
+    Paused tasks drop scheduled fires only: manual triggers run while paused (as the API promises),
     and backfills and redrives are explicit requests too. Only planned fires (scheduled
     and backfilled) go stale with a timing change.
     """

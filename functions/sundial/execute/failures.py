@@ -1,5 +1,4 @@
-"""How a target run can fail, and whether trying again may help (API.md "What an HTTP
-target receives", DESIGN.md §6).
+"""How a target run can fail, and whether trying again may help (README "Retries").
 
 Targets raise these for failures they recognise (an HTTP status, a Lambda function
 error); anything else they raise is classified by `sundial.execute.retry.classify`.
@@ -46,5 +45,5 @@ RETRYABLE_CLIENT_STATUSES = frozenset({408, 429})
 
 
 def is_retryable_status(status: int) -> bool:
-    """Whether a non-2xx HTTP status is worth retrying (API.md)."""
+    """Whether a non-2xx HTTP status is worth retrying: 5xx, 408 and 429 are."""
     return status >= 500 or status in RETRYABLE_CLIENT_STATUSES

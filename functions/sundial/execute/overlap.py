@@ -1,4 +1,4 @@
-"""Overlap policies (DESIGN.md §4 step 4): may a run start while another run of the task runs?
+"""Overlap policies: may a run start while another run of the task runs?
 
 * `allow` (default): yes; nothing is written, overlapping runs are independent.
 * `skip`: a run that finds another execution of the task running is not run; it is

@@ -1,4 +1,4 @@
-"""Which failures are retried, and when (DESIGN.md §4 step 6, §6).
+"""Which failures are retried, and when (README "Retries").
 
 `classify` turns whatever a target raised into a TargetFailure (retryable or not);
 `plan_retry` decides, from the task's retry policy, whether the run gets another
@@ -65,7 +65,7 @@ def classify(exc: BaseException) -> TargetFailure:
     """What a target's exception means for retrying.
 
     Timeouts, connection errors, throttling, 5xx and unknown exceptions are retryable
-    (DESIGN.md §6: "exception" is retried); an AWS error a retry cannot fix is not.
+    (an unexpected exception may well pass); an AWS error a retry cannot fix is not.
     """
     if isinstance(exc, TargetFailure):
         return exc

@@ -1,4 +1,4 @@
-"""The execution protocol (DESIGN.md §4): one delivered message, run effectively once.
+"""The execution protocol: one delivered message, run effectively once.
 
 `Executor.process` takes a delivery through the steps, each a function of its own:
 

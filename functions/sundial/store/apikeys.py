@@ -1,4 +1,4 @@
-"""API keys (API.md "Base, auth, errors"): each belongs to a tenant and is stored hashed.
+"""API keys: each belongs to a tenant and is stored hashed.
 
 The keys table is keyed by the SHA-256 of the raw key, so the authorizer finds a key
 with one GetItem and a leaked table reveals no usable key. The raw key exists only in

@@ -1,6 +1,6 @@
 """What can go wrong in a store operation, one exception per outcome a caller handles.
 
-Errors a user can cause carry their API.md code and HTTP status (they are
+Errors a user can cause carry their API error code and HTTP status (they are
 `SundialError`s), so the API maps them without a lookup table. The rest are
 outcomes of races between workers that the dispatcher and executor act on.
 """

@@ -1,4 +1,4 @@
-"""How store keys and execution ids are spelled (DESIGN.md §2)."""
+"""How store keys and execution ids are spelled."""
 
 from __future__ import annotations
 

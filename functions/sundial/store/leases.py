@@ -1,4 +1,4 @@
-"""Shard leases: one sweep at a time works a shard of the due index (DESIGN.md §3).
+"""Shard leases: one sweep at a time works a shard of the due index.
 
 Leases cut duplicate sends when sweeps overlap (a slow tick, a continuation, a retried
 invocation); correctness never depends on them, because the dispatch commit is

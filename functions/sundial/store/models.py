@@ -1,4 +1,4 @@
-"""PynamoDB models of the tasks and runs tables (DESIGN.md §2) and their binding to tables.
+"""PynamoDB models of the tasks and runs tables and their binding to tables.
 
 The schema of record is `template.yaml`; these models must agree with it (the
 integration tests create the tables from the template and run every operation
@@ -30,7 +30,7 @@ from sundial.settings import get_settings
 
 # PynamoDB's "LEGACY" retry configuration is botocore's *standard* retry mode with
 # 1 + this many attempts: throttling and 5xx are retried with capped exponential
-# backoff and jitter (DESIGN.md §6) before an operation gives up.
+# backoff and jitter before an operation gives up.
 DYNAMODB_MAX_RETRY_ATTEMPTS = 5
 # DynamoDB answers in milliseconds; a hung connection must fail fast enough to be
 # retried inside a Lambda invocation rather than eat its whole time budget.
@@ -49,7 +49,8 @@ TENANT_INDEX = "by_tenant"
 # transaction). Their key starts with this prefix, which no ULID can, and they carry
 # no `tenant`, `due_shard` or `due_at`, so neither index ever sees them.
 NAME_CLAIM_PREFIX = "name#"
-# Shard leases (DESIGN.md §3) live in the tasks table too, keyed by this prefix and the shard.
+# Shard leases (`sundial.store.leases`) live in the tasks table too, keyed by this prefix
+# and the shard.
 SHARD_LEASE_PREFIX = "lease#dispatch#"
 # Dead-letter records live in the runs table under this partition prefix and the tenant.
 DEAD_LETTER_PREFIX = "deadletter#"
@@ -214,7 +215,7 @@ class TenantIndex(GlobalSecondaryIndex["TaskItem"]):
 
 
 class TaskItem(Model):
-    """One task (DESIGN.md §2). Times in epoch ms; `payload` is serialized JSON text."""
+    """One task. Times in epoch ms; `payload` is serialized JSON text."""
 
     class Meta(_ClientMeta):
         table_name = _TableName("tasks_table")
@@ -258,7 +259,7 @@ class TaskItem(Model):
     timing_since = NumberAttribute(null=True)
     last_backfill_at = NumberAttribute(null=True)
     last_manual_key = UnicodeAttribute(null=True)
-    # overlap marker (DESIGN.md §4 step 4), written only for overlap `skip`/`buffer_one`:
+    # overlap marker (`sundial.store.overlap`), written only for overlap `skip`/`buffer_one`:
     # the execution holding the task's run slot until its lease ends, and (buffer_one)
     # the one execution waiting for it, with the receipt handle that wakes its message.
     running_execution = UnicodeAttribute(null=True)
@@ -299,7 +300,7 @@ class NameClaimItem(Model):
 
 
 class RunItem(Model):
-    """One execution of a task (DESIGN.md §2); `fire_key` sorts runs by fire time."""
+    """One execution of a task; `fire_key` sorts runs by fire time."""
 
     class Meta(_ClientMeta):
         table_name = _TableName("runs_table")
@@ -329,7 +330,7 @@ class RunItem(Model):
 
 
 class DeadLetterItem(Model):
-    """A run that failed for good, listed for its tenant newest first (API.md /dead-letters).
+    """A run that failed for good, listed for its tenant newest first (`GET /dead-letters`).
 
     Kept in the runs table: `task_id` is `dead_letter_partition(tenant)` (it starts with
     DEAD_LETTER_PREFIX, which no ULID can, so no task's run listing ever meets it) and

@@ -1,4 +1,4 @@
-"""The overlap marker on a task item (DESIGN.md §4 step 4): who runs, and who waits.
+"""The overlap marker on a task item: who runs, and who waits.
 
 Two slots, each one conditional write to take or leave:
 

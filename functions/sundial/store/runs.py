@@ -1,9 +1,9 @@
 """Run records: the claim that makes execution effectively once, and guarded outcomes.
 
-DESIGN.md §4. A worker claims a run with one conditional write; every outcome it
-records afterwards is conditioned on still holding that claim (`status = running
-AND attempt = <its attempt>`), so a worker whose lease expired and was taken over
-cannot overwrite the newer attempt's record.
+The execution protocol (README "How execution works"): a worker claims a run with one
+conditional write; every outcome it records afterwards is conditioned on still holding
+that claim (`status = running AND attempt = <its attempt>`), so a worker whose lease
+expired and was taken over cannot overwrite the newer attempt's record.
 """
 
 from __future__ import annotations

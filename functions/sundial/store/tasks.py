@@ -34,7 +34,7 @@ MUTABLE_FIELDS = frozenset(
     }
 )  # fmt: skip
 # Changing any of these changes which fires are due: schedule_version is bumped, and
-# executors drop messages emitted under the old one (DESIGN.md §4 step 2).
+# executors drop messages emitted under the old one.
 TIMING_FIELDS = frozenset({"schedule", "timezone", "start_at", "end_at", "jitter_seconds"})
 # A read-modify-write without If-Match re-reads and re-applies when a concurrent write
 # got in between; a few rounds absorb any realistic burst of edits to one task.

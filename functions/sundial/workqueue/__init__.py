@@ -8,8 +8,8 @@ the queues' settings or the order of a send lives here once, above `store` and b
 
 * `messages` — the fire message format: build, serialise, parse and validate;
 * `send` — the one builder of a task's message, and batched sends with their delays;
-* `scheduled` — plan, send, then commit (DESIGN.md §3): the sweep's per-page step and
-  the API's dispatch-on-write;
+* `scheduled` — plan, send, then commit: the sweep's per-page step and the API's
+  dispatch-on-write;
 * `ondemand` — manual triggers and backfills;
 * `redrive` and `deadletters` — dead letters: what the dead-letter queue carries, how
   the API lists them, and sending them back to work;

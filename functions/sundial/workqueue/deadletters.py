@@ -1,4 +1,4 @@
-"""Dead letters (DESIGN.md §4 step 6, API.md "GET /dead-letters").
+"""Dead letters (README "Dead letters"; the API lists them at `GET /dead-letters`).
 
 A run that cannot succeed (a permanent failure, or retries exhausted by attempts or
 event age) gets two dead letters:
@@ -26,7 +26,7 @@ from sundial.workqueue.delivery import Delivery
 # A malformed body is quoted in its dead letter up to a quarter of SQS's message size,
 # leaving room for the rest of the letter.
 MALFORMED_BODY_PREVIEW_CHARS = SQS_MAX_MESSAGE_BYTES // 4
-# API.md listings take 1-100 items per page.
+# API listings take 1-100 items per page.
 MAX_PAGE_SIZE = 100
 
 
@@ -59,7 +59,7 @@ def malformed_letter_message(delivery: Delivery, reason: str, now_ms: int) -> di
 
 
 def dead_letter_view(item: DeadLetterItem) -> dict[str, Any]:
-    """A dead letter as the API returns it (API.md "GET /dead-letters")."""
+    """A dead letter as the API returns it (`GET /dead-letters`)."""
     return {
         "execution_id": item.execution_id,
         "task_id": item.run_task_id,
@@ -75,7 +75,7 @@ def list_dead_letters(
     tenant: str, limit: int = 50, next_token: str | None = None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of the tenant's dead letters, newest first, and the next page's token
-    (None: no more). Each is the API.md dead-letter object plus `reason`.
+    (None: no more). Each is the API's dead-letter object plus `reason`.
 
     Raises InvalidPageToken (a 400 `validation_error` on `next_token`) for a token this
     listing did not issue, and ValueError for a limit outside 1-100.

@@ -1,5 +1,5 @@
 """The work queue as the executor sees it: a delivered message, and the ways to give it
-back or dead-letter it (DESIGN.md §4).
+back or dead-letter it.
 
 A message the executor cannot finish now (its backoff, another worker's lease, an
 early arrival, a buffered overlap) goes back by hiding it until it is due: a

@@ -18,7 +18,7 @@ from sundial.store import TaskItem
 from sundial.workqueue.config import work_queue_url
 from sundial.workqueue.send import OutgoingMessage, message_for, send_now
 
-# API.md: a backfill enqueues at most 1,000 fires per call.
+# The API's limit: a backfill enqueues at most 1,000 fires per call.
 MAX_BACKFILL_FIRES = 1000
 
 

@@ -1,4 +1,4 @@
-"""Redrive (API.md `POST /dead-letters/redrive`): dead-lettered runs go back to work.
+"""Redrive (`POST /dead-letters/redrive`): dead-lettered runs go back to work.
 
 Each chosen run returns to `retrying` with its attempt count kept and gets a `redrive`
 message; it runs again like any retry and its dead letter is removed when it succeeds.

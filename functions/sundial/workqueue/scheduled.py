@@ -1,5 +1,5 @@
-"""Scheduled fires: plan, send, then commit (DESIGN.md §3 steps 2-4), for the sweep and
-for the API's dispatch-on-write alike.
+"""Scheduled fires: plan, send, then commit (steps 2-4 of README "How dispatch works"),
+for the sweep and for the API's dispatch-on-write alike.
 
 1. Plan each due task with the pure planner.
 2. Enqueue first: send every planned fire, each batch's delay computed as it goes out.

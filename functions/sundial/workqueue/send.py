@@ -2,7 +2,7 @@
 
 `send_messages` reports exactly which messages SQS accepted; the sweep commits a task
 only when every one of its messages is among them (a fire whose message did not go out
-is never advanced past, DESIGN.md §3 step 3).
+is never advanced past).
 
 Each message's DelaySeconds is computed from the clock just before its batch goes out,
 not when its page was planned: SQS counts the delay from when it receives the message,

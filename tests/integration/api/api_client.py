@@ -40,7 +40,7 @@ class ApiResponse:
 
     @property
     def error(self) -> dict[str, Any]:
-        """The error of an API.md error envelope (asserting the envelope's exact shape)."""
+        """The error of the API's error envelope (asserting the envelope's exact shape)."""
         assert set(self.body) == {"error"}, self.body
         assert set(self.body["error"]) == {"code", "message", "field"}, self.body
         assert isinstance(self.body["error"]["message"], str) and self.body["error"]["message"]

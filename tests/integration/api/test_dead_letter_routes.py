@@ -12,7 +12,7 @@ from sundial.store import RunItem, run_key
 FIRE_AT_MS = 1_790_000_000_000
 
 
-def test_dead_letters_are_listed_newest_first_in_the_api_md_shape(
+def test_dead_letters_are_listed_newest_first_in_the_api_shape(
     api: Api, dead_letter: Callable[..., str]
 ) -> None:
     task = api.create()

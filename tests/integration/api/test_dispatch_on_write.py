@@ -1,6 +1,5 @@
-"""A write that puts a fire inside the dispatch horizon enqueues it at once (DESIGN.md §3
-"Dispatch-on-write"): a task created to fire in ten seconds fires in ten seconds, not at
-the next sweep."""
+"""A write that puts a fire inside the dispatch horizon enqueues it at once: a task
+created to fire in ten seconds fires in ten seconds, not at the next sweep."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""/openapi.json is a valid OpenAPI document listing every API.md route; /docs and /console
+"""/openapi.json is a valid OpenAPI document listing every route of the API; /docs and /console
 are self-contained pages served without credentials."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import re
 from api_client import Api
 from openapi_spec_validator import validate
 
-# API.md "Routes": every one must be in the document (path parameters named freely).
-API_MD_ROUTES = {
+# Every route of the API: each must be in the document (path parameters named freely).
+API_ROUTES = {
     ("post", "/tasks"),
     ("get", "/tasks"),
     ("get", "/tasks/{}"),
@@ -43,9 +43,9 @@ def test_the_openapi_document_is_valid(api: Api) -> None:
     validate(response.body)
 
 
-def test_the_openapi_document_lists_every_api_md_route(api: Api) -> None:
+def test_the_openapi_document_lists_every_api_route(api: Api) -> None:
     document = api.call("GET", "/openapi.json", tenant=None).body
-    assert _routes(document) == API_MD_ROUTES
+    assert _routes(document) == API_ROUTES
     assert document["servers"] == [{"url": "/v1"}]
 
 

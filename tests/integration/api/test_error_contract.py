@@ -1,4 +1,5 @@
-"""Every error API.md lists, in its envelope, with the field it names; nothing else leaks."""
+"""Every error the API documents (README "Errors"), in its envelope, with the field it
+names; nothing else leaks."""
 
 from __future__ import annotations
 

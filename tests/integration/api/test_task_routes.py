@@ -1,4 +1,4 @@
-"""Every task route's success path, as API.md specifies status, headers and body."""
+"""Every task route's success path: its status, headers and body."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def test_create_returns_201_with_location_etag_and_the_full_task_resource(api: A
     assert response.header("ETag") == '"1"'
     assert task["name"] == "nightly-report"
     assert (task["state"], task["version"], task["last_run"]) == ("active", 1, None)
-    # API.md defaults
+    # the API's documented defaults
     assert task["retry"] == {
         "max_attempts": 3,
         "backoff_seconds": 2,

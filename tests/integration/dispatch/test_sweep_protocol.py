@@ -1,4 +1,4 @@
-"""Enqueue first, then commit (DESIGN.md §3): crashes, partial sends and throttling at
+"""Enqueue first, then commit: crashes, partial sends and throttling at
 every step lose no fire, and no task is ever advanced past a fire that was not sent."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Dead letters the API lists, and redrive (API.md /dead-letters): back to work, kept
+"""Dead letters the API lists, and redrive (`/dead-letters`): back to work, kept
 attempt count, a fresh retry budget, gone once the run succeeds."""
 
 from __future__ import annotations

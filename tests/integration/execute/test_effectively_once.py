@@ -1,4 +1,4 @@
-"""DESIGN.md §4 and §6: each fire runs once, whatever SQS and the dispatcher deliver."""
+"""Effectively-once execution: each fire runs once, whatever SQS and the dispatcher deliver."""
 
 from __future__ import annotations
 

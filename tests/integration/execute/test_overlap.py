@@ -1,4 +1,4 @@
-"""Overlap policies under concurrent deliveries (DESIGN.md §4 step 4)."""
+"""Overlap policies under concurrent deliveries."""
 
 from __future__ import annotations
 

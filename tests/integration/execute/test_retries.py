@@ -1,4 +1,4 @@
-"""DESIGN.md §4 step 6: retryable failures come back after a backoff; the rest are failed
+"""Retries: retryable failures come back after a backoff; the rest are failed
 and dead-lettered, with the queue's maxReceiveCount never the thing that stops them."""
 
 from __future__ import annotations

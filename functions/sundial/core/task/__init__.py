@@ -1,4 +1,4 @@
-"""The task resource of API.md: what a user may send, what is stored, what is returned.
+"""The task resource of the API: what a user may send, what is stored, what is returned.
 
 * `TaskSpec` (alias `TaskCreate`, in `spec`) is a task's full definition: the
   `POST /tasks` body, with every default filled in, and what the store persists

@@ -1,7 +1,7 @@
 """The field types a task is made of, and the one error every validator raises.
 
 Validators raise `invalid(...)`; `sundial.core.task.parsing` turns it (and pydantic's
-own errors) into the API.md error. Messages are predicates that get the field path put
+own errors) into the API's error. Messages are predicates that get the field path put
 in front of them: "must be between 1 and 100" becomes
 "retry.max_attempts must be between 1 and 100".
 """
@@ -46,7 +46,7 @@ ERROR_TYPE = "sundial"
 
 
 class StrictModel(BaseModel):
-    """Unknown fields are rejected everywhere, so typos surface (API.md)."""
+    """Unknown fields are rejected everywhere, so typos surface."""
 
     model_config = ConfigDict(extra="forbid")
 

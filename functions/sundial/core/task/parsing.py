@@ -1,4 +1,4 @@
-"""From JSON to a model, or to the one API.md error that names the first problem.
+"""From JSON to a model, or to the one API error that names the first problem.
 
 This is the one translator of pydantic's errors: request bodies (the task's and the
 API's smaller bodies built from the same field types) and request parameters alike.
@@ -85,7 +85,7 @@ def validate(model: type[_ModelT], data: Any) -> _ModelT:
 def to_sundial_error(
     exc: pydantic.ValidationError | Sequence[Any], model: type[BaseModel]
 ) -> SundialError:
-    """The API.md error for the first problem pydantic found validating `model`.
+    """The API error for the first problem pydantic found validating `model`.
 
     `exc` is pydantic's exception, or its `errors()` list with locations relative to
     `model` (as a web framework that validated the body reports them, minus its prefix).
@@ -110,7 +110,7 @@ def to_sundial_error(
 
 
 def parameter_error(error: Mapping[str, Any], name: str | None) -> ValidationError:
-    """The API.md error for a bad query, header or path parameter, named as clients send it
+    """The API error for a bad query, header or path parameter, named as clients send it
     (None: the request as a whole)."""
     return ValidationError(f"{name or 'The request'} {_predicate(error, None)}", field=name)
 

@@ -86,7 +86,7 @@ def _check_schedule(expression: str, timezone: str) -> None:
 
 
 class TaskSpec(StrictModel):
-    """A task's definition: the POST body, with API.md's defaults; what the store persists.
+    """A task's definition: the POST body, with the API's defaults; what the store persists.
 
     `schedule` is checked against `timezone` once every field is valid on its own (the
     engine needs a valid zone). The task's id, state and version are not part of it.

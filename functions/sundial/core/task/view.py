@@ -14,7 +14,7 @@ from sundial.core.zones import load_zone
 
 
 class TaskView(StrictModel):
-    """A task as the API returns it (API.md "Task resource"); never carries a signing secret."""
+    """A task as the API returns it; never carries a signing secret."""
 
     id: str
     name: str | None
@@ -34,7 +34,7 @@ class TaskView(StrictModel):
     state: TaskState
     version: int
     next_fire_times: list[Timestamp]
-    # The run resource of API.md (its shape belongs to the runs module), or null.
+    # The newest run as the run resource (its shape belongs to the runs module), or null.
     last_run: dict[str, Any] | None
     created_at: Timestamp
     updated_at: Timestamp

@@ -1,4 +1,4 @@
-"""HTTP webhook targets: the request of API.md "What an HTTP target receives".
+"""HTTP webhook targets: the request every HTTP target receives (README "HTTP targets").
 
 * The method given, body = the task's payload as compact JSON.
 * Headers: Content-Type, Idempotency-Key (= execution id), X-Sundial-Task-Id,

@@ -680,7 +680,7 @@
 
   // ---- create a task ------------------------------------------------------------------
 
-  // API.md's `field` (dotted path) -> the form control that holds it.
+  // An API error's `field` (dotted path) -> the form control that holds it.
   const FIELD_CONTROLS = {
     name: "f-name", schedule: "f-schedule", timezone: "f-timezone", payload: "f-payload",
     description: "f-description", "retry.max_attempts": "f-attempts",
