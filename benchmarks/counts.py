@@ -2,18 +2,19 @@
 requests per fire, and the dispatcher's CPU per fire with AWS calls stubbed out.
 
 Requests are counted where every emulated call passes (moto's BotocoreStubber), by the
-operation named in the request, so no client can slip past the count.
+operation named in the request, so no client can slip past the count; the same hook
+meters the DynamoDB capacity each request consumes (metering.py).
 """
 
 from __future__ import annotations
 
-import contextlib
+import json
 import random
 import sys
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,57 +23,35 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "soak"))
 
 import chaos  # noqa: E402  (the soak's emulated AWS, simulated clock and SQS stand-in)
-from moto.core.botocore_stubber import BotocoreStubber  # noqa: E402
-
-READ_OPERATIONS = {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"}
-WRITE_OPERATIONS = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+from capacity import item_size, sqs_requests, template_schemas  # noqa: E402
+from metering import CapacityMeter  # noqa: E402
 
 
-class RequestCounter:
-    """DynamoDB requests by operation, and items returned by Query/GetItem."""
-
-    def __init__(self) -> None:
-        self.calls: Counter[str] = Counter()
-        self.items_read = 0
-        self.lock = threading.Lock()
-        self.active = False
-
-    @contextlib.contextmanager
-    def counting(self) -> Iterator[RequestCounter]:
-        import json
-
-        process = BotocoreStubber.process_request
-        counter = self
-
-        def counted(stubber: BotocoreStubber, request: Any) -> Any:
-            response = process(stubber, request)
-            target = (request.headers.get("X-Amz-Target") or b"").decode()
-            if counter.active and target.startswith("DynamoDB"):
-                operation = target.rsplit(".", 1)[-1]
-                with counter.lock:
-                    counter.calls[operation] += 1
-                    if operation in ("Query", "GetItem"):
-                        try:
-                            body = json.loads(response[2] if isinstance(response, tuple) else b"{}")
-                        except (ValueError, TypeError, IndexError):
-                            body = {}
-                        counter.items_read += int(body.get("Count", 1 if "Item" in body else 0))
-            return response
-
-        BotocoreStubber.process_request = counted  # type: ignore[method-assign]
-        try:
-            yield self
-        finally:
-            BotocoreStubber.process_request = process  # type: ignore[method-assign]
-
-    def reads(self) -> int:
-        return sum(n for op, n in self.calls.items() if op in READ_OPERATIONS)
-
-    def writes(self) -> int:
-        return sum(n for op, n in self.calls.items() if op in WRITE_OPERATIONS)
+def _meter() -> CapacityMeter:
+    """A meter of the emulated tables, by the names the emulator gives them (their
+    logical ids), with the keys and indexes template.yaml defines."""
+    return CapacityMeter(template_schemas())
 
 
-def _task(schedule: str, due_ms: int | None, stamp: int, **extra: Any) -> Any:
+def payload_of(size: int) -> Any:
+    """A task payload whose JSON text is `size` bytes (None, no payload, for 0)."""
+    if size == 0:
+        return None
+    wrapper = len(json.dumps({"data": ""}))
+    if size < wrapper:
+        raise ValueError(f"a payload of {size} bytes is smaller than its JSON wrapper")
+    return {"data": "x" * (size - wrapper)}
+
+
+def _task(
+    schedule: str,
+    due_ms: int | None,
+    stamp: int,
+    *,
+    payload: Any = {"n": 1},  # noqa: B006  (never mutated)
+    shards: int = chaos.SHARDS,
+    **extra: Any,
+) -> Any:
     from sundial import store
     from sundial.store import TaskItem
 
@@ -84,7 +63,7 @@ def _task(schedule: str, due_ms: int | None, stamp: int, **extra: Any) -> Any:
         timezone="UTC",
         description="",
         target={"type": "handler", "name": "echo"},
-        payload={"n": 1},
+        payload=payload,
         retry={"max_attempts": 3, "backoff_seconds": 2},
         timeout_seconds=30,
         overlap="allow",
@@ -98,7 +77,7 @@ def _task(schedule: str, due_ms: int | None, stamp: int, **extra: Any) -> Any:
     item.state = "active" if due_ms is not None else "paused"
     if due_ms is not None:
         item.due_at = due_ms
-        item.due_shard = store.shard_for(task_id, chaos.SHARDS)
+        item.due_shard = store.shard_for(task_id, shards)
     return item
 
 
@@ -126,8 +105,8 @@ def read_amplification(stored: int = 100_000, due_fraction: float = 0.01) -> dic
                     when = None
                 batch.save(_task("0 * * * * *", when, stamp))
         sqs = chaos.SimSqs(clock, rng, 0.0)
-        counter = RequestCounter()
-        with counter.counting():
+        counter = _meter()
+        with counter.metering():
             counter.active = True
             report = Dispatcher(
                 sqs=sqs,
@@ -153,7 +132,84 @@ def read_amplification(stored: int = 100_000, due_fraction: float = 0.01) -> dic
 
 def requests_per_fire(schedule: str, tasks: int, minutes: int) -> dict[str, Any]:
     """DynamoDB and SQS requests per fire, dispatcher and executor together, with the
-    soak's harness and no faults: `tasks` tasks on `schedule` for `minutes` simulated."""
+    soak's harness and no faults: `tasks` tasks on `schedule` for `minutes` simulated,
+    then two more sweeps to run what the last one sent."""
+    with chaos.emulated_aws():
+        start = chaos.SimClock(chaos.START).now_ms()
+        end = start + minutes * 60_000 - 500
+        first = start + (1000 if schedule.startswith("*") else 60_000)
+        tasks_saved = [_task(schedule, first, start - 86_400_000, end_at=end) for _ in range(tasks)]
+        run = _simulate(tasks_saved, chaos.SHARDS, sweeps_until=end + 120_000, until=end + 120_000)
+    meter, sqs, fires = run.meter, run.sqs, run.fires
+    return {
+        "schedule": schedule,
+        "tasks": tasks,
+        "simulated_minutes": minutes,
+        "fires": fires,
+        "dynamodb_writes_per_fire": round(meter.writes() / fires, 3),
+        "dynamodb_reads_per_fire": round(meter.reads() / fires, 3),
+        "sqs_requests_per_fire": round(sqs.requests() / fires, 3),
+        "dynamodb_write_units_per_fire": round(meter.total_write_units() / fires, 3),
+        "dynamodb_read_units_per_fire": round(meter.total_read_units() / fires, 3),
+        "dynamodb_requests": dict(meter.calls),
+        "sqs_requests": dict(sqs.calls),
+        "lease_writes_per_sweep": chaos.SHARDS * 2,  # a shard lease taken and released
+        "sweeps": run.sweeps,
+    }
+
+
+def lone_task_capacity(payload_bytes: int, minutes: int, shards: int) -> dict[str, Any]:
+    """Capacity per fire of one task that fires every minute, alone in a deployment of
+    `shards` due-index shards, with a payload of `payload_bytes`: `minutes` sweeps, one
+    a minute, and the `minutes` fires they send, so every fire carries exactly one
+    sweep's fixed cost (leases, empty shard queries) and its own commit."""
+    with chaos.emulated_aws():
+        start = chaos.SimClock(chaos.START).now_ms()
+        task = _task(
+            "0 * * * * *",
+            start + 60_000,
+            start - 86_400_000,
+            payload=payload_of(payload_bytes),
+            shards=shards,
+        )
+        task_bytes = item_size(task.serialize())  # as written, before any fire
+        # Sweeps at start, +1 min, ... send the fires at +1 min, +2 min, ...: the last
+        # sweep's fire runs at the end, when no further sweep runs.
+        end = start + minutes * 60_000
+        run = _simulate([task], shards, sweeps_until=end - 1, until=end)
+    meter, sqs, fires = run.meter, run.sqs, run.fires
+    if fires != run.sweeps:
+        raise RuntimeError(f"{fires} fires for {run.sweeps} sweeps: not one fire per sweep")
+    return {
+        "payload_bytes": payload_bytes,
+        "task_item_bytes": task_bytes,
+        "shards": shards,
+        "fires": fires,
+        "write_units_per_fire": round(meter.total_write_units() / fires, 3),
+        "read_units_per_fire": round(meter.total_read_units() / fires, 3),
+        "sqs_billed_requests_per_fire": round(sqs.requests() / fires, 3),
+        "write_units_by_table_and_index": _per_fire(meter.write_units, fires),
+        "read_units_by_table_and_index": _per_fire(meter.read_units, fires),
+        "dynamodb_requests_per_fire": _per_fire(meter.calls, fires),
+        "sqs_requests_per_fire": _per_fire(sqs.calls, fires),
+    }
+
+
+def _per_fire(counts: Mapping[str, float], fires: int) -> dict[str, float]:
+    return {name: round(n / fires, 3) for name, n in sorted(counts.items())}
+
+
+@dataclass
+class _Run:
+    meter: CapacityMeter
+    sqs: CountingSqs
+    fires: int
+    sweeps: int
+
+
+def _simulate(tasks: list[Any], shards: int, *, sweeps_until: int, until: int) -> _Run:
+    """Save `tasks`, then sweep once a minute until `sweeps_until` and run every fire
+    that becomes visible until `until` (simulated ms), metering every request."""
     from sundial.dispatch.sweep import Dispatcher
     from sundial.execute.run import Executor
     from sundial.execute.targets import NetworkPolicy, TargetEnvironment
@@ -161,80 +217,70 @@ def requests_per_fire(schedule: str, tasks: int, minutes: int) -> dict[str, Any]
     from sundial.store import TaskItem
     from sundial.workqueue.delivery import WorkQueue
 
-    with chaos.emulated_aws():
-        clock = chaos.SimClock(chaos.START)
-        start = clock.now_ms()
-        end = start + minutes * 60_000 - 500
-        with TaskItem.batch_write() as batch:
-            for _ in range(tasks):
-                first = start + (1000 if schedule.startswith("*") else 60_000)
-                batch.save(_task(schedule, first, start - 86_400_000, end_at=end))
-        sqs = CountingSqs(clock, random.Random(1), 0.0)
-        executor = Executor(
-            WorkQueue(sqs, chaos.WORK_QUEUE, chaos.DEAD_LETTER_QUEUE, requeue_after_receives=5),
-            TargetEnvironment(aws=aws_client, network=NetworkPolicy()),
-            clock=clock,
-        )
-        counter = RequestCounter()
-        fires = 0
-        with counter.counting():
-            counter.active = True
-            next_tick = start
-            while clock.now_ms() <= end + 120_000:
-                if clock.now_ms() >= next_tick:
-                    Dispatcher(
-                        sqs=sqs,
-                        queue_url=chaos.WORK_QUEUE,
-                        horizon=chaos.HORIZON,
-                        shard_count=chaos.SHARDS,
-                        owner="bench",
-                        clock=clock,
-                        threads=1,
-                    ).sweep()
-                    next_tick += 60_000
-                fires += sqs.drain(executor)
-                visible = sqs.next_visible_ms()
-                upcoming = next_tick if visible is None else min(next_tick, visible)
-                clock.ms = max(clock.now_ms() + 1000, upcoming)
-            counter.active = False
-        ticks = minutes + 2
-    per_tick_fixed = chaos.SHARDS * 2  # a shard lease taken and released per shard per sweep
-    writes = counter.writes()
-    return {
-        "schedule": schedule,
-        "tasks": tasks,
-        "simulated_minutes": minutes,
-        "fires": fires,
-        "dynamodb_writes_per_fire": round(writes / fires, 3),
-        "dynamodb_reads_per_fire": round(counter.reads() / fires, 3),
-        "sqs_requests_per_fire": round(sqs.requests() / fires, 3),
-        "dynamodb_requests": dict(counter.calls),
-        "sqs_requests": dict(sqs.calls),
-        "lease_writes_per_sweep": per_tick_fixed,
-        "sweeps": ticks,
-    }
+    clock = chaos.SimClock(chaos.START)
+    with TaskItem.batch_write() as batch:
+        for task in tasks:
+            batch.save(task)
+    sqs = CountingSqs(clock, random.Random(1), 0.0)
+    executor = Executor(
+        WorkQueue(sqs, chaos.WORK_QUEUE, chaos.DEAD_LETTER_QUEUE, requeue_after_receives=5),
+        TargetEnvironment(aws=aws_client, network=NetworkPolicy()),
+        clock=clock,
+    )
+    meter = _meter()
+    fires = sweeps = 0
+    with meter.metering():
+        meter.active = True
+        next_sweep = clock.now_ms()
+        while clock.now_ms() <= until:
+            if next_sweep <= min(clock.now_ms(), sweeps_until):
+                Dispatcher(
+                    sqs=sqs,
+                    queue_url=chaos.WORK_QUEUE,
+                    horizon=chaos.HORIZON,
+                    shard_count=shards,
+                    owner="bench",
+                    clock=clock,
+                    threads=1,
+                ).sweep()
+                sweeps += 1
+                next_sweep += 60_000
+            fires += sqs.drain(executor)
+            visible = sqs.next_visible_ms()
+            upcoming = next_sweep if visible is None else min(next_sweep, visible)
+            clock.ms = max(clock.now_ms() + 1000, upcoming)
+        meter.active = False
+    return _Run(meter, sqs, fires, sweeps)
 
 
 class CountingSqs(chaos.SimSqs):
-    """The SQS stand-in, counting billed requests: the API calls Sundial makes, plus what
-    Lambda's event source mapping makes for it (one ReceiveMessage per batch received,
-    one DeleteMessageBatch per batch acknowledged; its empty long polls are a fixed cost
-    per queue, not per fire)."""
+    """The SQS stand-in, counting API calls and billed requests (each started 64 KB of a
+    call's payload is one): the calls Sundial makes, plus what Lambda's event source
+    mapping makes for it (one ReceiveMessage per batch received, one DeleteMessageBatch
+    per batch acknowledged; its empty long polls are a fixed cost per queue, priced in
+    model.py, not per fire)."""
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.calls: Counter[str] = Counter()
+        self.billed: Counter[str] = Counter()
+
+    def _count(self, call: str, payload: str | list[str] = "") -> None:
+        bodies = [payload] if isinstance(payload, str) else payload
+        self.calls[call] += 1
+        self.billed[call] += sqs_requests(sum(len(b.encode("utf-8")) for b in bodies))
 
     def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:
-        self.calls["SendMessageBatch"] += 1
+        self._count("SendMessageBatch", [e["MessageBody"] for e in Entries])
         return super().send_message_batch(QueueUrl, Entries)
 
     def send_message(self, QueueUrl: str, MessageBody: str, **kwargs: Any) -> dict[str, Any]:
-        self.calls["SendMessage"] += 1
+        attributes = json.dumps(kwargs.get("MessageAttributes", {}))
+        self._count("SendMessage", [MessageBody, attributes])
         return super().send_message(QueueUrl, MessageBody, **kwargs)
 
     def change_message_visibility(self, QueueUrl: str, ReceiptHandle: str, VisibilityTimeout: int):
-        self.calls["ChangeMessageVisibility"] += 1
+        self._count("ChangeMessageVisibility")
         return super().change_message_visibility(QueueUrl, ReceiptHandle, VisibilityTimeout)
 
     def drain(self, executor: Any) -> int:
@@ -242,7 +288,7 @@ class CountingSqs(chaos.SimSqs):
 
         succeeded = 0
         while records := self.receive(10):
-            self.calls["ReceiveMessage"] += 1
+            self._count("ReceiveMessage", [record["body"] for record in records])
             acknowledged = []
             for record in records:
                 processed = executor.process(Delivery.from_record(record), time.monotonic() + 900)
@@ -252,11 +298,12 @@ class CountingSqs(chaos.SimSqs):
             for receipt in acknowledged:
                 self.delete(receipt)
             if acknowledged:
-                self.calls["DeleteMessageBatch"] += 1
+                self._count("DeleteMessageBatch")
         return succeeded
 
     def requests(self) -> int:
-        return sum(self.calls.values())
+        """Billed requests."""
+        return sum(self.billed.values())
 
 
 def dispatcher_cpu(tasks: int = 2000) -> dict[str, Any]:

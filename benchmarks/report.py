@@ -68,6 +68,52 @@ def lateness_notes(late: dict[str, Any]) -> list[str]:
     return lines
 
 
+def cost_lines(cost: dict[str, Any], capacity: dict[str, Any]) -> list[str]:
+    """Capacity metered per fire and its price, for one per-minute task at each payload."""
+    if not capacity:
+        return []
+    lone = (cost.get("per_million_fires_usd") or {}).get("lone_per_minute_task") or {}
+    ebs = cost.get("ebs_lambda_per_million_fires_usd") or {}
+    lines = [
+        "## Capacity and cost per fire: one per-minute task (metered)",
+        "",
+        "| payload | task item (B) | WRU / RRU / SQS requests per fire | USD per million "
+        "fires, on-demand | provisioned (70%) | EventBridge Scheduler + Lambda |",
+        "|---|---|---|---|---|---|",
+    ]
+    by_payload = sorted(capacity.items(), key=lambda kv: kv[1].get("payload_bytes", 0))
+    for label, m in by_payload:
+        c = lone.get(label) or {}
+        lines.append(
+            f"| {label} | {m.get('task_item_bytes')} | {m.get('write_units_per_fire')} / "
+            f"{m.get('read_units_per_fire')} / {m.get('sqs_billed_requests_per_fire')} | "
+            f"{_get(c, 'on_demand', 'total')} | {_get(c, 'provisioned', 'total')} | "
+            f"{_get(ebs, label, 'total')} |"
+        )
+    lines += [
+        "",
+        "How it is measured: the dispatcher and executor run one task that fires every "
+        "minute, over the emulator, with template.yaml's default shard count, one sweep "
+        "per fire. Every DynamoDB request is metered as the emulator applies it "
+        "(benchmarks/metering.py): the item before and after each write, priced by "
+        "DynamoDB's documented size rules (benchmarks/capacity.py): 1 write unit per "
+        "started KB of the larger of the two, plus each global secondary index entry "
+        "put, deleted or rewritten (a moved index key is a delete and a put), sized by "
+        "the index's projection in template.yaml; reads per started 4 KB, halved when "
+        "eventually consistent, a Query's items summed then rounded. SQS requests are "
+        "billed per started 64 KB; the SQS column counts Sundial's calls and the event "
+        "source mapping's receive and delete per batch, and the price adds its idle long "
+        "polls. Prices (benchmarks/model.py, as of "
+        f"{cost.get('prices_as_of')}): Lambda at each function's architecture and memory "
+        "in template.yaml, X-Ray traces of active tracing, DynamoDB on-demand, or "
+        "provisioned at 70% utilisation. Estimated, not measured: the executor's billed "
+        "30 ms of work plus a 0.5 s average wait for the fire second, the dispatcher's "
+        "0.1 s per sweep, and EventBridge Scheduler's target (128 MB arm64, 100 ms).",
+        "",
+    ]
+    return lines
+
+
 def megabytes(count: int | None) -> str:
     return "?" if count is None else f"{count / 1_000_000:.1f}"
 
@@ -122,7 +168,8 @@ def markdown(r: dict[str, Any], png: str | None) -> str:
     late = r.get("lateness_ms") or {}
     amp = r.get("read_amplification") or {}
     rpf = r.get("requests_per_fire") or {}
-    cost = r.get("cost_per_million_fires_usd") or {}
+    cost = r.get("cost") or {}
+    capacity = (r.get("capacity_per_fire") or {}).get("lone_per_minute_task") or {}
     cpu = r.get("dispatcher_cpu_us_per_fire") or {}
     soak = r.get("soak") or {}
     detail = r.get("soak_detail") or {}
@@ -193,36 +240,7 @@ def markdown(r: dict[str, Any], png: str | None) -> str:
         "the soak's shard count), a fixed cost per minute that a busy deployment spreads "
         "over many more fires than these small runs.",
         "",
-        f"## Cost per million fires (USD, us-east-1 on-demand list prices as of "
-        f"{cost.get('prices_as_of')})",
-        "",
-        "| | DynamoDB | SQS | Lambda requests | Lambda duration | total |",
-        "|---|---|---|---|---|---|",
-    ]
-    for label in ("per_minute_task", "per_second_task"):
-        c = cost.get(label) or {}
-        lines.append(
-            f"| Sundial, {label.replace('_', ' ')} | {c.get('dynamodb')} | {c.get('sqs')} | "
-            f"{c.get('lambda_requests')} | {c.get('lambda_duration')} | **{c.get('total')}** |"
-        )
-    eb = cost.get("eventbridge_scheduler_with_lambda_target") or {}
-    lines += [
-        f"| EventBridge Scheduler ({eb.get('scheduler')}) + Lambda target | - | - | "
-        f"{eb.get('lambda_requests')} | {eb.get('lambda_duration')} | **{eb.get('total')}** |",
-        "",
-        "Prices: DynamoDB on-demand $0.625 per million write and $0.125 per million read "
-        "request units (https://aws.amazon.com/dynamodb/pricing/on-demand/); SQS standard "
-        "$0.40 per million requests (https://aws.amazon.com/sqs/pricing/); Lambda $0.20 per "
-        "million requests and $0.0000166667 per GB-second on x86 "
-        "(https://aws.amazon.com/lambda/pricing/); EventBridge Scheduler $1.00 per million "
-        "invocations (https://aws.amazon.com/eventbridge/pricing/). Free tiers ignored. "
-        "Assumed, not measured: one request unit per request (items under 1 KB written, "
-        "4 KB read), one executor invocation per fire at 512 MB, billed 30 ms of work "
-        "plus a 0.5 s average wait for the fire time (SQS delays are whole seconds, so "
-        "messages arrive up to a second early; the wait is the price of starting on the "
-        "second, and fires of one second that share a batch share it). The EventBridge "
-        "Scheduler row bills the 30 ms of work only.",
-        "",
+        *cost_lines(cost, capacity),
         "## Throughput model (fires/s per deployment, not a measurement)",
         "",
         "| shards | per-minute tasks | per-second tasks |",

@@ -27,6 +27,7 @@ from results import load_results, merge_results  # noqa: E402
 STEPS = (
     "dispatcher_cpu",
     "requests",
+    "capacity",
     "read_amplification",
     "soak",
     "lateness",
@@ -61,6 +62,7 @@ def main() -> int:
 
     step("dispatcher_cpu", lambda: {"dispatcher_cpu_us_per_fire": cpu(quick)})
     step("requests", lambda: {"requests_per_fire": requests(quick)})
+    step("capacity", lambda: {"capacity_per_fire": capacity(quick)})
     step("read_amplification", lambda: {"read_amplification": amplification(quick)})
     step("soak", lambda: soak(quick))
     step("lateness", lambda: {"lateness_ms": lateness(quick)})
@@ -100,6 +102,26 @@ def requests(quick: bool) -> dict[str, Any]:
     return {"per_minute_task": minute, "per_second_task": second}
 
 
+# Task payloads priced: KB as DynamoDB counts them (1,024 bytes).
+PAYLOADS = {"0B": 0, "1KB": 1024, "10KB": 10 * 1024, "100KB": 100 * 1024}
+
+
+def capacity(quick: bool) -> dict[str, Any]:
+    """Capacity per fire of a lone per-minute task at each payload, with template.yaml's
+    default shard count."""
+    import counts
+    from sundial_local.template import Template
+
+    shards = int(Template.load().parameters["ShardCount"])
+    minutes = 3 if quick else 10
+    return {
+        "lone_per_minute_task": {
+            label: counts.lone_task_capacity(size, minutes, shards)
+            for label, size in PAYLOADS.items()
+        }
+    }
+
+
 def amplification(quick: bool) -> dict[str, Any]:
     import counts
 
@@ -134,14 +156,21 @@ def artifacts() -> dict[str, Any]:
 
 
 def derived(results: dict[str, Any]) -> dict[str, Any]:
-    """Cost and throughput, computed from the counted requests."""
+    """Cost and throughput, computed from the metered capacity."""
     out: dict[str, Any] = {}
-    measured = results.get("requests_per_fire")
-    if measured:
-        out["cost_per_million_fires_usd"] = {
-            "per_minute_task": model.cost_per_million(measured["per_minute_task"]),
-            "per_second_task": model.cost_per_million(measured["per_second_task"]),
-            "eventbridge_scheduler_with_lambda_target": model.eventbridge_scheduler_per_million(),
+    lone = (results.get("capacity_per_fire") or {}).get("lone_per_minute_task")
+    if lone:
+        sizes = model.function_sizes()
+        out["cost"] = {
+            "per_million_fires_usd": {
+                "lone_per_minute_task": {
+                    label: model.lone_task_per_million(figures, sizes)
+                    for label, figures in lone.items()
+                }
+            },
+            "ebs_lambda_per_million_fires_usd": {
+                label: model.ebs_lambda_per_million(size) for label, size in PAYLOADS.items()
+            },
             "prices_usd": model.PRICES_USD,
             "prices_as_of": model.PRICES_AS_OF,
         }
