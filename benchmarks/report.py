@@ -282,7 +282,7 @@ def markdown(r: dict[str, Any], png: str | None) -> str:
         f"{fuzz.get('requests')} requests over {fuzz.get('operations')} operations, "
         f"statuses {json.dumps(fuzz.get('statuses', {}))}; "
         f"{fuzz.get('server_errors')} 5xx, {fuzz.get('envelope_violations')} errors "
-        "outside API.md's envelope.",
+        "outside the API's error envelope.",
         "",
         *artifact_lines(r.get("lambda_artifacts") or {}),
         "## Reproduce",

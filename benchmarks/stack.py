@@ -178,7 +178,7 @@ def lateness(
 
 def fuzz_api(requests_wanted: int = 1000) -> dict[str, Any]:
     """schemathesis against /v1/openapi.json with a valid key: every generated request
-    must get no 5xx, and every error must be API.md's envelope
+    must get no 5xx, and every error must be the API's error envelope
     {"error": {"code", "message", "field"}}."""
     import schemathesis
     from hypothesis import HealthCheck, given, seed, settings

@@ -4,7 +4,7 @@ The team's design notes, HTTP contract and style guide live outside the reposito
 comment, docstring, test or page that points at them ("see DESIGN, section 3") leaves its
 reader with nothing to follow; the pydantic and enum docstrings even reach the public
 OpenAPI document. What such a reference meant belongs in the sentence itself, or in the
-README section that explains it. `benchmarks/` is kept out of the check.
+README section that explains it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-EXCLUDED_DIRECTORIES = ("benchmarks/",)
 # Written so that this file does not match itself: the three documents by name, and the
 # section marks ("DESIGN" then a section sign) used to cite the design notes.
 INTERNAL_CITATION = re.compile(r"\b(?:API|DESIGN|STYLE)\.md\b|\bDESIGN \N{SECTION SIGN}")
@@ -27,7 +26,7 @@ def tracked_files() -> list[str]:
     if listing.returncode != 0:
         pytest.skip("not a git checkout: there are no tracked files to check")
     paths = listing.stdout.decode("utf-8").split("\0")
-    return [path for path in paths if path and not path.startswith(EXCLUDED_DIRECTORIES)]
+    return [path for path in paths if path]
 
 
 def citations_in(path: str) -> list[str]:
