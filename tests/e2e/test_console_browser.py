@@ -73,8 +73,8 @@ class Console:
 # launch fails the test.
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
-    reason=f"no Chromium at {CHROMIUM}: install Debian's package (apt-get install chromium); "
-    "make test installs it when missing",
+    reason=f"no Chromium at {CHROMIUM}: install one (Debian: apt-get install chromium) or "
+    "point SUNDIAL_CHROMIUM at a Chromium binary; CI's .ci/run installs it",
 )
 
 
