@@ -8,7 +8,6 @@ server for API Gateway and its authorizer.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import secrets
@@ -19,13 +18,13 @@ from typing import Any
 
 from sundial_local.emulator import Emulator
 from sundial_local.gateway import ApiGateway, GatewayConfig, GatewayServer
+from sundial_local.keys import ensure_local_keys
 from sundial_local.poller import QueuePoller
 from sundial_local.snapshot import load_state, save_state
 from sundial_local.tick import TickLoop
 
 log = logging.getLogger(__name__)
 
-LOCAL_TENANT = "local"
 # How long a stopping stack waits for executions in flight before giving up on them
 # (they then return to the queue when their visibility timeout ends).
 SHUTDOWN_GRACE_SECONDS = 30
@@ -95,7 +94,7 @@ class LocalStack:
                 self.emulator.client("dynamodb"), self.emulator.tables, config.state_file
             )
             log.info("restored %d items from %s", restored, config.state_file)
-        self.created_keys = self._ensure_api_keys()
+        self.created_keys = ensure_local_keys(config.api_keys, config.state_file)
 
         sqs = self.emulator.client("sqs")
         self._poller = QueuePoller(
@@ -123,19 +122,6 @@ class LocalStack:
         self._poller.start()
         self._tick.start()
         self._server.start()
-
-    def _ensure_api_keys(self) -> dict[str, str]:
-        from sundial.store import apikeys, writes
-
-        wanted = dict(self.config.api_keys)
-        if not wanted:
-            key, _ = apikeys.create_key(LOCAL_TENANT, description="sundial local")
-            return {key: LOCAL_TENANT}
-        for key, tenant in wanted.items():
-            # A key kept in the state file from an earlier run already exists.
-            with contextlib.suppress(writes.ConditionFailed):
-                apikeys.create_key(tenant, raw_key=key, description="SUNDIAL_LOCAL_API_KEYS")
-        return wanted
 
     @property
     def url(self) -> str:

@@ -141,12 +141,17 @@ def create_key(
     description: str = "",
     usage_key: str | None = None,
     raw_key: str | None = None,
+    replace: bool = False,
     now_ms: int | None = None,
 ) -> tuple[str, ApiKeyItem]:
     """Store a new key for `tenant`; returns the raw key (shown once) and its item.
 
     `raw_key` lets the local stack register fixed keys; by default one is generated.
+    `replace` (fixed keys only) overwrites a stored key of the same value, whoever's it
+    was: the local stack's configured keys win over those a restored state holds.
     """
+    if replace and raw_key is None:
+        raise ValueError("replace applies to a given raw_key only")
     check_tenant(tenant)
     raw = raw_key if raw_key is not None else generate_key()
     if not is_well_formed(raw):
@@ -162,7 +167,7 @@ def create_key(
     )
     # A collision of 256-bit random keys does not happen; the condition makes a reused
     # fixed key fail loudly instead of silently moving it to another tenant.
-    writes.put(item, ApiKeyItem.key_hash.does_not_exist())
+    writes.put(item, None if replace else ApiKeyItem.key_hash.does_not_exist())
     return raw, item
 
 

@@ -77,8 +77,8 @@ def update(
     return dict(response["Attributes"])
 
 
-def put(item: Model, condition: Condition) -> None:
-    """PutItem under `condition`."""
+def put(item: Model, condition: Condition | None) -> None:
+    """PutItem under `condition` (None: unconditionally)."""
     kwargs = item.get_save_kwargs_from_instance(
         condition, return_values_on_condition_failure=ALL_OLD
     )
