@@ -5,30 +5,30 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import SHARDS
-
 from sundial import store
 from sundial.core.clock import to_ms
 from sundial.core.planning import execution_id, first_due_at
+from sundial.settings import get_settings
 from sundial.store import TaskItem
 
 
 def test_a_task_stored_in_the_one_item_layout_keeps_firing_after_an_upgrade(
     make_task, make_dispatcher, sqs, clock
 ):
+    dispatcher = make_dispatcher(use_leases=False)
     task = make_task(schedule="*/10 * * * * *")
     task.version = task.schedule_version = 1
     task.created_at = task.updated_at = to_ms(clock.utc_now() - timedelta(days=1))
     due = first_due_at(store.timing_of(task), clock.utc_now())
     raw = task.serialize()
     raw["due_at"] = {"N": str(to_ms(due))}
-    raw["due_shard"] = {"N": str(store.shard_for(task.task_id, SHARDS))}
+    raw["due_shard"] = {"N": str(store.shard_for(task.task_id, get_settings().shard_count))}
     raw["fires_dispatched"] = {"N": "41"}
     TaskItem._get_connection().connection.client.put_item(
         TableName=TaskItem.Meta.table_name, Item=raw
     )
 
-    report = make_dispatcher(use_leases=False).sweep()
+    report = dispatcher.sweep()
 
     assert report.tasks_committed == 1 and report.commit_conflicts == 0
     assert execution_id(task.task_id, due) in sqs.execution_ids()
@@ -37,5 +37,5 @@ def test_a_task_stored_in_the_one_item_layout_keeps_firing_after_an_upgrade(
     assert int(stored.fires_dispatched) == 41 + report.fires_emitted
     # The next sweep finds it once, as a schedule state, and carries on.
     clock.advance(seconds=60)
-    again = make_dispatcher(use_leases=False).sweep()
+    again = dispatcher.sweep()
     assert again.tasks_committed == 1 and again.items_read == 1
