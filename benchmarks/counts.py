@@ -75,10 +75,16 @@ def _task(
     item.version = item.schedule_version = 1
     item.created_at = item.updated_at = stamp
     item.state = "active" if due_ms is not None else "paused"
+    item.schedule_state = store.new_schedule_state(item, due_ms)
     if due_ms is not None:
-        item.due_at = due_ms
-        item.due_shard = store.shard_for(task_id, shards)
+        item.schedule_state.due_shard = store.shard_for(task_id, shards)
     return item
+
+
+def _save(batch: Any, task: Any) -> None:
+    """A task is two items: its definition and its schedule state."""
+    batch.save(task)
+    batch.save(task.schedule_state)
 
 
 def read_amplification(stored: int = 100_000, due_fraction: float = 0.01) -> dict[str, Any]:
@@ -103,7 +109,7 @@ def read_amplification(stored: int = 100_000, due_fraction: float = 0.01) -> dic
                     when = now + rng.randrange(600, 86_400) * 1000  # later today
                 else:
                     when = None
-                batch.save(_task("0 * * * * *", when, stamp))
+                _save(batch, _task("0 * * * * *", when, stamp))
         sqs = chaos.SimSqs(clock, rng, 0.0)
         counter = _meter()
         with counter.metering():
@@ -220,7 +226,7 @@ def _simulate(tasks: list[Any], shards: int, *, sweeps_until: int, until: int) -
     clock = chaos.SimClock(chaos.START)
     with TaskItem.batch_write() as batch:
         for task in tasks:
-            batch.save(task)
+            _save(batch, task)
     sqs = CountingSqs(clock, random.Random(1), 0.0)
     executor = Executor(
         WorkQueue(sqs, chaos.WORK_QUEUE, chaos.DEAD_LETTER_QUEUE, requeue_after_receives=5),
@@ -326,7 +332,9 @@ def dispatcher_cpu(tasks: int = 2000) -> dict[str, Any]:
             ("per_second", "* * * * * *", now_ms + 1000),
             ("cron_5_field", "*/5 * * * *", now_ms + 30_000),
         ):
-            items = [_task(schedule, first, now_ms - 86_400_000) for _ in range(tasks)]
+            items = [
+                _task(schedule, first, now_ms - 86_400_000).schedule_state for _ in range(tasks)
+            ]
             dispatcher = Dispatcher(
                 sqs=NoSqs(),
                 queue_url=chaos.WORK_QUEUE,

@@ -7,6 +7,8 @@ import pytest
 from moto import mock_aws
 from sundial_local.template import TemplateError, create_tables
 
+from sundial.store.models import DUE_INDEX_ATTRIBUTES
+
 REGION = "us-east-1"
 
 
@@ -28,7 +30,11 @@ def test_tables_are_created_as_the_template_declares(client):
     tasks = client.describe_table(TableName="sundial-tasks")["Table"]
     indexes = {i["IndexName"]: i for i in tasks["GlobalSecondaryIndexes"]}
     assert [k["AttributeName"] for k in indexes["due"]["KeySchema"]] == ["due_shard", "due_at"]
-    assert indexes["due"]["Projection"]["ProjectionType"] == "ALL"
+    # The due index projects what the dispatcher plans from, and never the payload.
+    due_projection = indexes["due"]["Projection"]
+    assert due_projection["ProjectionType"] == "INCLUDE"
+    assert set(due_projection["NonKeyAttributes"]) == set(DUE_INDEX_ATTRIBUTES)
+    assert indexes["by_tenant"]["Projection"]["ProjectionType"] == "ALL"
     assert [k["AttributeName"] for k in indexes["by_tenant"]["KeySchema"]] == ["tenant", "task_id"]
     assert tasks["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     ttl = client.describe_time_to_live(TableName="RunsTable")["TimeToLiveDescription"]

@@ -12,7 +12,7 @@ def _due_ids(shard: int, until_ms: int, limit: int = 10) -> list[str]:
 
 
 def test_task_with_due_at_is_in_its_shard_of_the_due_index(tables, make_task):
-    task = store.create_task(make_task(due_at=5_000))
+    task = store.create_task(make_task(), due_at=5_000)
 
     shard = store.shard_for(task.task_id, get_settings().shard_count)
 
@@ -22,7 +22,7 @@ def test_task_with_due_at_is_in_its_shard_of_the_due_index(tables, make_task):
 
 
 def test_task_without_due_at_is_not_in_the_due_index(tables, make_task):
-    task = store.create_task(make_task(due_at=None))
+    task = store.create_task(make_task(), due_at=None)
     stored = store.get_task("acme", task.task_id)
     assert stored.due_at is None and stored.due_shard is None
     assert all(_due_ids(s, until_ms=10**15) == [] for s in range(get_settings().shard_count))
@@ -31,7 +31,7 @@ def test_task_without_due_at_is_not_in_the_due_index(tables, make_task):
 def test_due_index_pages_in_due_order(tables, make_task, monkeypatch):
     monkeypatch.setenv("SHARD_COUNT", "1")  # every task in shard 0
     reset_settings()
-    ids = [store.create_task(make_task(due_at=due)).task_id for due in (300, 100, 200, 900)]
+    ids = [store.create_task(make_task(), due_at=due).task_id for due in (300, 100, 200, 900)]
 
     first, key = store.query_due(0, until_ms=500, limit=2)
     second, end = store.query_due(0, until_ms=500, limit=2, start_key=key)
@@ -42,15 +42,18 @@ def test_due_index_pages_in_due_order(tables, make_task, monkeypatch):
 
 
 def test_due_index_items_carry_what_planning_needs(tables, make_task):
-    task = store.create_task(make_task(due_at=1_000, payload={"p": 1}, schedule="@hourly"))
+    task = store.create_task(
+        make_task(payload={"p": "x" * 5000}, schedule="@hourly", tenant="globex"), due_at=1_000
+    )
     (item,) = store.query_due(task.due_shard, 1_000, 10)[0]
-    assert (item.schedule, item.payload, item.misfire, item.schedule_version) == (
-        "@hourly", {"p": 1}, task.misfire, 1,
+    assert (item.task_id, item.tenant, item.schedule, item.misfire, item.schedule_version) == (
+        task.task_id, "globex", "@hourly", task.misfire, 1,
     )  # fmt: skip
+    assert store.timing_of(item) == store.timing_of(task)
 
 
 def test_commit_advances_due_at_and_records_the_fire(tables, make_task):
-    task = store.create_task(make_task(due_at=1_000))
+    task = store.create_task(make_task(), due_at=1_000)
 
     won = store.commit_dispatch(
         task.task_id, 1_000, 1, next_due_at=2_000, last_fire_at=1_000, fires=3
@@ -64,7 +67,7 @@ def test_commit_advances_due_at_and_records_the_fire(tables, make_task):
 
 
 def test_second_commit_on_same_fire_loses(tables, make_task):
-    task = store.create_task(make_task(due_at=1_000))
+    task = store.create_task(make_task(), due_at=1_000)
 
     first = store.commit_dispatch(task.task_id, 1_000, 1, next_due_at=2_000, last_fire_at=1_000)
     second = store.commit_dispatch(task.task_id, 1_000, 1, next_due_at=3_000, last_fire_at=1_000)
@@ -74,7 +77,7 @@ def test_second_commit_on_same_fire_loses(tables, make_task):
 
 
 def test_commit_with_stale_schedule_version_loses(tables, make_task):
-    task = store.create_task(make_task(due_at=1_000))
+    task = store.create_task(make_task(), due_at=1_000)
     store.update_task("acme", task.task_id, {"schedule": "@daily"})  # schedule_version 2
 
     won = store.commit_dispatch(task.task_id, 1_000, 1, next_due_at=2_000, last_fire_at=1_000)
@@ -84,13 +87,13 @@ def test_commit_with_stale_schedule_version_loses(tables, make_task):
 
 
 def test_commit_after_the_api_moved_due_at_loses(tables, make_task):
-    task = store.create_task(make_task(due_at=1_000))
+    task = store.create_task(make_task(), due_at=1_000)
     store.update_task("acme", task.task_id, {"due_at": 1_500})
     assert not store.commit_dispatch(task.task_id, 1_000, 1, next_due_at=2_000, last_fire_at=1_000)
 
 
 def test_commit_on_deleted_task_loses_and_creates_nothing(tables, make_task):
-    task = store.create_task(make_task(due_at=1_000))
+    task = store.create_task(make_task(), due_at=1_000)
     store.delete_task("acme", task.task_id)
 
     assert not store.commit_dispatch(task.task_id, 1_000, 1, next_due_at=2_000, last_fire_at=1_000)
@@ -98,7 +101,7 @@ def test_commit_on_deleted_task_loses_and_creates_nothing(tables, make_task):
 
 
 def test_final_commit_completes_the_task_and_leaves_the_index(tables, make_task):
-    task = store.create_task(make_task(due_at=1_000, schedule="at(2026-01-01T00:00:00)"))
+    task = store.create_task(make_task(schedule="at(2026-01-01T00:00:00)"), due_at=1_000)
 
     won = store.commit_dispatch(
         task.task_id, 1_000, 1, next_due_at=None, last_fire_at=1_000, state="completed"
@@ -113,7 +116,7 @@ def test_final_commit_completes_the_task_and_leaves_the_index(tables, make_task)
 
 
 def test_paused_task_leaves_due_index(tables, make_task):
-    task = store.create_task(make_task(due_at=1_000))
+    task = store.create_task(make_task(), due_at=1_000)
 
     paused = store.update_task("acme", task.task_id, {"state": "paused", "due_at": None})
 
@@ -124,7 +127,7 @@ def test_paused_task_leaves_due_index(tables, make_task):
 
 
 def test_resumed_task_returns_to_due_index(tables, make_task):
-    task = store.create_task(make_task(due_at=None, state="paused"))
+    task = store.create_task(make_task(state="paused"), due_at=None)
     resumed = store.update_task("acme", task.task_id, {"state": "active", "due_at": 7_000})
     assert resumed.due_shard == store.shard_for(task.task_id, get_settings().shard_count)
     assert _due_ids(resumed.due_shard, until_ms=7_000) == [task.task_id]

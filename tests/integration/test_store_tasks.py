@@ -12,7 +12,7 @@ from sundial.store import (
     TaskNotFound,
     VersionMismatch,
 )
-from sundial.store.models import NameClaimItem, TaskItem
+from sundial.store.models import NameClaimItem, ScheduleItem, TaskItem
 
 
 def test_created_task_reads_back_as_written(tables, make_task):
@@ -356,5 +356,5 @@ def test_page_token_of_another_tenant_is_rejected(tables, make_task):
 
 def test_task_item_schema_matches_template(tables):
     # The model's indexes must be the template's: queries name them.
-    assert TaskItem.due.Meta.index_name == "due"
+    assert ScheduleItem.due.Meta.index_name == "due"
     assert TaskItem.by_tenant.Meta.index_name == "by_tenant"

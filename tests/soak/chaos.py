@@ -534,9 +534,10 @@ def seed_tasks(fires_wanted: int, clock: SimClock, rng: random.Random) -> dict[s
             item.state = "active"
             item.version = item.schedule_version = 1
             item.created_at = item.updated_at = stamp
-            item.due_at = times[0]
-            item.due_shard = store.shard_for(task_id, SHARDS)
+            item.schedule_state = store.new_schedule_state(item, times[0])
+            item.schedule_state.due_shard = store.shard_for(task_id, SHARDS)
             batch.save(item)
+            batch.save(item.schedule_state)
             expected[task_id] = times
             total += len(times)
     return expected
@@ -654,9 +655,11 @@ def _execute(sqs: SimSqs, executor: Any) -> None:
 
 
 def _all_completed(expected: dict[str, list[int]]) -> bool:
-    from sundial.store import TaskItem
+    from sundial.store import ScheduleItem
+    from sundial.store.models import SCHEDULE_STATE_PREFIX
 
-    return all(item.due_at is None for item in TaskItem.scan() if item.task_id in expected)
+    states = ScheduleItem.scan(ScheduleItem.key.startswith(SCHEDULE_STATE_PREFIX))
+    return all(state.due_at is None for state in states if state.task_id in expected)
 
 
 def _verify(

@@ -15,7 +15,7 @@ from sundial_local.template import (
     table_requests,
 )
 
-from sundial.store.models import RunItem, TaskItem
+from sundial.store.models import RunItem, ScheduleItem, TaskItem
 
 SAMPLE = """
 Parameters:
@@ -134,33 +134,46 @@ def _schema(properties: dict) -> dict:
             (a["AttributeName"], a["AttributeType"]) for a in properties["AttributeDefinitions"]
         },
         "indexes": {
-            i["IndexName"]: (keys(i["KeySchema"]), i["Projection"]["ProjectionType"])
+            i["IndexName"]: (
+                keys(i["KeySchema"]),
+                i["Projection"]["ProjectionType"],
+                frozenset(i["Projection"].get("NonKeyAttributes", ())),
+            )
             for i in properties.get("GlobalSecondaryIndexes", [])
         },
     }
 
 
-def _model_schema(model) -> dict:
-    schema = model._get_schema()
+def _model_schema(*models) -> dict:
+    # Several models may share a table (definitions and schedule states): together they
+    # declare its keys, attributes and indexes.
+    schemas = [model._get_schema() for model in models]
     return _schema(
         {
-            "KeySchema": schema["key_schema"],
-            "AttributeDefinitions": schema["attribute_definitions"],
+            "KeySchema": schemas[0]["key_schema"],
+            "AttributeDefinitions": [a for s in schemas for a in s["attribute_definitions"]],
             "GlobalSecondaryIndexes": [
                 {
                     "IndexName": i["index_name"],
                     "KeySchema": i["key_schema"],
-                    "Projection": i["projection"],
+                    "Projection": {
+                        "ProjectionType": i["projection"]["ProjectionType"],
+                        "NonKeyAttributes": i["projection"].get("NonKeyAttributes", ()),
+                    },
                 }
-                for i in schema["global_secondary_indexes"]
+                for s in schemas
+                for i in s["global_secondary_indexes"]
             ],
         }
     )
 
 
-@pytest.mark.parametrize("logical_id, model", [("TasksTable", TaskItem), ("RunsTable", RunItem)])
-def test_store_models_agree_with_the_template(logical_id, model):
-    assert _model_schema(model) == _schema(_tables()[logical_id])
+@pytest.mark.parametrize(
+    "logical_id, models",
+    [("TasksTable", (TaskItem, ScheduleItem)), ("RunsTable", (RunItem,))],
+)
+def test_store_models_agree_with_the_template(logical_id, models):
+    assert _model_schema(*models) == _schema(_tables()[logical_id])
 
 
 def test_runs_table_expires_by_ttl_on_expires_at():

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from sundial.settings import reset_settings
-from sundial.store import TaskItem
+from sundial.store import ScheduleItem
+from sundial.store.models import schedule_key
 from sundial.workqueue import dispatch_now, enqueue_manual
 from sundial.workqueue.config import dead_letter_queue_url
 from sundial.workqueue.send import OutgoingMessage, send_now
@@ -26,9 +27,12 @@ def no_queue_urls(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     reset_settings()
 
 
-def _task() -> TaskItem:
-    return TaskItem(
-        task_id="01JD0000000000000000000000", tenant="acme", schedule_version=1, due_at=0
+def _task() -> ScheduleItem:
+    return ScheduleItem(
+        schedule_key("01JD0000000000000000000000"),
+        task_tenant="acme",
+        schedule_version=1,
+        due_at=0,
     )
 
 

@@ -103,10 +103,9 @@ def create_task(tenant: str, spec: TaskSpec, now: datetime | None = None) -> Tas
         task_id=task_id,
         tenant=tenant,
         state=TaskState.ACTIVE,
-        due_at=to_ms(due),
         **store.attributes_of(spec),
     )
-    item = store.create_task(item, now_ms=created_ms)
+    item = store.create_task(item, due_at=to_ms(due), now_ms=created_ms)
     metrics.add_metric(name="TasksCreated", unit="Count", value=1)
     return _dispatch_soon(item, now)
 
@@ -288,14 +287,16 @@ def _dispatch_soon(item: TaskItem, now: datetime) -> TaskItem:
     whose write did succeed.
     """
     horizon_ms = get_settings().horizon_seconds * 1000
+    schedule_state = item.schedule_state
     if (
         item.state != TaskState.ACTIVE
-        or item.due_at is None
-        or item.due_at > to_ms(now) + horizon_ms
+        or schedule_state is None
+        or schedule_state.due_at is None
+        or schedule_state.due_at > to_ms(now) + horizon_ms
     ):
         return item
     try:
-        fires = workqueue.dispatch_now(item, now)
+        fires = workqueue.dispatch_now(schedule_state, now)
     except Exception:
         logger.exception("dispatch on write failed; the next sweep dispatches the task")
         metrics.add_metric(name="DispatchOnWriteFailures", unit="Count", value=1)

@@ -19,7 +19,7 @@ from typing import Any
 from sundial import store
 from sundial.core.clock import SYSTEM_CLOCK, Clock, to_ms
 from sundial.observability import logger
-from sundial.store import TaskItem
+from sundial.store import ScheduleItem
 from sundial.workqueue import SweepReport, send_then_commit
 
 
@@ -98,7 +98,7 @@ class Dispatcher:
 
     # -- one page ----------------------------------------------------------------------
 
-    def dispatch(self, items: list[TaskItem], now: datetime, report: SweepReport) -> None:
+    def dispatch(self, items: list[ScheduleItem], now: datetime, report: SweepReport) -> None:
         """Plan, enqueue, then commit a page of due tasks."""
         send_then_commit(
             items,

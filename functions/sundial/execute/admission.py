@@ -11,7 +11,7 @@ from sundial import store
 from sundial.core.vocabulary import FireKind, TaskState
 from sundial.observability import logger
 from sundial.store.keys import MANUAL_MARKER, RunKey
-from sundial.store.models import TaskItem
+from sundial.store.models import ScheduleItem, TaskItem
 from sundial.workqueue.messages import FireMessage, MalformedMessage
 
 # Fires planned from the schedule: they go stale when the task's timing changes.
@@ -40,26 +40,51 @@ def run_key_of(message: FireMessage) -> RunKey:
 
 
 def load_current_task(message: FireMessage) -> TaskItem | None:
-    """The message's task (consistent read), or None when the message is stale."""
-    try:
-        task: TaskItem | None = store.get_task_any_tenant(message.task_id, consistent=True)
-    except store.TaskNotFound:
-        task = None
-    why = staleness(message, task)
-    if why is not None:
+    """The message's task, or None when the message is stale.
+
+    The guard reads the task's small schedule state consistently: it decides deleted,
+    paused and rescheduled exactly. Only then is the definition (target, payload,
+    policies) read, once and eventually consistent, which is exact because the schedule
+    state names the definition's current version (`store.get_definition`). A task stored
+    before schedule states existed is guarded by its definition, read consistently.
+    """
+    schedule_state = store.get_schedule_state(message.task_id)
+    task: TaskItem | None = None
+    if schedule_state is None:
+        task = _old_layout_task(message.task_id)
+        why = staleness(message, task)
+    else:
+        why = staleness(message, schedule_state)
+        if why is None:
+            task = store.get_definition(
+                message.task_id, at_least_version=int(schedule_state.version)
+            )
+    if task is None or why is not None:
         logger.info(
-            "stale message dropped", extra={"execution_id": message.execution_id, "why": why}
+            "stale message dropped",
+            extra={"execution_id": message.execution_id, "why": why or "task deleted"},
         )
         return None
+    task.schedule_state = schedule_state
     return task
 
 
-def staleness(message: FireMessage, task: TaskItem | None) -> str | None:
+def _old_layout_task(task_id: str) -> TaskItem | None:
+    # Deleted (its definition is gone too), or not yet migrated: the next sweep gives it
+    # a schedule state, and until then its definition carries everything the guard reads.
+    try:
+        return store.get_task_any_tenant(task_id, consistent=True)
+    except store.TaskNotFound:
+        return None
+
+
+def staleness(message: FireMessage, task: TaskItem | ScheduleItem | None) -> str | None:
     """Why the message no longer stands for a run the task wants, or None.
 
-    Paused tasks drop scheduled fires only: manual triggers run while paused (as the API promises),
-    and backfills and redrives are explicit requests too. Only planned fires (scheduled
-    and backfilled) go stale with a timing change.
+    `task` is the task's schedule state (or, for a task stored before those existed, its
+    definition). Paused tasks drop scheduled fires only: manual triggers run while
+    paused (as the API promises), and backfills and redrives are explicit requests too.
+    Only planned fires (scheduled and backfilled) go stale with a timing change.
     """
     if task is None:
         return "task deleted"

@@ -21,7 +21,14 @@ from sundial.store.errors import (
 from sundial.store.ids import new_ulid, ulid_timestamp_ms
 from sundial.store.keys import RunKey, name_claim_key, run_key
 from sundial.store.leases import acquire_shard_lease, release_shard_lease
-from sundial.store.models import RunItem, TaskItem, bind_tables, connect, unbind_tables
+from sundial.store.models import (
+    RunItem,
+    ScheduleItem,
+    TaskItem,
+    bind_tables,
+    connect,
+    unbind_tables,
+)
 from sundial.store.newest import newest_run, newest_runs
 from sundial.store.runs import (
     claim_run,
@@ -37,9 +44,12 @@ from sundial.store.tasks import (
     create_task,
     delete_task,
     edit_task,
+    get_definition,
+    get_schedule_state,
     get_task,
     get_task_any_tenant,
     list_tasks,
+    new_schedule_state,
     note_backfill,
     note_manual_run,
     query_due,
@@ -55,6 +65,7 @@ __all__ = [
     "NotYetDue",
     "RunItem",
     "RunKey",
+    "ScheduleItem",
     "StaleAttempt",
     "StoreError",
     "TaskAlreadyExists",
@@ -72,11 +83,14 @@ __all__ = [
     "create_task",
     "delete_task",
     "edit_task",
+    "get_definition",
+    "get_schedule_state",
     "get_task",
     "get_task_any_tenant",
     "list_runs",
     "list_tasks",
     "name_claim_key",
+    "new_schedule_state",
     "new_ulid",
     "newest_run",
     "newest_runs",

@@ -20,7 +20,7 @@ from typing import Any
 
 from pynamodb.attributes import Attribute, JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.constants import MAP
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from sundial.core.vocabulary import TaskState
@@ -44,11 +44,20 @@ DYNAMODB_MAX_POOL_CONNECTIONS = 64
 
 DUE_INDEX = "due"
 TENANT_INDEX = "by_tenant"
+# What the `due` index projects besides its keys and the table key: what the dispatcher
+# plans a task's fires from and stamps their messages with (template.yaml agrees).
+DUE_INDEX_ATTRIBUTES = (
+    "task_tenant", "schedule_version", "schedule", "timezone", "start_at", "end_at",
+    "jitter_seconds", "misfire", "created_at",
+)  # fmt: skip
 
 # Name-claim items share the tasks table (so a claim and its task commit in one
 # transaction). Their key starts with this prefix, which no ULID can, and they carry
 # no `tenant`, `due_shard` or `due_at`, so neither index ever sees them.
 NAME_CLAIM_PREFIX = "name#"
+# A task's schedule-state item (`ScheduleItem`) is keyed by this prefix and the task id,
+# in the same table, so the API writes it and the definition in one transaction.
+SCHEDULE_STATE_PREFIX = "schedule#"
 # Shard leases (`sundial.store.leases`) live in the tasks table too, keyed by this prefix
 # and the shard.
 SHARD_LEASE_PREFIX = "lease#dispatch#"
@@ -191,20 +200,12 @@ def from_attribute_value(value: dict[str, Any]) -> Any:
 # --- tasks table -------------------------------------------------------------------------
 
 
-class DueIndex(GlobalSecondaryIndex["TaskItem"]):
-    """Sparse index of tasks with a pending fire, sharded so sweeps run in parallel."""
-
-    class Meta:
-        index_name = DUE_INDEX
-        # ALL: the dispatcher plans straight from the index items (see template.yaml).
-        projection = AllProjection()
-
-    due_shard = NumberAttribute(hash_key=True)
-    due_at = NumberAttribute(range_key=True)
-
-
 class TenantIndex(GlobalSecondaryIndex["TaskItem"]):
-    """A tenant's tasks, for listings."""
+    """A tenant's tasks, for listings.
+
+    ALL: a list page renders whole tasks from one query. Only the API writes definition
+    items, so dispatch never rewrites an entry of this index.
+    """
 
     class Meta:
         index_name = TENANT_INDEX
@@ -215,7 +216,14 @@ class TenantIndex(GlobalSecondaryIndex["TaskItem"]):
 
 
 class TaskItem(Model):
-    """One task. Times in epoch ms; `payload` is serialized JSON text."""
+    """A task's definition: what to call, with what, under which policies, and when.
+
+    Times in epoch ms; `payload` is serialized JSON text. Only the API writes it, always
+    in one transaction with the task's `ScheduleItem` (which mirrors `state`, `version`,
+    `schedule_version` and the timing), so the per-fire path never rewrites this item,
+    however large its payload, nor its `by_tenant` entry. `schedule_state` is not stored
+    here: the store attaches the task's schedule-state item as it read or wrote it.
+    """
 
     class Meta(_ClientMeta):
         table_name = _TableName("tasks_table")
@@ -243,13 +251,8 @@ class TaskItem(Model):
     # lifecycle
     state = UnicodeAttribute(default=TaskState.ACTIVE.value)  # a TaskState
     version = NumberAttribute(default=1)
+    # Kept here too (the API stamps manual triggers and backfills with it).
     schedule_version = NumberAttribute(default=1)
-    # the due index keys: both present while a fire is pending, both absent otherwise
-    due_shard = NumberAttribute(null=True)
-    due_at = NumberAttribute(null=True)
-    # bookkeeping
-    last_fire_at = NumberAttribute(null=True)
-    fires_dispatched = NumberAttribute(default=0)
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
     # What bounds the keys of the task's runs, so a list page can read the newest by key
@@ -259,9 +262,87 @@ class TaskItem(Model):
     timing_since = NumberAttribute(null=True)
     last_backfill_at = NumberAttribute(null=True)
     last_manual_key = UnicodeAttribute(null=True)
+
+    by_tenant = TenantIndex()
+
+    # Not an attribute: the task's schedule-state item, attached by the store's reads
+    # and writes (None for a task stored before schedule-state items existed).
+    schedule_state: ScheduleItem | None = None
+
+    # The per-fire fields, as the attached schedule state holds them (read-only here:
+    # only the store's writes of the schedule state change them).
+    @property
+    def due_at(self) -> float | None:
+        return None if self.schedule_state is None else self.schedule_state.due_at
+
+    @property
+    def due_shard(self) -> float | None:
+        return None if self.schedule_state is None else self.schedule_state.due_shard
+
+    @property
+    def last_fire_at(self) -> float | None:
+        return None if self.schedule_state is None else self.schedule_state.last_fire_at
+
+    @property
+    def fires_dispatched(self) -> float:
+        return 0 if self.schedule_state is None else self.schedule_state.fires_dispatched
+
+
+class DueIndex(GlobalSecondaryIndex["ScheduleItem"]):
+    """Sparse index of tasks with a pending fire, sharded so sweeps run in parallel.
+
+    Only schedule-state items carry `due_shard`/`due_at`. INCLUDE projects what the
+    dispatcher plans and stamps messages from (DUE_INDEX_ATTRIBUTES), so the entry stays
+    small and a write to anything else (counters, the overlap marker) touches no entry.
+    """
+
+    class Meta:
+        index_name = DUE_INDEX
+        projection = IncludeProjection(list(DUE_INDEX_ATTRIBUTES))
+
+    due_shard = NumberAttribute(hash_key=True)
+    due_at = NumberAttribute(range_key=True)
+
+
+class ScheduleItem(Model):
+    """A task's schedule state: what the dispatcher plans from and the executor guards with.
+
+    Keyed `schedule#<task_id>`, a few hundred bytes whatever the task's payload, so a
+    dispatch commit (one conditional UpdateItem moving `due_at`) costs 1 WRU for the
+    item plus 1 + 1 for its `due` entry. The tenant is stored as `task_tenant`, never
+    `tenant`, so `by_tenant` never indexes this item. `state`, `version` (the
+    definition's), `schedule_version` and the timing mirror the definition: the API
+    writes both in one transaction.
+    """
+
+    class Meta(_ClientMeta):
+        table_name = _TableName("tasks_table")
+
+    key = UnicodeAttribute(hash_key=True, attr_name="task_id")
+    task_tenant = UnicodeAttribute()
+    state = UnicodeAttribute()  # a TaskState
+    version = NumberAttribute()
+    schedule_version = NumberAttribute()
+    # the timing, as on the definition
+    schedule = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    start_at = NumberAttribute(null=True)
+    end_at = NumberAttribute(null=True)
+    jitter_seconds = NumberAttribute(default=0)
+    misfire = JSONMapAttribute()
+    created_at = NumberAttribute()
+    # the due index keys: both present while a fire is pending, both absent otherwise
+    due_shard = NumberAttribute(null=True)
+    due_at = NumberAttribute(null=True)
+    # bookkeeping, moved by each dispatch commit
+    last_fire_at = NumberAttribute(null=True)
+    fires_dispatched = NumberAttribute(default=0)
     # overlap marker (`sundial.store.overlap`), written only for overlap `skip`/`buffer_one`:
     # the execution holding the task's run slot until its lease ends, and (buffer_one)
     # the one execution waiting for it, with the receipt handle that wakes its message.
+    # Here rather than on the definition: a marker write then costs 1 WRU and no index
+    # entry, where on the definition it would rewrite the whole task and its by_tenant
+    # entry.
     running_execution = UnicodeAttribute(null=True)
     running_until = NumberAttribute(null=True)
     waiting_execution = UnicodeAttribute(null=True)
@@ -269,7 +350,24 @@ class TaskItem(Model):
     waiting_receipt = UnicodeAttribute(null=True)
 
     due = DueIndex()
-    by_tenant = TenantIndex()
+
+    @property
+    def task_id(self) -> str:
+        """The task's id (the key without its prefix)."""
+        return task_id_of_schedule_key(self.key)
+
+    @property
+    def tenant(self) -> str:
+        return self.task_tenant
+
+
+def schedule_key(task_id: str) -> str:
+    """The key of a task's schedule-state item."""
+    return f"{SCHEDULE_STATE_PREFIX}{task_id}"
+
+
+def task_id_of_schedule_key(key: str) -> str:
+    return key.removeprefix(SCHEDULE_STATE_PREFIX)
 
 
 class ShardLeaseItem(Model):
@@ -358,6 +456,7 @@ class DeadLetterItem(Model):
 
 _MODELS: tuple[type[Model], ...] = (
     TaskItem,
+    ScheduleItem,
     NameClaimItem,
     ShardLeaseItem,
     RunItem,

@@ -1,4 +1,4 @@
-"""The overlap marker on a task item: who runs, and who waits.
+"""The overlap marker on a task's schedule-state item: who runs, and who waits.
 
 Two slots, each one conditional write to take or leave:
 
@@ -25,7 +25,7 @@ from pynamodb.expressions.update import Action
 
 from sundial.store import writes
 from sundial.store.errors import StoreError, TaskNotFound
-from sundial.store.models import TaskItem
+from sundial.store.models import ScheduleItem, schedule_key
 
 
 @dataclass(frozen=True)
@@ -66,20 +66,22 @@ def take_running_slot(
     waits for it (the waiter goes first), and taking it ends this execution's own wait.
     Raises SlotTaken, or TaskNotFound when the task is gone.
     """
-    condition = TaskItem.task_id.exists() & _free(
-        TaskItem.running_execution, TaskItem.running_until, execution_id, now_ms
+    condition = ScheduleItem.key.exists() & _free(
+        ScheduleItem.running_execution, ScheduleItem.running_until, execution_id, now_ms
     )
     actions = [
-        TaskItem.running_execution.set(execution_id),
-        TaskItem.running_until.set(until_ms),
+        ScheduleItem.running_execution.set(execution_id),
+        ScheduleItem.running_until.set(until_ms),
     ]
     if honour_waiting:
-        condition &= _free(TaskItem.waiting_execution, TaskItem.waiting_until, execution_id, now_ms)
+        condition &= _free(
+            ScheduleItem.waiting_execution, ScheduleItem.waiting_until, execution_id, now_ms
+        )
         # The condition leaves the waiting slot free or ours: clearing it is always right.
         actions += [
-            TaskItem.waiting_execution.remove(),
-            TaskItem.waiting_until.remove(),
-            TaskItem.waiting_receipt.remove(),
+            ScheduleItem.waiting_execution.remove(),
+            ScheduleItem.waiting_until.remove(),
+            ScheduleItem.waiting_receipt.remove(),
         ]
     _write(task_id, actions, condition)
 
@@ -99,15 +101,15 @@ def take_waiting_slot(
     for nobody (and nobody would wake us). Raises SlotTaken, or TaskNotFound.
     """
     condition = (
-        TaskItem.task_id.exists()
-        & _free(TaskItem.waiting_execution, TaskItem.waiting_until, execution_id, now_ms)
-        & (TaskItem.running_execution == behind)
-        & (TaskItem.running_until >= now_ms)
+        ScheduleItem.key.exists()
+        & _free(ScheduleItem.waiting_execution, ScheduleItem.waiting_until, execution_id, now_ms)
+        & (ScheduleItem.running_execution == behind)
+        & (ScheduleItem.running_until >= now_ms)
     )
     actions = [
-        TaskItem.waiting_execution.set(execution_id),
-        TaskItem.waiting_until.set(until_ms),
-        TaskItem.waiting_receipt.set(receipt_handle),
+        ScheduleItem.waiting_execution.set(execution_id),
+        ScheduleItem.waiting_until.set(until_ms),
+        ScheduleItem.waiting_receipt.set(receipt_handle),
     ]
     _write(task_id, actions, condition)
 
@@ -117,13 +119,13 @@ def leave_running_slot(task_id: str, execution_id: str, *, now_ms: int) -> str |
 
     A slot this execution no longer holds (it expired and was taken over) is left alone.
     """
-    actions = [TaskItem.running_execution.remove(), TaskItem.running_until.remove()]
-    condition = TaskItem.task_id.exists() & (TaskItem.running_execution == execution_id)
+    actions = [ScheduleItem.running_execution.remove(), ScheduleItem.running_until.remove()]
+    condition = ScheduleItem.key.exists() & (ScheduleItem.running_execution == execution_id)
     try:
-        raw = writes.update(TaskItem, task_id, None, actions, condition)
+        raw = writes.update(ScheduleItem, schedule_key(task_id), None, actions, condition)
     except writes.ConditionFailed:
         return None
-    task = TaskItem.from_raw_data(raw)
+    task = ScheduleItem.from_raw_data(raw)
     if task.waiting_execution is None or int(task.waiting_until or 0) < now_ms:
         return None
     return task.waiting_receipt
@@ -135,12 +137,12 @@ def _free(execution: Attribute[Any], until: Attribute[Any], me: str, now_ms: int
 
 def _write(task_id: str, actions: Sequence[Action], condition: Condition) -> None:
     try:
-        writes.update(TaskItem, task_id, None, actions, condition)
+        writes.update(ScheduleItem, schedule_key(task_id), None, actions, condition)
     except writes.ConditionFailed as exc:
         old = exc.old_item
         if old is None:
             raise TaskNotFound(task_id) from None
-        task = TaskItem.from_raw_data(old)
+        task = ScheduleItem.from_raw_data(old)
         raise SlotTaken(
             task_id,
             Slots(

@@ -14,7 +14,7 @@ from typing import Any
 from sundial.core.clock import from_ms, to_ms
 from sundial.core.planning import Timing
 from sundial.core.task import TaskSpec
-from sundial.store.models import TaskItem
+from sundial.store.models import ScheduleItem, TaskItem
 
 
 def spec_of(item: TaskItem) -> TaskSpec:
@@ -66,8 +66,9 @@ def same_value(stored: Any, new: Any) -> bool:
     return json.dumps(stored, sort_keys=True) == json.dumps(new, sort_keys=True)
 
 
-def timing_of(item: TaskItem) -> Timing:
-    """The timing fields of a stored task, as the pure planner takes them."""
+def timing_of(item: TaskItem | ScheduleItem) -> Timing:
+    """The timing fields of a stored task (definition or schedule state, which mirrors
+    them), as the pure planner takes them."""
     misfire = item.misfire or {}
     return Timing(
         task_id=item.task_id,

@@ -1,8 +1,14 @@
 """Task operations: each one conditional write (or one transaction) with its guarantee.
 
+A task is two items in the tasks table: its definition (`TaskItem`, written only by the
+API) and its schedule state (`ScheduleItem`, `schedule#<task_id>`: the due-index keys,
+the counters, and a mirror of what the dispatcher and the executor's guard read). Every
+API write writes both in one transaction, conditioned on the definition's version, so
+they never disagree; the per-fire path writes the schedule state only.
+
 Reads and writes are scoped by tenant: another tenant's task is reported exactly
-like a missing one (TaskNotFound). The due-index keys are maintained here: a task
-carries `due_at` and `due_shard` together while a fire is pending, and neither
+like a missing one (TaskNotFound). The due-index keys are maintained here: a schedule
+state carries `due_at` and `due_shard` together while a fire is pending, and neither
 otherwise, so paused and completed tasks cost nothing to sweep.
 """
 
@@ -20,10 +26,17 @@ from sundial.settings import get_settings
 from sundial.store import writes
 from sundial.store.errors import NameConflict, TaskAlreadyExists, TaskNotFound, VersionMismatch
 from sundial.store.keys import is_task_key, name_claim_key
-from sundial.store.models import NameClaimItem, TaskItem
+from sundial.store.migration import migrate_legacy_task
+from sundial.store.models import (
+    SCHEDULE_STATE_PREFIX,
+    NameClaimItem,
+    ScheduleItem,
+    TaskItem,
+    schedule_key,
+)
 from sundial.store.pagination import RawItem, collect_page, decode_token, encode_token
 from sundial.store.shards import shard_for
-from sundial.store.task_mapping import changed_attributes
+from sundial.store.task_mapping import changed_attributes, same_value
 
 # What a caller may change with update_task; the rest is bookkeeping owned by the store.
 MUTABLE_FIELDS = frozenset(
@@ -36,6 +49,11 @@ MUTABLE_FIELDS = frozenset(
 # Changing any of these changes which fires are due: schedule_version is bumped, and
 # executors drop messages emitted under the old one.
 TIMING_FIELDS = frozenset({"schedule", "timezone", "start_at", "end_at", "jitter_seconds"})
+# Definition fields the schedule state mirrors (the dispatcher plans from them, the
+# executor's guard checks `state`): written to both items in the same transaction.
+MIRRORED_FIELDS = TIMING_FIELDS | {"misfire", "state"}
+# Fields that live on the schedule state only.
+SCHEDULE_STATE_FIELDS = frozenset({"due_at", "last_fire_at"})
 # A read-modify-write without If-Match re-reads and re-applies when a concurrent write
 # got in between; a few rounds absorb any realistic burst of edits to one task.
 MAX_UPDATE_ROUNDS = 3
@@ -49,11 +67,14 @@ _DUE_INDEX_KEYS = ("task_id", "due_shard", "due_at")
 # --- create / read -------------------------------------------------------------------------
 
 
-def create_task(item: TaskItem, *, now_ms: int | None = None) -> TaskItem:
-    """Store a new task; its name, if any, is claimed in the same transaction.
+def create_task(
+    item: TaskItem, *, due_at: int | None = None, now_ms: int | None = None
+) -> TaskItem:
+    """Store a new task, in the due index at `due_at` (None: not due); its name, if any,
+    is claimed in the same transaction as its definition and schedule state.
 
     Sets the bookkeeping on `item` (version 1, schedule_version 1, created_at,
-    updated_at, due_shard when due_at is set) and returns it.
+    updated_at), attaches its schedule state and returns it.
     Raises NameConflict when the tenant already has a task of that name.
     """
     if not is_task_key(item.task_id):
@@ -64,37 +85,64 @@ def create_task(item: TaskItem, *, now_ms: int | None = None) -> TaskItem:
     item.created_at = stamp
     item.updated_at = stamp
     item.timing_since = stamp
-    item.due_shard = None if item.due_at is None else _shard(item.task_id)
-    is_new = TaskItem.task_id.does_not_exist()
+    state = new_schedule_state(item, due_at)
+    requests = [
+        writes.op_put(item, TaskItem.task_id.does_not_exist()),
+        writes.op_put(state, ScheduleItem.key.does_not_exist()),
+    ]
+    if item.name is not None:
+        claim = NameClaimItem(name_claim_key(item.tenant, item.name), claimed_by=item.task_id)
+        requests.append(writes.op_put(claim, _unclaimed()))
     try:
-        if item.name is None:
-            writes.put(item, is_new)
-        else:
-            claim = NameClaimItem(name_claim_key(item.tenant, item.name), claimed_by=item.task_id)
-            writes.transact(
-                TaskItem,
-                [writes.op_put(item, is_new), writes.op_put(claim, _unclaimed())],
-            )
+        writes.transact(TaskItem, requests)
     except writes.ConditionFailed as exc:
-        if 0 in exc.failed:
+        if 0 in exc.failed or 1 in exc.failed:
             raise TaskAlreadyExists(item.task_id) from None
         raise NameConflict(str(item.name)) from None
+    item.schedule_state = state
     return item
 
 
 def get_task(tenant: str, task_id: str, consistent: bool = True) -> TaskItem:
-    """The tenant's task; TaskNotFound when absent or owned by another tenant."""
+    """The tenant's task, its schedule state attached (two GetItems); TaskNotFound when
+    absent or owned by another tenant."""
     item = _read(task_id, consistent)
     if item is None or item.tenant != tenant:
         raise TaskNotFound(task_id)
+    item.schedule_state = get_schedule_state(task_id, consistent)
     return item
 
 
 def get_task_any_tenant(task_id: str, consistent: bool = True) -> TaskItem:
-    """A task whoever owns it: for the dispatcher and executor, never for API callers."""
+    """A task whoever owns it, its schedule state attached: for the workers, never for
+    API callers."""
     item = _read(task_id, consistent)
     if item is None:
         raise TaskNotFound(task_id)
+    item.schedule_state = get_schedule_state(task_id, consistent)
+    return item
+
+
+def get_schedule_state(task_id: str, consistent: bool = True) -> ScheduleItem | None:
+    """A task's schedule state (None: deleted, or stored before schedule states existed)."""
+    if not is_task_key(task_id):
+        return None
+    try:
+        return ScheduleItem.get(schedule_key(task_id), consistent_read=consistent)
+    except ScheduleItem.DoesNotExist:
+        return None
+
+
+def get_definition(task_id: str, at_least_version: int) -> TaskItem | None:
+    """A task's definition, at `at_least_version` or newer; None when it is gone.
+
+    One eventually consistent read, which is exact as soon as it returns the version
+    asked for (the schedule state, read consistently, names the current one); an older
+    copy (a write moments ago) is read again consistently.
+    """
+    item = _read(task_id, consistent=False)
+    if item is None or int(item.version) < at_least_version:
+        item = _read(task_id, consistent=True)
     return item
 
 
@@ -109,7 +157,8 @@ def list_tasks(
 
     `tag` is a (key, value) pair the task's tags must contain. A page may hold fewer
     than `limit` tasks while a token is returned (filters); a None token means done.
-    Raises InvalidPageToken for a token this listing did not issue.
+    Raises InvalidPageToken for a token this listing did not issue. One query of
+    `by_tenant`, then one BatchGetItem of the page's schedule states (attached).
     """
     if limit < 1:
         raise ValueError(f"limit must be at least 1, got {limit}")
@@ -131,7 +180,9 @@ def list_tasks(
         max_scanned=MAX_SCANNED_PER_LIST if condition is not None else None,
     )
     token = encode_token(last_key, scope) if last_key is not None else None
-    return [TaskItem.from_raw_data(raw) for raw in raw_items], token
+    items = [TaskItem.from_raw_data(raw) for raw in raw_items]
+    _attach_schedule_states(items)
+    return items, token
 
 
 # --- update / delete -------------------------------------------------------------------------
@@ -167,7 +218,7 @@ def edit_task(
     now_ms: int | None = None,
 ) -> tuple[TaskItem, bool]:
     """Read the task, write the changes `edit` derives from it as one new version; return
-    the task as it now is and whether anything was written.
+    the task as it now is (its schedule state attached) and whether anything was written.
 
     Optimistic concurrency: the write is conditioned on the version read, and on
     `expected_version` when given (If-Match). A write that loses a race to a concurrent
@@ -175,9 +226,9 @@ def edit_task(
     is applied again to the newer version, so nothing written in between is lost.
     Bumps `version`, sets `updated_at`, bumps `schedule_version` when a timing field
     really changes. Setting `due_at` also sets `due_shard`; `due_at=None` removes both,
-    so the task leaves the due index. A new name is claimed and the old one released in
-    the same transaction. Changes equal to the stored values are ignored; with none left
-    nothing is written.
+    so the task leaves the due index. Definition and schedule state are written in one
+    transaction, and so are a new name's claim and the old one's release. Changes equal
+    to the stored values are ignored; with none left nothing is written.
 
     Raises TaskNotFound, VersionMismatch (stale `expected_version`), NameConflict, and
     whatever `edit` raises (nothing is written then).
@@ -187,20 +238,26 @@ def edit_task(
         current = get_task(tenant, task_id)
         if expected_version is not None and current.version != expected_version:
             raise VersionMismatch(task_id, expected_version, int(current.version))
+        if current.schedule_state is None:
+            # Stored before schedule states existed: give it one, then edit as usual.
+            migrate_legacy_task(task_id)
+            continue
         changes = edit(current)
         _check_mutable(changes)
-        effective = changed_attributes(current, changes)
+        effective = _effective_changes(current, current.schedule_state, changes)
         if not effective:
             return current, False
         try:
-            return _write_update(current, effective, stamp), True
+            _write_update(current, current.schedule_state, effective, stamp)
         except _Raced:
             continue  # re-read: reports TaskNotFound / VersionMismatch, or re-applies
+        return get_task(tenant, task_id), True
     raise VersionMismatch(task_id, expected_version, None)
 
 
 def delete_task(tenant: str, task_id: str, expected_version: int | None = None) -> TaskItem:
-    """Delete the tenant's task and release its name, atomically; returns what was deleted.
+    """Delete the tenant's task (definition and schedule state) and release its name,
+    atomically; returns what was deleted.
 
     Run history is left to expire. Raises TaskNotFound, VersionMismatch.
     """
@@ -209,15 +266,15 @@ def delete_task(tenant: str, task_id: str, expected_version: int | None = None) 
         if expected_version is not None and current.version != expected_version:
             raise VersionMismatch(task_id, expected_version, int(current.version))
         # Conditioned on the version read, so a concurrent rename cannot leave a claim behind.
-        unchanged = _unchanged(current)
-        requests = [writes.op_delete(TaskItem, task_id, None, unchanged)]
+        requests = [
+            writes.op_delete(TaskItem, task_id, None, _unchanged(current)),
+            # Unconditional: absent for a task stored before schedule states existed.
+            writes.op_delete(ScheduleItem, schedule_key(task_id), None, None),
+        ]
         if current.name is not None:
             requests.append(_release_name(current))
         try:
-            if len(requests) > 1:
-                writes.transact(TaskItem, requests)
-            else:
-                writes.delete(TaskItem, task_id, None, unchanged)
+            writes.transact(TaskItem, requests)
             return current
         except writes.ConditionFailed as exc:
             if 0 not in exc.failed:
@@ -230,20 +287,32 @@ def delete_task(tenant: str, task_id: str, expected_version: int | None = None) 
 
 def query_due(
     shard: int, until_ms: int, limit: int, start_key: RawItem | None = None
-) -> tuple[list[TaskItem], RawItem | None]:
+) -> tuple[list[ScheduleItem], RawItem | None]:
     """One page of shard `shard` of the due index, oldest `due_at` first, up to `until_ms`.
 
     Eventually consistent (a GSI): `commit_dispatch`'s condition makes stale items
-    harmless. Returns the items and the key to pass as `start_key` for the next page
-    (None: the shard is drained up to `until_ms`).
+    harmless. Returns the schedule states (as projected: the keys and what planning
+    reads) and the key to pass as `start_key` for the next page (None: the shard is
+    drained up to `until_ms`). An entry of a task stored before schedule states existed
+    (its definition carries the due keys) is migrated on the spot and returned as the
+    schedule state it now has, so no such task stops firing.
     """
     if limit < 1:
         raise ValueError(f"limit must be at least 1, got {limit}")
-    query = TaskItem.due.query(
-        shard, TaskItem.due_at <= until_ms, page_size=limit + 1, last_evaluated_key=start_key
+    query = ScheduleItem.due.query(
+        shard, ScheduleItem.due_at <= until_ms, page_size=limit + 1, last_evaluated_key=start_key
     )
     raw_items, last_key = collect_page(query.page_iter, limit, _DUE_INDEX_KEYS)
-    return [TaskItem.from_raw_data(raw) for raw in raw_items], last_key
+    items: list[ScheduleItem] = []
+    for raw in raw_items:
+        key = raw["task_id"]["S"]
+        if key.startswith(SCHEDULE_STATE_PREFIX):
+            items.append(ScheduleItem.from_raw_data(raw))
+            continue
+        migrated = migrate_legacy_task(key)
+        if migrated is not None and migrated.due_at is not None:
+            items.append(migrated)
+    return items, last_key
 
 
 def commit_dispatch(
@@ -259,24 +328,42 @@ def commit_dispatch(
 ) -> bool:
     """Advance a task past the fires just enqueued: True if this commit won.
 
-    CONDITION due_at = seen_due_at AND schedule_version = schedule_version: False
-    means another sweep or an API write got there first (nothing is written; the
-    messages already sent are duplicates the executor drops). `next_due_at` None
-    removes the task from the due index. `fires` is added to `fires_dispatched`.
-    `state` (e.g. completed) is a user-visible change, so it also bumps `version`.
+    One conditional UpdateItem of the schedule state, CONDITION due_at = seen_due_at
+    AND schedule_version = schedule_version: False means another sweep or an API write
+    got there first (nothing is written; the messages already sent are duplicates the
+    executor drops). `next_due_at` None removes the task from the due index. `fires` is
+    added to `fires_dispatched`. `state` (e.g. completed) is a user-visible change: it
+    bumps `version` and is written to the definition too, in the same transaction
+    (once in a task's life).
     """
     actions: list[Action] = [*_due_actions(task_id, next_due_at)]
     if last_fire_at is not None:
-        actions.append(TaskItem.last_fire_at.set(last_fire_at))
+        actions.append(ScheduleItem.last_fire_at.set(last_fire_at))
     if fires:
-        actions.append(TaskItem.fires_dispatched.add(fires))
-    if state is not None:
-        actions.append(TaskItem.state.set(state))
-        actions.append(TaskItem.version.add(1))
-        actions.append(TaskItem.updated_at.set(clock.now_ms() if now_ms is None else now_ms))
-    condition = (TaskItem.due_at == seen_due_at) & (TaskItem.schedule_version == schedule_version)
+        actions.append(ScheduleItem.fires_dispatched.add(fires))
+    condition = (ScheduleItem.due_at == seen_due_at) & (
+        ScheduleItem.schedule_version == schedule_version
+    )
+    key = schedule_key(task_id)
     try:
-        writes.update(TaskItem, task_id, None, actions, condition)
+        if state is None:
+            writes.update(ScheduleItem, key, None, actions, condition)
+            return True
+        # Both versions move by one: they were equal (every write keeps them so), and a
+        # concurrent API write conditioned on the old version now fails and re-reads.
+        actions += [ScheduleItem.state.set(state), ScheduleItem.version.add(1)]
+        definition = [
+            TaskItem.state.set(state),
+            TaskItem.version.add(1),
+            TaskItem.updated_at.set(clock.now_ms() if now_ms is None else now_ms),
+        ]
+        writes.transact(
+            TaskItem,
+            [
+                writes.op_update(ScheduleItem, key, None, actions, condition),
+                writes.op_update(TaskItem, task_id, None, definition, TaskItem.task_id.exists()),
+            ],
+        )
     except writes.ConditionFailed:
         return False
     return True
@@ -319,67 +406,120 @@ def _read(task_id: str, consistent: bool) -> TaskItem | None:
         return None
 
 
+def _attach_schedule_states(items: list[TaskItem]) -> None:
+    if not items:
+        return
+    keys = [schedule_key(item.task_id) for item in items]
+    found = {state.task_id: state for state in ScheduleItem.batch_get(keys)}
+    for item in items:
+        item.schedule_state = found.get(item.task_id)
+
+
+def new_schedule_state(item: TaskItem, due_at: int | None) -> ScheduleItem:
+    """The schedule state of a new task: a mirror of its definition, due at `due_at`."""
+    state = ScheduleItem(
+        schedule_key(item.task_id),
+        task_tenant=item.tenant,
+        state=item.state,
+        version=item.version,
+        schedule_version=item.schedule_version,
+        schedule=item.schedule,
+        timezone=item.timezone,
+        start_at=item.start_at,
+        end_at=item.end_at,
+        jitter_seconds=item.jitter_seconds,
+        misfire=item.misfire,
+        created_at=item.created_at,
+        fires_dispatched=0,
+    )
+    if due_at is not None:
+        state.due_at = due_at
+        state.due_shard = _shard(item.task_id)
+    return state
+
+
 def _check_mutable(changes: Mapping[str, Any]) -> None:
     unknown = set(changes) - MUTABLE_FIELDS
     if unknown:
         raise ValueError(f"not updatable: {sorted(unknown)}")
 
 
-def _write_update(current: TaskItem, effective: Mapping[str, Any], stamp: int) -> TaskItem:
-    task_id = current.task_id
-    actions = _change_actions(task_id, effective)
-    actions += [TaskItem.version.set(current.version + 1), TaskItem.updated_at.set(stamp)]
-    if TIMING_FIELDS & effective.keys():
-        actions.append(TaskItem.schedule_version.set(current.schedule_version + 1))
-        actions.append(TaskItem.timing_since.set(stamp))
-    unchanged = _unchanged(current)
-    if "name" not in effective:
-        try:
-            raw = writes.update(TaskItem, task_id, None, actions, unchanged)
-        except writes.ConditionFailed:
-            raise _Raced() from None
-        return TaskItem.from_raw_data(raw)
+def _effective_changes(
+    current: TaskItem, state: ScheduleItem, changes: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The changes whose value differs from what the task holds."""
+    definition = {k: v for k, v in changes.items() if k not in SCHEDULE_STATE_FIELDS}
+    effective = changed_attributes(current, definition)
+    for field in SCHEDULE_STATE_FIELDS & changes.keys():
+        if not same_value(getattr(state, field), changes[field]):
+            effective[field] = changes[field]
+    return effective
 
-    # Rename: [update task, release old name?, claim new name?] in one transaction.
-    requests = [writes.op_update(TaskItem, task_id, None, actions, unchanged)]
-    if current.name is not None:
-        requests.append(_release_name(current))
-    new_name = effective["name"]
-    if new_name is not None:
-        claim = NameClaimItem(name_claim_key(current.tenant, new_name), claimed_by=task_id)
-        requests.append(writes.op_put(claim, _unclaimed()))
+
+def _write_update(
+    current: TaskItem, state: ScheduleItem, effective: Mapping[str, Any], stamp: int
+) -> None:
+    """Definition and schedule state in one transaction, each conditioned on the version
+    read: they never disagree, and a concurrent writer makes this one re-read."""
+    task_id = current.task_id
+    new_version = int(current.version) + 1
+    definition: list[Action] = []
+    schedule: list[Action] = [ScheduleItem.version.set(new_version)]
+    for field, value in effective.items():
+        if field == "due_at":
+            schedule += _due_actions(task_id, value)
+            continue
+        if field not in SCHEDULE_STATE_FIELDS:
+            definition.append(_change(getattr(TaskItem, field), field, value))
+        if field in MIRRORED_FIELDS or field in SCHEDULE_STATE_FIELDS:
+            schedule.append(_change(getattr(ScheduleItem, field), field, value))
+    definition += [TaskItem.version.set(new_version), TaskItem.updated_at.set(stamp)]
+    if TIMING_FIELDS & effective.keys():
+        schedule_version = int(current.schedule_version) + 1
+        definition.append(TaskItem.schedule_version.set(schedule_version))
+        definition.append(TaskItem.timing_since.set(stamp))
+        schedule.append(ScheduleItem.schedule_version.set(schedule_version))
+    requests = [
+        writes.op_update(TaskItem, task_id, None, definition, _unchanged(current)),
+        writes.op_update(
+            ScheduleItem,
+            schedule_key(task_id),
+            None,
+            schedule,
+            ScheduleItem.version == current.version,
+        ),
+    ]
+    new_name = effective.get("name")
+    if "name" in effective:
+        # Rename: release the old name, claim the new one, in the same transaction.
+        if current.name is not None:
+            requests.append(_release_name(current))
+        if new_name is not None:
+            claim = NameClaimItem(name_claim_key(current.tenant, new_name), claimed_by=task_id)
+            requests.append(writes.op_put(claim, _unclaimed()))
     try:
         writes.transact(TaskItem, requests)
     except writes.ConditionFailed as exc:
-        if 0 in exc.failed:
+        if 0 in exc.failed or 1 in exc.failed:
             raise _Raced() from None
         if new_name is not None and len(requests) - 1 in exc.failed:
             raise NameConflict(new_name) from None
         raise _claim_corrupted(current) from None
-    return get_task_any_tenant(task_id)
 
 
-def _change_actions(task_id: str, changes: Mapping[str, Any]) -> list[Action]:
-    actions: list[Action] = []
-    for field, value in changes.items():
-        if field == "due_at":
-            actions += _due_actions(task_id, value)
-            continue
-        attribute = getattr(TaskItem, field)
-        if value is None:
-            if not attribute.null:
-                raise ValueError(f"{field} cannot be removed")
-            actions.append(attribute.remove())
-        else:
-            actions.append(attribute.set(writes.serialized(attribute, value)))
-    return actions
+def _change(attribute: Any, field: str, value: Any) -> Action:
+    if value is None:
+        if not attribute.null:
+            raise ValueError(f"{field} cannot be removed")
+        return attribute.remove()
+    return attribute.set(writes.serialized(attribute, value))
 
 
 def _due_actions(task_id: str, due_at: int | None) -> list[Action]:
     # due_at and due_shard move together: an item is in the sparse index only with both.
     if due_at is None:
-        return [TaskItem.due_at.remove(), TaskItem.due_shard.remove()]
-    return [TaskItem.due_at.set(due_at), TaskItem.due_shard.set(_shard(task_id))]
+        return [ScheduleItem.due_at.remove(), ScheduleItem.due_shard.remove()]
+    return [ScheduleItem.due_at.set(due_at), ScheduleItem.due_shard.set(_shard(task_id))]
 
 
 def _unchanged(current: TaskItem) -> Condition:

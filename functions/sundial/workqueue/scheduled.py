@@ -4,7 +4,8 @@ for the sweep and for the API's dispatch-on-write alike.
 1. Plan each due task with the pure planner.
 2. Enqueue first: send every planned fire, each batch's delay computed as it goes out.
 3. Then commit: advance each task whose fires *all* went out, conditionally on the
-   `due_at` and `schedule_version` its read saw.
+   `due_at` and `schedule_version` its read saw (one UpdateItem of the task's small
+   schedule-state item, never of its definition).
 
 A crash anywhere leaves either nothing sent (nothing lost) or messages sent and the
 task not advanced (the next sweep re-sends: duplicates the executor drops). A task is
@@ -23,7 +24,7 @@ from sundial.core.planning import Plan, plan_fires
 from sundial.core.vocabulary import FireKind, TaskState
 from sundial.observability import logger
 from sundial.settings import get_settings
-from sundial.store import TaskItem
+from sundial.store import ScheduleItem
 from sundial.workqueue.config import work_queue_url
 from sundial.workqueue.send import OutgoingMessage, message_for, send_messages
 
@@ -64,7 +65,7 @@ class SweepReport:
 
 
 def send_then_commit(
-    items: list[TaskItem],
+    items: list[ScheduleItem],
     now: datetime,
     report: SweepReport,
     *,
@@ -74,7 +75,7 @@ def send_then_commit(
     clock: Clock = SYSTEM_CLOCK,
 ) -> None:
     """Plan, enqueue, then commit these due tasks (one page of a sweep, or one task)."""
-    planned: list[tuple[TaskItem, Plan, list[OutgoingMessage]]] = []
+    planned: list[tuple[ScheduleItem, Plan, list[OutgoingMessage]]] = []
     for item in items:
         plan = _plan(item, now, horizon)
         if plan is None:
@@ -97,8 +98,10 @@ def send_then_commit(
         _commit(item, plan, report, len(messages))
 
 
-def dispatch_now(task: TaskItem, now: datetime | None = None) -> int:
+def dispatch_now(task: ScheduleItem, now: datetime | None = None) -> int:
     """Enqueue and commit the task's fires due within the horizon; returns fires sent.
+
+    `task` is the schedule state the API just wrote.
 
     Called by the API after create, update, resume and backfill, so a task created at
     10:00:30 to fire at 10:00:40 fires at 10:00:40, not at the next tick. Nothing is due
@@ -121,7 +124,7 @@ def dispatch_now(task: TaskItem, now: datetime | None = None) -> int:
     return report.fires_emitted
 
 
-def _plan(item: TaskItem, now: datetime, horizon: timedelta) -> Plan | None:
+def _plan(item: ScheduleItem, now: datetime, horizon: timedelta) -> Plan | None:
     try:
         return plan_fires(store.timing_of(item), from_ms(int(item.due_at)), now, horizon)
     except Exception:
@@ -131,7 +134,7 @@ def _plan(item: TaskItem, now: datetime, horizon: timedelta) -> Plan | None:
         return None
 
 
-def _messages(item: TaskItem, plan: Plan) -> list[OutgoingMessage]:
+def _messages(item: ScheduleItem, plan: Plan) -> list[OutgoingMessage]:
     return [
         message_for(
             item,
@@ -145,7 +148,7 @@ def _messages(item: TaskItem, plan: Plan) -> list[OutgoingMessage]:
     ]
 
 
-def _commit(item: TaskItem, plan: Plan, report: SweepReport, sent: int) -> None:
+def _commit(item: ScheduleItem, plan: Plan, report: SweepReport, sent: int) -> None:
     finished = plan.next_due_at is None
     try:
         won = store.commit_dispatch(

@@ -22,7 +22,7 @@ from sundial.core.aws_limits import SQS_MAX_BATCH_ENTRIES
 from sundial.core.clock import SYSTEM_CLOCK, Clock, from_ms
 from sundial.core.planning import delay_seconds
 from sundial.core.vocabulary import FireKind
-from sundial.store import TaskItem
+from sundial.store import ScheduleItem, TaskItem
 from sundial.workqueue.config import work_queue_url
 from sundial.workqueue.messages import FireMessage
 
@@ -40,7 +40,7 @@ class OutgoingMessage:
 
 
 def message_for(
-    task: TaskItem,
+    task: TaskItem | ScheduleItem,
     execution_id: str,
     fire_at_ms: int,
     kind: FireKind,

@@ -19,7 +19,7 @@ from sundial.core.clock import to_ms
 from sundial.core.planning import first_due_at
 from sundial.dispatch.sweep import Dispatcher
 from sundial.settings import reset_settings
-from sundial.store import TaskItem
+from sundial.store import ScheduleItem, TaskItem
 
 REGION = "us-east-1"
 START = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
@@ -135,10 +135,13 @@ def local_sqs(dispatch_env: dict[str, str]) -> RecordingSqs:
 @pytest.fixture
 def dynamo_calls(dispatch_env: dict[str, str]) -> DynamoCalls:
     calls = DynamoCalls()
-    client = TaskItem._get_connection().connection.client
-    client.meta.events.register("after-call.dynamodb", calls)
+    # Definitions and schedule states share the table, each model with its own client.
+    clients = [model._get_connection().connection.client for model in (TaskItem, ScheduleItem)]
+    for client in clients:
+        client.meta.events.register("after-call.dynamodb", calls)
     yield calls
-    client.meta.events.unregister("after-call.dynamodb", calls)
+    for client in clients:
+        client.meta.events.unregister("after-call.dynamodb", calls)
 
 
 @pytest.fixture
@@ -171,8 +174,11 @@ def seed(make_task: Callable[..., TaskItem], clock: SimClock) -> Callable[..., T
         item = make_task(schedule=schedule, **kw)
         item.created_at = to_ms(clock.utc_now() - timedelta(days=1))
         due = due_at or first_due_at(store.timing_of(item), clock.utc_now())
-        item.due_at = to_ms(due) if due else None
-        return store.create_task(item, now_ms=to_ms(clock.utc_now() - timedelta(days=1)))
+        return store.create_task(
+            item,
+            due_at=to_ms(due) if due else None,
+            now_ms=to_ms(clock.utc_now() - timedelta(days=1)),
+        )
 
     return create
 
@@ -189,10 +195,11 @@ def seed_many(make_task: Callable[..., TaskItem], clock: SimClock) -> Callable[.
                 item = make_task(schedule=schedule, **kw)
                 item.created_at = item.updated_at = stamp
                 item.version = item.schedule_version = 1
-                if due_at is not None:
-                    item.due_at = to_ms(due_at)
-                    item.due_shard = store.shard_for(item.task_id, SHARDS)
+                item.schedule_state = store.new_schedule_state(
+                    item, to_ms(due_at) if due_at is not None else None
+                )
                 batch.save(item)
+                batch.save(item.schedule_state)
                 items.append(item)
         return items
 

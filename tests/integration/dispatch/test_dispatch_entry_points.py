@@ -41,9 +41,8 @@ def sent(dispatch_env) -> list[dict]:
 def test_task_created_to_fire_in_ten_seconds_is_enqueued_at_once(sent, make_task):
     now = datetime.now(UTC).replace(microsecond=0)
     task = make_task(schedule=f"at({(now + timedelta(seconds=10)).strftime('%Y-%m-%dT%H:%M:%S')})")
-    task.due_at = to_ms(now + timedelta(seconds=10))
-    store.create_task(task)
-    assert dispatch_now(task, now=now) == 1
+    store.create_task(task, due_at=to_ms(now + timedelta(seconds=10)))
+    assert dispatch_now(task.schedule_state, now=now) == 1
     (message,) = sent
     assert message["execution_id"] == f"{task.task_id}:{task.due_at}"
     # Visible within the second before its fire time (the delay counts from the send;
@@ -56,9 +55,8 @@ def test_task_created_to_fire_in_ten_seconds_is_enqueued_at_once(sent, make_task
 def test_dispatch_now_leaves_fires_beyond_the_horizon_to_the_sweep(sent, make_task):
     now = datetime.now(UTC)
     task = make_task(schedule="0 0 1 1 *")
-    task.due_at = to_ms(now + timedelta(days=30))
-    store.create_task(task)
-    assert dispatch_now(task, now=now) == 0
+    store.create_task(task, due_at=to_ms(now + timedelta(days=30)))
+    assert dispatch_now(task.schedule_state, now=now) == 0
     assert sent == []
     assert store.get_task_any_tenant(task.task_id).due_at == task.due_at
 
@@ -98,8 +96,7 @@ class FakeContext:
 def test_handler_sweeps_on_a_tick_and_reports(sent, make_task, capsys):
     now = datetime.now(UTC)
     task = make_task(schedule="* * * * * *")
-    task.due_at = to_ms(now + timedelta(seconds=5))
-    store.create_task(task)
+    store.create_task(task, due_at=to_ms(now + timedelta(seconds=5)))
     event = json.loads((EVENTS / "dispatcher-tick.json").read_text())
     result = handler(event, FakeContext())
     assert result["fires_emitted"] >= 80 and result["tasks_committed"] == 1

@@ -8,8 +8,9 @@ from typing import Any
 from execute_helpers import FIRE_AT, failures, fire, has_run, run_of
 
 from sundial import store
-from sundial.store import TaskItem
+from sundial.store import ScheduleItem, TaskItem
 from sundial.store import overlap as slots
+from sundial.store.models import schedule_key
 
 MARKER = ("running_execution", "running_until", "waiting_execution", "waiting_until")
 
@@ -32,7 +33,9 @@ def _records(work, *messages):
 
 
 def _marker(task_id: str) -> dict[str, Any]:
-    raw = TaskItem._get_connection().get_item(task_id, consistent_read=True)["Item"]
+    raw = ScheduleItem._get_connection().get_item(schedule_key(task_id), consistent_read=True)[
+        "Item"
+    ]
     return {name: raw[name] for name in MARKER if name in raw}
 
 
@@ -138,17 +141,20 @@ def test_allow_writes_nothing_to_the_task(probe, probe_task, work, deliver, tabl
         if params.get("TableName") == tables["TasksTable"]:
             writes.append(params["Key"]["task_id"]["S"])
 
-    client = TaskItem._get_connection().connection.client
-    client.meta.events.register("provide-client-params.dynamodb.UpdateItem", count)
+    clients = [model._get_connection().connection.client for model in (TaskItem, ScheduleItem)]
+    for client in clients:
+        client.meta.events.register("provide-client-params.dynamodb.UpdateItem", count)
     try:
         for task in (allowing, skipping):
             work.send(fire(task))
         deliver(*work.receive(expected=2))
     finally:
-        client.meta.events.unregister("provide-client-params.dynamodb.UpdateItem", count)
+        for client in clients:
+            client.meta.events.unregister("provide-client-params.dynamodb.UpdateItem", count)
 
     assert len(probe.calls) == 2
-    assert allowing.task_id not in writes
-    assert writes.count(skipping.task_id) == 2  # take the slot, leave it: the hook sees writes
+    assert not {allowing.task_id, schedule_key(allowing.task_id)} & set(writes)
+    # take the slot, leave it (on the schedule state): the hook sees writes
+    assert writes.count(schedule_key(skipping.task_id)) == 2
     assert _marker(allowing.task_id) == {}
     assert store.get_task("acme", allowing.task_id).version == allowing.version
