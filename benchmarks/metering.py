@@ -37,7 +37,7 @@ _CHARGED_FAILURES = ("ConditionalCheckFailedException", "TransactionCanceledExce
 
 class CapacityMeter:
     """Requests by operation, write and read units by table ("Tasks") and index
-    ("Tasks.due"), over the requests made while `active` inside `metering()`."""
+    ("TasksTable.schedule_due"), over the requests made while `active` inside `metering()`."""
 
     def __init__(self, schemas: Mapping[str, TableSchema]) -> None:
         self.schemas = dict(schemas)  # by table name

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, Literal, TypeVar, cast
 
 from pydantic import AliasChoices, BeforeValidator, Field, ValidationError
 from pydantic_core import ErrorDetails
@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     runs_table: str | None = None
     keys_table: str | None = None
     shard_count: Annotated[int, Field(ge=1, le=MAX_SHARD_COUNT)] = DEFAULT_SHARD_COUNT
+    # The due index a sweep queries: this release's, or during an upgrade from a release
+    # with the old one, that one (template.yaml's LegacyDueIndex; see store/models.py).
+    due_index: Literal["schedule_due", "due"] = "schedule_due"
     run_retention_days: Annotated[int, Field(ge=1)] = DEFAULT_RUN_RETENTION_DAYS
     horizon_seconds: Annotated[int, Field(ge=1, le=MAX_HORIZON_SECONDS)] = DEFAULT_HORIZON_SECONDS
     work_queue_url: str | None = None

@@ -29,9 +29,10 @@ def test_tables_are_created_as_the_template_declares(client):
     }
     tasks = client.describe_table(TableName="sundial-tasks")["Table"]
     indexes = {i["IndexName"]: i for i in tasks["GlobalSecondaryIndexes"]}
-    assert [k["AttributeName"] for k in indexes["due"]["KeySchema"]] == ["due_shard", "due_at"]
+    due_keys = [k["AttributeName"] for k in indexes["schedule_due"]["KeySchema"]]
+    assert due_keys == ["due_shard", "due_at"]
     # The due index projects what the dispatcher plans from, and never the payload.
-    due_projection = indexes["due"]["Projection"]
+    due_projection = indexes["schedule_due"]["Projection"]
     assert due_projection["ProjectionType"] == "INCLUDE"
     assert set(due_projection["NonKeyAttributes"]) == set(DUE_INDEX_ATTRIBUTES)
     assert indexes["by_tenant"]["Projection"]["ProjectionType"] == "ALL"

@@ -53,7 +53,7 @@ def test_a_dispatch_commit_writes_at_most_3_units_whatever_the_payload(tables, m
     assert won
     assert meter.calls == {"UpdateItem": 1}
     # The schedule state (1 WRU) and its due entry, deleted and put again (1 + 1).
-    assert dict(meter.write_units) == {"TasksTable": 1, "TasksTable.due": 2}
+    assert dict(meter.write_units) == {"TasksTable": 1, "TasksTable.schedule_due": 2}
 
 
 @pytest.mark.parametrize("size", PAYLOAD_SIZES)
@@ -64,7 +64,7 @@ def test_a_sweep_reads_due_entries_of_the_same_size_whatever_the_payload(tables,
         (item,) = store.query_due(int(task.due_shard), 1_000, 10)[0]
 
     assert item.task_id == task.task_id
-    assert meter.read_units == {"TasksTable.due": 0.5}
+    assert meter.read_units == {"TasksTable.schedule_due": 0.5}
 
 
 def test_an_overlap_marker_write_touches_no_index_entry(tables, make_task):

@@ -356,5 +356,5 @@ def test_page_token_of_another_tenant_is_rejected(tables, make_task):
 
 def test_task_item_schema_matches_template(tables):
     # The model's indexes must be the template's: queries name them.
-    assert ScheduleItem.due.Meta.index_name == "due"
+    assert ScheduleItem.due.Meta.index_name == "schedule_due"
     assert TaskItem.by_tenant.Meta.index_name == "by_tenant"

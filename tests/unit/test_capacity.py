@@ -182,6 +182,6 @@ def test_transactions_double_the_index_writes_too():
 def test_the_index_definitions_come_from_the_template():
     tasks = template_schemas()["TasksTable"]
     assert tasks.keys == ("task_id",)
-    due = tasks.index("due")
+    due = tasks.index("schedule_due")
     assert due.keys == ("due_shard", "due_at")
     assert due.projection in ("ALL", "KEYS_ONLY", "INCLUDE")

@@ -43,11 +43,11 @@ def test_moving_the_due_key_pays_the_table_and_every_index_it_rewrites():
             ExpressionAttributeValues={":next": {"N": "2000"}},
         )
     )
-    due = template_schemas()["TasksTable"].index("due")
+    due = template_schemas()["TasksTable"].index("schedule_due")
     # What the index projects of the item decides the size of each entry it moves.
     moved = write_units(entry_size(due.entry(TASK, ("task_id",))))
     assert meter.write_units["TasksTable"] == 2
-    assert meter.write_units["TasksTable.due"] == 2 * moved
+    assert meter.write_units["TasksTable.schedule_due"] == 2 * moved
     assert meter.calls == {"UpdateItem": 1}
 
 

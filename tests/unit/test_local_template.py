@@ -11,11 +11,13 @@ from sundial_local.template import (
     TemplateError,
     UnsupportedIntrinsic,
     default_template_path,
+    function_environment,
     load_template,
     table_requests,
 )
 
-from sundial.store.models import RunItem, ScheduleItem, TaskItem
+from sundial.settings import Settings
+from sundial.store.models import DUE_INDEX, LEGACY_DUE_INDEX, RunItem, ScheduleItem, TaskItem
 
 SAMPLE = """
 Parameters:
@@ -106,15 +108,37 @@ def test_default_template_is_the_repository_one():
     assert default_template_path() == Path(__file__).resolve().parents[2] / "template.yaml"
 
 
+TABLE = "AWS::DynamoDB::Table"
+
+
 def _tables() -> dict[str, dict]:
-    return Template.load().resources("AWS::DynamoDB::Table")
+    return Template.load().resources(TABLE)
 
 
 def test_tables_of_the_template_become_create_table_requests():
     essential, optional = table_requests("tasks", _tables()["TasksTable"])
     assert essential["TableName"] == "tasks" and essential["BillingMode"] == "PAY_PER_REQUEST"
-    assert {i["IndexName"] for i in essential["GlobalSecondaryIndexes"]} == {"due", "by_tenant"}
+    indexes = {i["IndexName"] for i in essential["GlobalSecondaryIndexes"]}
+    assert indexes == {DUE_INDEX, "by_tenant"}
     assert optional == {"SSESpecification": {"Enabled": True}, "DeletionProtectionEnabled": False}
+
+
+@pytest.mark.parametrize(
+    ("legacy", "indexes", "swept"),
+    [
+        ("false", {DUE_INDEX, "by_tenant"}, DUE_INDEX),
+        ("true", {DUE_INDEX, LEGACY_DUE_INDEX, "by_tenant"}, LEGACY_DUE_INDEX),
+    ],
+)
+def test_an_upgrade_keeps_the_old_due_index_and_sweeps_it_until_the_second_deploy(
+    legacy, indexes, swept
+):
+    template = Template.load(parameters={"LegacyDueIndex": legacy})
+    tasks = template.resources("AWS::DynamoDB::Table")["TasksTable"]
+    assert {i["IndexName"] for i in tasks["GlobalSecondaryIndexes"]} == indexes
+    environment = function_environment(template, "DispatcherFunction")
+    assert environment["DUE_INDEX"] == swept
+    assert Settings(due_index=swept).due_index == swept  # a value the settings accept
 
 
 def test_deletion_protection_follows_its_parameter():
@@ -173,7 +197,15 @@ def _model_schema(*models) -> dict:
     [("TasksTable", (TaskItem, ScheduleItem)), ("RunsTable", (RunItem,))],
 )
 def test_store_models_agree_with_the_template(logical_id, models):
-    assert _model_schema(*models) == _schema(_tables()[logical_id])
+    # The models declare every index the code may query, the upgrade's old due index
+    # included: they agree with the template as the upgrade's first deploy has it.
+    upgrading = Template.load(parameters={"LegacyDueIndex": "true"})
+    assert _model_schema(*models) == _schema(upgrading.resources(TABLE)[logical_id])
+
+
+def test_this_release_s_template_has_every_index_of_the_models_but_the_old_due_index():
+    indexes = {i["IndexName"] for i in _tables()["TasksTable"]["GlobalSecondaryIndexes"]}
+    assert indexes == set(_model_schema(TaskItem, ScheduleItem)["indexes"]) - {LEGACY_DUE_INDEX}
 
 
 def test_runs_table_expires_by_ttl_on_expires_at():

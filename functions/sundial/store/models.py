@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pynamodb.attributes import Attribute, JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.constants import MAP
@@ -42,7 +42,12 @@ DYNAMODB_MAX_POOL_CONNECTIONS = 64
 
 # --- values ----------------------------------------------------------------------------
 
-DUE_INDEX = "due"
+# The due index of this release (INCLUDE-projected schedule states), and the one of the
+# releases before it (`due`, ALL-projected). A deployment upgrading from those keeps the
+# old index for one deploy (template parameter LegacyDueIndex) and sweeps it, since the
+# new one is still being built; settings.due_index names the index a sweep queries.
+DUE_INDEX: Literal["schedule_due"] = "schedule_due"
+LEGACY_DUE_INDEX: Literal["due"] = "due"
 TENANT_INDEX = "by_tenant"
 # What the `due` index projects besides its keys and the table key: what the dispatcher
 # plans a task's fires from and stamps their messages with (template.yaml agrees).
@@ -304,6 +309,20 @@ class DueIndex(GlobalSecondaryIndex["ScheduleItem"]):
     due_at = NumberAttribute(range_key=True)
 
 
+class LegacyDueIndex(GlobalSecondaryIndex["ScheduleItem"]):
+    """The previous releases' due index: the same keys, ALL-projected. It exists only
+    during the first deploy of an upgrade (template.yaml's LegacyDueIndex), when sweeps
+    query it because DUE_INDEX is still being built; its entries hold every attribute,
+    so the items read from it are whole."""
+
+    class Meta:
+        index_name = LEGACY_DUE_INDEX
+        projection = AllProjection()
+
+    due_shard = NumberAttribute(hash_key=True)
+    due_at = NumberAttribute(range_key=True)
+
+
 class ScheduleItem(Model):
     """A task's schedule state: what the dispatcher plans from and the executor guards with.
 
@@ -350,6 +369,7 @@ class ScheduleItem(Model):
     waiting_receipt = UnicodeAttribute(null=True)
 
     due = DueIndex()
+    legacy_due = LegacyDueIndex()
 
     @property
     def task_id(self) -> str:

@@ -28,6 +28,7 @@ from sundial.store.errors import NameConflict, TaskAlreadyExists, TaskNotFound, 
 from sundial.store.keys import is_task_key, name_claim_key
 from sundial.store.migration import migrate_legacy_task
 from sundial.store.models import (
+    DUE_INDEX,
     SCHEDULE_STATE_PREFIX,
     NameClaimItem,
     ScheduleItem,
@@ -299,7 +300,8 @@ def query_due(
     """
     if limit < 1:
         raise ValueError(f"limit must be at least 1, got {limit}")
-    query = ScheduleItem.due.query(
+    index = ScheduleItem.due if get_settings().due_index == DUE_INDEX else ScheduleItem.legacy_due
+    query = index.query(
         shard, ScheduleItem.due_at <= until_ms, page_size=limit + 1, last_evaluated_key=start_key
     )
     raw_items, last_key = collect_page(query.page_iter, limit, _DUE_INDEX_KEYS)
