@@ -49,9 +49,9 @@ TENANT_INDEX = "by_tenant"
 # transaction). Their key starts with this prefix, which no ULID can, and they carry
 # no `tenant`, `due_shard` or `due_at`, so neither index ever sees them.
 NAME_CLAIM_PREFIX = "name#"
-# Shard leases (`sundial.store.leases`) live in the tasks table too, keyed by this prefix
-# and the shard.
-SHARD_LEASE_PREFIX = "lease#dispatch#"
+# The sweep lease (`sundial.store.leases`) lives in the tasks table too, under this key,
+# which no ULID can be.
+SWEEP_LEASE_KEY = "lease#dispatch#sweep"
 # Dead-letter records live in the runs table under this partition prefix and the tenant.
 DEAD_LETTER_PREFIX = "deadletter#"
 
@@ -272,8 +272,8 @@ class TaskItem(Model):
     by_tenant = TenantIndex()
 
 
-class ShardLeaseItem(Model):
-    """Which sweep works a due-index shard, until when; `task_id` is `lease#dispatch#<shard>`.
+class SweepLeaseItem(Model):
+    """Which sweep works the due index, until when; `task_id` is SWEEP_LEASE_KEY.
 
     Like name claims, lease items carry no index attributes, so no index sees them.
     """
@@ -359,7 +359,7 @@ class DeadLetterItem(Model):
 _MODELS: tuple[type[Model], ...] = (
     TaskItem,
     NameClaimItem,
-    ShardLeaseItem,
+    SweepLeaseItem,
     RunItem,
     DeadLetterItem,
 )
