@@ -174,10 +174,10 @@ def edit_task(
     one re-reads: with `expected_version` that reports VersionMismatch; without, `edit`
     is applied again to the newer version, so nothing written in between is lost.
     Bumps `version`, sets `updated_at`, bumps `schedule_version` when a timing field
-    really changes. Setting `due_at` also sets `due_shard`; `due_at=None` removes both,
-    so the task leaves the due index. A new name is claimed and the old one released in
-    the same transaction. Changes equal to the stored values are ignored; with none left
-    nothing is written.
+    really changes or the task leaves the paused state. Setting `due_at` also sets
+    `due_shard`; `due_at=None` removes both, so the task leaves the due index. A new
+    name is claimed and the old one released in the same transaction. Changes equal to
+    the stored values are ignored; with none left nothing is written.
 
     Raises TaskNotFound, VersionMismatch (stale `expected_version`), NameConflict, and
     whatever `edit` raises (nothing is written then).
@@ -332,6 +332,11 @@ def _write_update(current: TaskItem, effective: Mapping[str, Any], stamp: int) -
     if TIMING_FIELDS & effective.keys():
         actions.append(TaskItem.schedule_version.set(current.schedule_version + 1))
         actions.append(TaskItem.timing_since.set(stamp))
+    elif current.state == TaskState.PAUSED and "state" in effective:
+        # Leaving a pause: fires sent ahead before it carry the old version, so the
+        # executor drops them even when it receives one due while paused only after the
+        # resume (a backlog, a redelivery); the resume sends again the fires it wants.
+        actions.append(TaskItem.schedule_version.set(current.schedule_version + 1))
     unchanged = _unchanged(current)
     if "name" not in effective:
         try:
