@@ -72,8 +72,16 @@ class Dispatcher:
                     report.add(shard_report)
         finally:
             if self.use_leases:
-                store.release_sweep_lease(self.owner)
+                self._release_lease()
         return report
+
+    def _release_lease(self) -> None:
+        try:
+            store.release_sweep_lease(self.owner)
+        except Exception:
+            # The sweep's work is done and committed; an unreleased lease only holds off
+            # the next sweep until it expires.
+            logger.exception("sweep lease not released")
 
     def out_of_time(self) -> bool:
         return self.remaining_ms is not None and self.remaining_ms() < self.reserve_ms
