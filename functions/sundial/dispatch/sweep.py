@@ -55,7 +55,8 @@ class Dispatcher:
     def sweep(self, shards: Iterable[int] | None = None) -> SweepReport:
         """Sweep every shard (or the given ones) in parallel; returns the combined report.
 
-        Nothing is swept while another sweep holds the lease: it works every shard.
+        While another sweep holds the lease this one sweeps nothing: that sweep works
+        every shard.
         """
         report = SweepReport()
         targets = list(range(self.shard_count)) if shards is None else list(shards)
