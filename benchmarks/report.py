@@ -235,9 +235,9 @@ def markdown(r: dict[str, Any], png: str | None) -> str:
         "",
         "Dispatcher and executor together, no faults, over a simulated clock; SQS counts "
         "what Sundial calls plus the event source mapping's ReceiveMessage and "
-        "DeleteMessageBatch per batch. Included: the shard lease writes of each sweep "
-        f"({_get(rpf, 'per_minute_task', 'lease_writes_per_sweep')} per sweep with "
-        "the soak's shard count), a fixed cost per minute that a busy deployment spreads "
+        "DeleteMessageBatch per batch. Included: the sweep lease writes of each sweep "
+        f"({_get(rpf, 'per_minute_task', 'lease_writes_per_sweep')} per sweep, whatever "
+        "the shard count), a fixed cost per minute that a busy deployment spreads "
         "over many more fires than these small runs.",
         "",
         *cost_lines(cost, capacity),

@@ -36,6 +36,19 @@ DEFAULT_RUN_RETENTION_DAYS = 30
 DEFAULT_HORIZON_SECONDS = 90
 # Every fire's delay must fit SQS's 900 s DelaySeconds limit (template.yaml HorizonSeconds).
 MAX_HORIZON_SECONDS = 840
+# How far past the horizon one commit may plan a frequent task (template.yaml
+# LookaheadSeconds). The planner bounds each such fire's jittered time by planning time +
+# lookahead, and a delay is computed when its batch is sent, later than that: so the delay
+# is at most the lookahead. The minute kept below SQS's 900 s limit is for what may round
+# a delay up (whole seconds, a send timed to a sub-second phase), so none is clamped and
+# arrives early.
+DEFAULT_LOOKAHEAD_SECONDS = 840
+MAX_LOOKAHEAD_SECONDS = 840
+# Fires of one task one commit may plan beyond the horizon (template.yaml
+# MaxFiresPerCommit). Bounds the messages one page of a sweep sends (page size x this,
+# or the horizon's fires if more); 120 lets a per-second task commit every other tick.
+DEFAULT_MAX_FIRES_PER_COMMIT = 120
+MAX_FIRES_PER_COMMIT = 900
 
 
 def _flag(value: Any) -> Any:
@@ -101,6 +114,13 @@ class Settings(BaseSettings):
     due_index: Literal["schedule_due", "due"] = "schedule_due"
     run_retention_days: Annotated[int, Field(ge=1)] = DEFAULT_RUN_RETENTION_DAYS
     horizon_seconds: Annotated[int, Field(ge=1, le=MAX_HORIZON_SECONDS)] = DEFAULT_HORIZON_SECONDS
+    # Read by the dispatcher's sweep and by the API's dispatch-on-write alike.
+    lookahead_seconds: Annotated[int, Field(ge=0, le=MAX_LOOKAHEAD_SECONDS)] = (
+        DEFAULT_LOOKAHEAD_SECONDS
+    )
+    max_fires_per_commit: Annotated[int, Field(ge=1, le=MAX_FIRES_PER_COMMIT)] = (
+        DEFAULT_MAX_FIRES_PER_COMMIT
+    )
     work_queue_url: str | None = None
     dead_letter_queue_url: str | None = None
     # Out of repr, so that logging the settings does not log the key.

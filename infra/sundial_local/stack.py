@@ -71,6 +71,9 @@ class LocalStack:
         self.emulator = Emulator(
             overrides={
                 "HORIZON_SECONDS": str(config.horizon_seconds),
+                # No lookahead past the horizon: the emulated queue stays as shallow as
+                # the horizon keeps it (moto's SQS slows with every message it holds).
+                "LOOKAHEAD_SECONDS": "0",
                 # There is no Lambda service to self-invoke: the tick loop runs continuations.
                 "CONTINUATION_MODE": "return",
                 # The emulator applies a table's DynamoDB requests one at a time, and a

@@ -192,6 +192,14 @@ def test_timing_change_bumps_schedule_version(tables, make_task, field, value):
     assert (updated.version, updated.schedule_version) == (2, 2)
 
 
+def test_leaving_a_pause_bumps_schedule_version_so_fires_sent_before_it_go_stale(tables, make_task):
+    task = store.create_task(make_task())
+    paused = store.update_task("acme", task.task_id, {"state": "paused", "due_at": None})
+    assert paused.schedule_version == 1  # pausing alone changes no timing
+    resumed = store.update_task("acme", task.task_id, {"state": "active", "due_at": 10**12})
+    assert (resumed.version, resumed.schedule_version) == (3, 2)
+
+
 def test_unchanged_values_write_nothing(tables, make_task):
     task = store.create_task(make_task(schedule="@hourly"))
     same = store.update_task("acme", task.task_id, {"schedule": "@hourly", "tags": {}})

@@ -51,6 +51,9 @@ REGION = "us-east-1"
 START = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
 SHARDS = 4
 HORIZON = timedelta(seconds=90)
+# The template's defaults: fires are sent up to 14 minutes ahead.
+LOOKAHEAD = timedelta(seconds=840)
+MAX_FIRES_PER_COMMIT = 120
 TICK_SECONDS = 60
 # template.yaml's work queue: VisibilityTimeout 5400 and maxReceiveCount 10.
 VISIBILITY_TIMEOUT_SECONDS = 5400
@@ -64,6 +67,8 @@ DEAD_LETTER_QUEUE = "https://sqs.us-east-1.amazonaws.com/123456789012/sundial-de
 
 
 CRASH_POINTS = (
+    "dispatcher.after_lease",  # the sweep lease is taken, no shard swept
+    "dispatcher.before_release",  # every shard swept, the lease not given back
     "dispatcher.before_send",
     "dispatcher.after_send",
     "dispatcher.before_commit",
@@ -440,6 +445,18 @@ def injected_faults(chaos: Chaos, sqs: SimSqs, successes: Counter[str]) -> Itera
     real_commit = store.commit_dispatch
     real_claim = store.claim_run
     real_success = store.record_success
+    real_acquire = store.acquire_sweep_lease
+    real_release = store.release_sweep_lease
+
+    def acquire_sweep_lease(*args: Any, **kwargs: Any) -> Any:
+        taken = real_acquire(*args, **kwargs)
+        if taken:
+            chaos.crash("dispatcher.after_lease")
+        return taken
+
+    def release_sweep_lease(*args: Any, **kwargs: Any) -> Any:
+        chaos.crash("dispatcher.before_release")
+        return real_release(*args, **kwargs)
 
     def commit_dispatch(*args: Any, **kwargs: Any) -> Any:
         chaos.crash("dispatcher.before_commit")
@@ -479,6 +496,8 @@ def injected_faults(chaos: Chaos, sqs: SimSqs, successes: Counter[str]) -> Itera
     import botocore.endpoint
 
     with contextlib.ExitStack() as stack:
+        stack.enter_context(patched(store, "acquire_sweep_lease", acquire_sweep_lease))
+        stack.enter_context(patched(store, "release_sweep_lease", release_sweep_lease))
         stack.enter_context(patched(store, "commit_dispatch", commit_dispatch))
         stack.enter_context(patched(store, "claim_run", claim_run))
         stack.enter_context(patched(store, "record_success", record_success))
@@ -605,12 +624,14 @@ def _drive(
         if clock.now_ms() >= next_tick:
             next_tick += TICK_SECONDS * 1000
             for n in range(dispatchers):
-                # The last dispatcher sweeps without shard leases: two sweeps working
-                # the same shard at once, the race leases only make rarer.
+                # The last dispatcher sweeps without the sweep lease: two sweeps working
+                # the same shard at once, the race the lease only makes rarer.
                 sweeper = Dispatcher(
                     sqs=sqs,
                     queue_url=WORK_QUEUE,
                     horizon=HORIZON,
+                    lookahead=LOOKAHEAD,
+                    max_fires_per_commit=MAX_FIRES_PER_COMMIT,
                     shard_count=SHARDS,
                     owner=f"sweep-{n}",
                     clock=clock,

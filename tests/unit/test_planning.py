@@ -170,6 +170,85 @@ def test_hourly_job_plans_every_real_hour_through_fall_back():
     assert len(plan.fires) == 7  # 23:00 .. 05:00 UTC
 
 
+# --- lookahead: fires planned past the horizon, so one commit covers many -------------
+
+LOOKAHEAD = timedelta(seconds=840)
+
+
+def ahead(t: Timing, due: datetime, now: datetime = NOW, max_fires: int = 120):
+    return plan_fires(t, due, now, HORIZON, lookahead=LOOKAHEAD, max_fires=max_fires)
+
+
+def test_lookahead_plans_fourteen_fires_of_a_per_minute_task_in_one_plan():
+    plan = ahead(timing("0 * * * * *"), NOW + timedelta(minutes=1))
+    assert [f.scheduled_at for f in plan.fires] == [
+        NOW + timedelta(minutes=m) for m in range(1, 15)
+    ]
+    assert plan.next_due_at == NOW + timedelta(minutes=15)  # the first fire not planned
+
+
+def test_lookahead_stops_at_max_fires_per_commit():
+    plan = ahead(timing(), NOW + timedelta(seconds=1), max_fires=120)
+    assert len(plan.fires) == 120
+    assert plan.next_due_at == NOW + timedelta(seconds=121)
+
+
+def test_every_fire_inside_the_horizon_is_planned_whatever_max_fires_per_commit():
+    plan = ahead(timing(), NOW + timedelta(seconds=1), max_fires=10)
+    assert len(plan.fires) == 90  # the next sweep may be too late for any of them
+    assert plan.next_due_at == NOW + timedelta(seconds=91)
+
+
+def test_lookahead_at_or_below_the_horizon_plans_as_without_one():
+    t = timing("0 * * * * *")
+    due = NOW + timedelta(minutes=1)
+    without = plan_fires(t, due, NOW, HORIZON)
+    assert plan_fires(t, due, NOW, HORIZON, lookahead=HORIZON, max_fires=120) == without
+    assert plan_fires(t, due, NOW, HORIZON, lookahead=timedelta(0), max_fires=120) == without
+
+
+def test_fires_past_the_horizon_start_within_the_lookahead_jitter_included():
+    # A message's delay counts from when its batch is sent, after planning: bounding
+    # fire_at by planning time + lookahead keeps every delay within the lookahead.
+    t = timing("0 * * * * *", jitter_seconds=300)
+    plan = ahead(t, NOW + timedelta(minutes=1))
+    beyond = [f for f in plan.fires if f.scheduled_at > NOW + HORIZON]
+    assert beyond and all(f.fire_at <= NOW + LOOKAHEAD for f in beyond)
+    assert all(delay_seconds(f.fire_at, NOW) <= 840 for f in beyond)
+    # The first fire left out would start past the lookahead; it becomes the next due.
+    left_out = plan.next_due_at
+    assert left_out is not None
+    assert left_out + jitter_offset(execution_id("T1", left_out), 300) > NOW + LOOKAHEAD
+
+
+def test_lookahead_keeps_the_end_of_the_window_and_finishes_the_task():
+    t = timing("0 * * * * *", end_at=NOW + timedelta(minutes=5))
+    plan = ahead(t, NOW + timedelta(minutes=1))
+    assert [f.scheduled_at for f in plan.fires] == [NOW + timedelta(minutes=m) for m in range(1, 6)]
+    assert plan.next_due_at is None
+
+
+def test_lookahead_keeps_start_at():
+    t = timing("0 * * * * *", start_at=NOW + timedelta(minutes=10))
+    plan = ahead(t, first_due_at(t, NOW))
+    assert plan.fires[0].scheduled_at == NOW + timedelta(minutes=10)
+    assert plan.fires[-1].scheduled_at == NOW + timedelta(minutes=14)
+
+
+def test_misfire_policy_applies_to_missed_fires_and_the_lookahead_to_the_rest():
+    plan = ahead(timing("0 * * * * *", grace_seconds=60), NOW - timedelta(hours=1))
+    merged, *rest = plan.fires
+    assert merged.coalesced == 59
+    assert [f.scheduled_at for f in rest] == [NOW + timedelta(minutes=m) for m in range(-1, 15)]
+
+
+def test_a_replan_with_a_lookahead_names_the_same_executions():
+    t = timing("*/20 * * * * *", jitter_seconds=5)
+    first = ahead(t, NOW + timedelta(seconds=20))
+    again = ahead(t, NOW + timedelta(seconds=20), now=NOW + timedelta(seconds=3))
+    assert again.fires[: len(first.fires)] == first.fires
+
+
 def test_backfill_times_respect_bounds_and_limit():
     t = timing("0 * * * *")
     times = backfill_times(t, NOW - timedelta(hours=5), NOW, limit=1000)

@@ -23,6 +23,7 @@ def test_defaults(settings_from):
     settings = settings_from(Settings)
     assert (settings.shard_count, settings.run_retention_days) == (16, 30)
     assert settings.horizon_seconds == 90
+    assert (settings.lookahead_seconds, settings.max_fires_per_commit) == (840, 120)
     assert settings.pagination_secret == DEV_PAGINATION_SECRET
     assert settings.tasks_table is None and settings.region is None
     assert settings.work_queue_url is None
@@ -72,6 +73,9 @@ def test_pagination_secret_stays_out_of_the_settings_repr(settings_from):
         (Settings, "SHARD_COUNT", "x"),
         (Settings, "RUN_RETENTION_DAYS", "0"),
         (Settings, "HORIZON_SECONDS", "900"),  # delays past SQS's 900 s limit
+        (Settings, "LOOKAHEAD_SECONDS", "900"),  # no minute kept for rounding a delay up
+        (Settings, "LOOKAHEAD_SECONDS", "-1"),
+        (Settings, "MAX_FIRES_PER_COMMIT", "0"),
         (DispatcherSettings, "DISPATCH_THREADS", "0"),
         (DispatcherSettings, "DISPATCH_PAGE_SIZE", "1001"),
         (DispatcherSettings, "DISPATCH_RESERVE_MS", "-1"),

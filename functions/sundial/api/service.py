@@ -181,6 +181,10 @@ def resume_task(
 ) -> TaskItem:
     """Fire again from the next fire after now; fires missed while paused are not run.
 
+    The store bumps the task's schedule_version, so a fire sent ahead before the pause
+    does not run even when delivered after the resume; the fires wanted from now on are
+    sent again at once.
+
     A task with no fire left (a one-time task whose time passed) becomes completed.
     Resuming an active task is a no-op.
     """

@@ -122,14 +122,31 @@ def first_due_at(timing: Timing, now: datetime) -> datetime | None:
     return next_fire_time(schedule, after, timing.start_at, timing.end_at)
 
 
-def plan_fires(timing: Timing, due_at: datetime, now: datetime, horizon: timedelta) -> Plan:
+def plan_fires(
+    timing: Timing,
+    due_at: datetime,
+    now: datetime,
+    horizon: timedelta,
+    *,
+    lookahead: timedelta = timedelta(0),
+    max_fires: int = 0,
+) -> Plan:
     """The fires to emit for a task whose first pending fire is `due_at`.
 
-    Emits every fire with a nominal time in [due_at, now + horizon]. Fires older than
-    the misfire grace follow the task's policy: `fire_once` merges them into one run at
-    the latest missed time, `fire_all` replays them (at most MAX_REPLAYED_MISSES, older
-    ones merged), `skip` drops them. Returns the first nominal time after the horizon as
-    the next due time, or None when the schedule (or its window) has ended.
+    Emits every fire with a nominal time in [due_at, now + horizon]: those are due, and
+    the next sweep may come too late for them. Fires older than the misfire grace follow
+    the task's policy: `fire_once` merges them into one run at the latest missed time,
+    `fire_all` replays them (at most MAX_REPLAYED_MISSES, older ones merged), `skip`
+    drops them.
+
+    Then, so that one commit covers many fires of a frequent task, it keeps going past
+    the horizon while the plan holds fewer than `max_fires` fires and the next fire
+    starts (jitter included) by `now + lookahead`. Bounding the jittered time keeps
+    every such fire's delay, counted from any moment after `now`, within the lookahead,
+    so none arrives before its time. A lookahead at or below the horizon adds nothing.
+
+    Returns the first nominal time not emitted as the next due time, or None when the
+    schedule (or its window) has ended.
     """
     schedule = timing.parsed()
     until = now + horizon
@@ -142,6 +159,13 @@ def plan_fires(timing: Timing, due_at: datetime, now: datetime, horizon: timedel
         cursor = next_fire_time(schedule, cursor, timing.start_at, timing.end_at)
     fires, skipped = _apply_misfire_policy(timing, missed)
     fires.extend(make_fire(timing, at) for at in upcoming)
+    reach = now + lookahead
+    while cursor is not None and len(fires) < max_fires:
+        ahead = make_fire(timing, cursor)
+        if ahead.fire_at > reach:
+            break
+        fires.append(ahead)
+        cursor = next_fire_time(schedule, cursor, timing.start_at, timing.end_at)
     return Plan(fires=fires, next_due_at=cursor, skipped=skipped)
 
 

@@ -16,8 +16,8 @@ from sundial.dispatch.sweep import Dispatcher
 from sundial.workqueue import SweepReport
 from sundial.workqueue.config import work_queue_url
 
-# A sweep's shard leases last as long as the sweep can: the Lambda's remaining time,
-# or this when it is unknown (local ticks, tests).
+# A sweep's lease lasts as long as the sweep can: the Lambda's remaining time, or this
+# when it is unknown (local ticks, tests).
 DEFAULT_LEASE_MS = 60_000
 
 
@@ -35,6 +35,8 @@ def make_dispatcher(
         sqs=clients.client("sqs"),
         queue_url=queue_url,
         horizon=timedelta(seconds=settings.horizon_seconds),
+        lookahead=timedelta(seconds=settings.lookahead_seconds),
+        max_fires_per_commit=settings.max_fires_per_commit,
         shard_count=settings.shard_count,
         owner=owner,
         clock=clock,

@@ -1,11 +1,12 @@
 """The sweep: the dispatch protocol (README "How dispatch works"), per shard, in parallel.
 
 1. Query one page of the shard's due index (`due_at <= now + horizon`).
-2-4. Plan, enqueue, then commit that page (`sundial.workqueue.scheduled`, the same
-   step the API's dispatch-on-write takes).
+2-4. Plan (as far ahead as the `Reach` allows), enqueue, then commit that page
+   (`sundial.workqueue.scheduled`, the same step the API's dispatch-on-write takes).
 
-Shard leases keep two overlapping sweeps off one shard, and a time budget stops a
-sweep taking new pages while enough Lambda time remains to finish the one it is on.
+One sweep lease keeps two overlapping sweeps off the index (two lease writes per sweep,
+whatever the shard count), and a time budget stops a sweep taking new pages while
+enough Lambda time remains to finish the one it is on.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sundial import store
 from sundial.core.clock import SYSTEM_CLOCK, Clock, to_ms
 from sundial.observability import logger
 from sundial.store import ScheduleItem
-from sundial.workqueue import SweepReport, send_then_commit
+from sundial.workqueue import Reach, SweepReport, send_then_commit
 
 
 @dataclass
@@ -31,7 +32,7 @@ class Dispatcher:
     queue_url: str
     horizon: timedelta
     shard_count: int
-    owner: str  # names this sweep in shard leases and logs
+    owner: str  # names this sweep in the sweep lease and logs
     clock: Clock = SYSTEM_CLOCK
     page_size: int = 100
     threads: int = 8
@@ -40,18 +41,48 @@ class Dispatcher:
     reserve_ms: int = 10_000
     lease_ms: int = 60_000
     use_leases: bool = True
+    # How far past the horizon a commit may plan a task, in time and in fires (see
+    # `Reach`); none by default, the deployment's settings give both.
+    lookahead: timedelta = timedelta(0)
+    max_fires_per_commit: int = 0
+
+    @property
+    def reach(self) -> Reach:
+        return Reach(self.horizon, self.lookahead, self.max_fires_per_commit)
 
     # -- the whole sweep ---------------------------------------------------------------
 
     def sweep(self, shards: Iterable[int] | None = None) -> SweepReport:
-        """Sweep every shard (or the given ones) in parallel; returns the combined report."""
+        """Sweep every shard (or the given ones) in parallel; returns the combined report.
+
+        While another sweep holds the lease this one sweeps nothing: that sweep works
+        every shard.
+        """
         report = SweepReport()
         targets = list(range(self.shard_count)) if shards is None else list(shards)
         store.connect()  # before the shard threads race to create the clients
-        with ThreadPoolExecutor(max_workers=max(1, min(self.threads, len(targets) or 1))) as pool:
-            for shard_report in pool.map(self.sweep_shard, targets):
-                report.add(shard_report)
+        if self.use_leases and not store.acquire_sweep_lease(
+            self.owner, to_ms(self.clock.utc_now()), self.lease_ms
+        ):
+            report.lease_busy = 1
+            return report
+        try:
+            workers = max(1, min(self.threads, len(targets) or 1))
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                for shard_report in pool.map(self.sweep_shard, targets):
+                    report.add(shard_report)
+        finally:
+            if self.use_leases:
+                self._release_lease()
         return report
+
+    def _release_lease(self) -> None:
+        try:
+            store.release_sweep_lease(self.owner)
+        except Exception:
+            # The sweep's work is done and committed; an unreleased lease only holds off
+            # the next sweep until it expires.
+            logger.exception("sweep lease not released")
 
     def out_of_time(self) -> bool:
         return self.remaining_ms is not None and self.remaining_ms() < self.reserve_ms
@@ -61,11 +92,6 @@ class Dispatcher:
         if self.out_of_time():
             report.backlog_shards = 1
             return report
-        if self.use_leases and not store.acquire_shard_lease(
-            shard, self.owner, to_ms(self.clock.utc_now()), self.lease_ms
-        ):
-            report.shards_busy = 1
-            return report
         try:
             self._drain_shard(shard, report)
         except Exception:
@@ -74,9 +100,6 @@ class Dispatcher:
             logger.exception("shard sweep failed", extra={"shard": shard})
             report.shard_errors += 1
             return report
-        finally:
-            if self.use_leases:
-                store.release_shard_lease(shard, self.owner)
         report.shards_swept = 1
         return report
 
@@ -106,6 +129,6 @@ class Dispatcher:
             report,
             sqs=self.sqs,
             queue_url=self.queue_url,
-            horizon=self.horizon,
+            reach=self.reach,
             clock=self.clock,
         )

@@ -20,7 +20,7 @@ from sundial.store.errors import (
 )
 from sundial.store.ids import new_ulid, ulid_timestamp_ms
 from sundial.store.keys import RunKey, name_claim_key, run_key
-from sundial.store.leases import acquire_shard_lease, release_shard_lease
+from sundial.store.leases import acquire_sweep_lease, release_sweep_lease
 from sundial.store.models import (
     RunItem,
     ScheduleItem,
@@ -73,7 +73,7 @@ __all__ = [
     "TaskNotFound",
     "TransactionConflict",
     "VersionMismatch",
-    "acquire_shard_lease",
+    "acquire_sweep_lease",
     "attributes_of",
     "bind_tables",
     "changed_attributes",
@@ -100,7 +100,7 @@ __all__ = [
     "record_retry",
     "record_skipped",
     "record_success",
-    "release_shard_lease",
+    "release_sweep_lease",
     "run_key",
     "shard_for",
     "spec_of",

@@ -1,28 +1,26 @@
-"""Shard leases: one sweep at a time works a shard of the due index.
+"""The sweep lease: one sweep at a time works the due index.
 
-Leases cut duplicate sends when sweeps overlap (a slow tick, a continuation, a retried
-invocation); correctness never depends on them, because the dispatch commit is
-conditional. A lease expires on its own, so a crashed sweep blocks its shards only
-until `lease_until`.
+One item for the whole index, so a sweep pays one conditional write to take it and one
+to give it back, whatever the shard count. It cuts duplicate sends when sweeps overlap
+(a slow tick, a continuation, a retried invocation): the later sweep finds the lease
+held and leaves every shard to the one working them. Correctness never depends on it,
+because the dispatch commit is conditional. A lease expires on its own, so a crashed
+sweep blocks the next ones only until `lease_until`.
 """
 
 from __future__ import annotations
 
 from sundial.store import writes
-from sundial.store.models import SHARD_LEASE_PREFIX, ShardLeaseItem
+from sundial.store.models import SWEEP_LEASE_KEY, SweepLeaseItem
 
 
-def shard_lease_key(shard: int) -> str:
-    return f"{SHARD_LEASE_PREFIX}{shard}"
-
-
-def acquire_shard_lease(shard: int, owner: str, now_ms: int, duration_ms: int) -> bool:
-    """Take the shard's lease until now + duration: True unless another live owner holds it."""
-    item = ShardLeaseItem(shard_lease_key(shard), owner=owner, lease_until=now_ms + duration_ms)
+def acquire_sweep_lease(owner: str, now_ms: int, duration_ms: int) -> bool:
+    """Take the lease until now + duration: True unless another live owner holds it."""
+    item = SweepLeaseItem(SWEEP_LEASE_KEY, owner=owner, lease_until=now_ms + duration_ms)
     free = (
-        ShardLeaseItem.task_id.does_not_exist()
-        | (ShardLeaseItem.lease_until < now_ms)
-        | (ShardLeaseItem.owner == owner)
+        SweepLeaseItem.task_id.does_not_exist()
+        | (SweepLeaseItem.lease_until < now_ms)
+        | (SweepLeaseItem.owner == owner)
     )
     try:
         writes.put(item, free)
@@ -31,15 +29,15 @@ def acquire_shard_lease(shard: int, owner: str, now_ms: int, duration_ms: int) -
     return True
 
 
-def release_shard_lease(shard: int, owner: str) -> bool:
+def release_sweep_lease(owner: str) -> bool:
     """End our lease early so the next sweep need not wait for it; False if not ours."""
     try:
         writes.update(
-            ShardLeaseItem,
-            shard_lease_key(shard),
+            SweepLeaseItem,
+            SWEEP_LEASE_KEY,
             None,
-            [ShardLeaseItem.lease_until.set(0)],
-            ShardLeaseItem.owner == owner,
+            [SweepLeaseItem.lease_until.set(0)],
+            SweepLeaseItem.owner == owner,
         )
     except writes.ConditionFailed:
         return False

@@ -63,9 +63,9 @@ NAME_CLAIM_PREFIX = "name#"
 # A task's schedule-state item (`ScheduleItem`) is keyed by this prefix and the task id,
 # in the same table, so the API writes it and the definition in one transaction.
 SCHEDULE_STATE_PREFIX = "schedule#"
-# Shard leases (`sundial.store.leases`) live in the tasks table too, keyed by this prefix
-# and the shard.
-SHARD_LEASE_PREFIX = "lease#dispatch#"
+# The sweep lease (`sundial.store.leases`) lives in the tasks table too, under this key,
+# which no ULID can be.
+SWEEP_LEASE_KEY = "lease#dispatch#sweep"
 # Dead-letter records live in the runs table under this partition prefix and the tenant.
 DEAD_LETTER_PREFIX = "deadletter#"
 
@@ -390,8 +390,8 @@ def task_id_of_schedule_key(key: str) -> str:
     return key.removeprefix(SCHEDULE_STATE_PREFIX)
 
 
-class ShardLeaseItem(Model):
-    """Which sweep works a due-index shard, until when; `task_id` is `lease#dispatch#<shard>`.
+class SweepLeaseItem(Model):
+    """Which sweep works the due index, until when; `task_id` is SWEEP_LEASE_KEY.
 
     Like name claims, lease items carry no index attributes, so no index sees them.
     """
@@ -478,7 +478,7 @@ _MODELS: tuple[type[Model], ...] = (
     TaskItem,
     ScheduleItem,
     NameClaimItem,
-    ShardLeaseItem,
+    SweepLeaseItem,
     RunItem,
     DeadLetterItem,
 )

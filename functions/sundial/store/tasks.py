@@ -226,10 +226,11 @@ def edit_task(
     one re-reads: with `expected_version` that reports VersionMismatch; without, `edit`
     is applied again to the newer version, so nothing written in between is lost.
     Bumps `version`, sets `updated_at`, bumps `schedule_version` when a timing field
-    really changes. Setting `due_at` also sets `due_shard`; `due_at=None` removes both,
-    so the task leaves the due index. Definition and schedule state are written in one
-    transaction, and so are a new name's claim and the old one's release. Changes equal
-    to the stored values are ignored; with none left nothing is written.
+    really changes or the task leaves the paused state. Setting `due_at` also sets
+    `due_shard`; `due_at=None` removes both, so the task leaves the due index.
+    Definition and schedule state are written in one transaction, and so are a new
+    name's claim and the old one's release. Changes equal to the stored values are
+    ignored; with none left nothing is written.
 
     Raises TaskNotFound, VersionMismatch (stale `expected_version`), NameConflict, and
     whatever `edit` raises (nothing is written then).
@@ -476,11 +477,17 @@ def _write_update(
         if field in MIRRORED_FIELDS or field in SCHEDULE_STATE_FIELDS:
             schedule.append(_change(getattr(ScheduleItem, field), field, value))
     definition += [TaskItem.version.set(new_version), TaskItem.updated_at.set(stamp)]
-    if TIMING_FIELDS & effective.keys():
+    timing_changed = bool(TIMING_FIELDS & effective.keys())
+    # Leaving a pause: fires sent ahead before it carry the old version, so the executor
+    # drops them even when it receives one due while paused only after the resume (a
+    # backlog, a redelivery); the resume sends again the fires it wants.
+    resumed = current.state == TaskState.PAUSED and "state" in effective
+    if timing_changed or resumed:
         schedule_version = int(current.schedule_version) + 1
         definition.append(TaskItem.schedule_version.set(schedule_version))
-        definition.append(TaskItem.timing_since.set(stamp))
         schedule.append(ScheduleItem.schedule_version.set(schedule_version))
+    if timing_changed:
+        definition.append(TaskItem.timing_since.set(stamp))
     requests = [
         writes.op_update(TaskItem, task_id, None, definition, _unchanged(current)),
         writes.op_update(

@@ -27,7 +27,7 @@ from sundial.workqueue.ondemand import (
     enqueue_manual,
 )
 from sundial.workqueue.redrive import redrive
-from sundial.workqueue.scheduled import SweepReport, dispatch_now, send_then_commit
+from sundial.workqueue.scheduled import Reach, SweepReport, dispatch_now, send_then_commit
 
 __all__ = [
     "MAX_BACKFILL_FIRES",
@@ -35,6 +35,7 @@ __all__ = [
     "EnqueueFailed",
     "FireMessage",
     "MalformedMessage",
+    "Reach",
     "SweepReport",
     "WorkQueue",
     "dispatch_now",

@@ -1,7 +1,7 @@
 """Scheduled fires: plan, send, then commit (steps 2-4 of README "How dispatch works"),
 for the sweep and for the API's dispatch-on-write alike.
 
-1. Plan each due task with the pure planner.
+1. Plan each due task with the pure planner, as far ahead as its `Reach` allows.
 2. Enqueue first: send every planned fire, each batch's delay computed as it goes out.
 3. Then commit: advance each task whose fires *all* went out, conditionally on the
    `due_at` and `schedule_version` its read saw (one UpdateItem of the task's small
@@ -23,10 +23,33 @@ from sundial.core.clock import SYSTEM_CLOCK, Clock, from_ms, to_ms, utc_now
 from sundial.core.planning import Plan, plan_fires
 from sundial.core.vocabulary import FireKind, TaskState
 from sundial.observability import logger
-from sundial.settings import get_settings
+from sundial.settings import Settings, get_settings
 from sundial.store import ScheduleItem
 from sundial.workqueue.config import work_queue_url
 from sundial.workqueue.send import OutgoingMessage, message_for, send_messages
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How far ahead one plan goes (`core.planning.plan_fires`).
+
+    Every fire inside `horizon` is sent; past it, up to `max_fires` fires per task in
+    all, as long as they start within `lookahead`, so that one commit covers many fires
+    of a frequent task. A lookahead sends fires of the current schedule early; the
+    executor drops those an update, pause or delete has made stale.
+    """
+
+    horizon: timedelta
+    lookahead: timedelta = timedelta(0)
+    max_fires: int = 0
+
+    @classmethod
+    def of(cls, settings: Settings) -> Reach:
+        return cls(
+            horizon=timedelta(seconds=settings.horizon_seconds),
+            lookahead=timedelta(seconds=settings.lookahead_seconds),
+            max_fires=settings.max_fires_per_commit,
+        )
 
 
 @dataclass
@@ -43,7 +66,8 @@ class SweepReport:
     tasks_deferred: int = 0
     items_read: int = 0
     shards_swept: int = 0
-    shards_busy: int = 0
+    # Another sweep held the sweep lease, so this one left every shard to it.
+    lease_busy: int = 0
     # Shards whose query failed past the SDK's retries; swept again next tick.
     shard_errors: int = 0
     # Shards with due work left when the time budget ran out.
@@ -71,13 +95,13 @@ def send_then_commit(
     *,
     sqs: Any,
     queue_url: str,
-    horizon: timedelta,
+    reach: Reach,
     clock: Clock = SYSTEM_CLOCK,
 ) -> None:
     """Plan, enqueue, then commit these due tasks (one page of a sweep, or one task)."""
     planned: list[tuple[ScheduleItem, Plan, list[OutgoingMessage]]] = []
     for item in items:
-        plan = _plan(item, now, horizon)
+        plan = _plan(item, now, reach)
         if plan is None:
             report.tasks_deferred += 1
             continue
@@ -99,7 +123,8 @@ def send_then_commit(
 
 
 def dispatch_now(task: ScheduleItem, now: datetime | None = None) -> int:
-    """Enqueue and commit the task's fires due within the horizon; returns fires sent.
+    """Enqueue and commit the task's fires due within the horizon (and as far ahead as
+    a sweep would plan them); returns fires sent.
 
     `task` is the schedule state the API just wrote.
 
@@ -113,20 +138,27 @@ def dispatch_now(task: ScheduleItem, now: datetime | None = None) -> int:
         return 0
     settings = get_settings()
     queue_url = work_queue_url(settings)
-    horizon = timedelta(seconds=settings.horizon_seconds)
+    reach = Reach.of(settings)
     now = now or utc_now()
-    if int(task.due_at) > to_ms(now + horizon):
+    if int(task.due_at) > to_ms(now + reach.horizon):
         return 0
     report = SweepReport()
     send_then_commit(
-        [task], now, report, sqs=clients.client("sqs"), queue_url=queue_url, horizon=horizon
+        [task], now, report, sqs=clients.client("sqs"), queue_url=queue_url, reach=reach
     )
     return report.fires_emitted
 
 
-def _plan(item: ScheduleItem, now: datetime, horizon: timedelta) -> Plan | None:
+def _plan(item: ScheduleItem, now: datetime, reach: Reach) -> Plan | None:
     try:
-        return plan_fires(store.timing_of(item), from_ms(int(item.due_at)), now, horizon)
+        return plan_fires(
+            store.timing_of(item),
+            from_ms(int(item.due_at)),
+            now,
+            reach.horizon,
+            lookahead=reach.lookahead,
+            max_fires=reach.max_fires,
+        )
     except Exception:
         # A task that cannot be planned (stored before a parser change?) must not
         # stop the others; it stays due and is reported every sweep until fixed.

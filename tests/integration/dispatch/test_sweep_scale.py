@@ -6,9 +6,12 @@ import threading
 from collections import Counter
 from datetime import timedelta
 
+import pytest
+
 from sundial import store
 from sundial.core.clock import from_ms
 from sundial.core.planning import execution_id
+from sundial.store.models import SWEEP_LEASE_KEY, SweepLeaseItem
 
 
 def run_concurrent_sweeps(tasks, make_dispatcher, local_sqs, monkeypatch, use_leases):
@@ -73,27 +76,70 @@ def test_racing_sweeps_without_leases_still_commit_each_task_once(
     assert_each_fire_emitted_and_committed_once(tasks, reports, wins, local_sqs)
 
 
-def test_shard_leases_keep_overlapping_sweeps_off_each_others_shards(
+def test_the_sweep_lease_keeps_an_overlapping_sweep_off_every_shard(
     seed_many, make_dispatcher, sqs, clock
 ):
     seed_many(40, "0 * * * * *", due_at=clock.utc_now() + timedelta(seconds=60))
     first, second = make_dispatcher(owner="first"), make_dispatcher(owner="second")
-    for shard in range(4):
-        assert store.acquire_shard_lease(shard, "first", 0, 10**15)
+    assert store.acquire_sweep_lease("first", 0, 10**15)
     report = second.sweep()
-    assert report.shards_busy == 4 and report.fires_emitted == 0
-    for shard in range(4):
-        store.release_shard_lease(shard, "first")
+    assert report.lease_busy == 1 and report.shards_swept == 0 and report.fires_emitted == 0
+    store.release_sweep_lease("first")
     report = first.sweep()
     assert report.fires_emitted == 40 and report.duplicates_sent == 0
+
+
+def test_a_sweep_starting_while_another_works_leaves_it_every_shard(
+    seed_many, make_dispatcher, sqs, clock, monkeypatch
+):
+    # A late tick overlapping a continuation: the second sweep starts while the first is
+    # between two queries, finds the lease held and sends nothing.
+    tasks = seed_many(40, "0 * * * * *", due_at=clock.utc_now() + timedelta(seconds=60))
+    first, second = make_dispatcher(owner="first"), make_dispatcher(owner="second")
+    overlapping: list = []
+    real_query = store.query_due
+
+    def query_then_overlap(*args, **kwargs):
+        if not overlapping:
+            overlapping.append(second.sweep())
+        return real_query(*args, **kwargs)
+
+    monkeypatch.setattr(store, "query_due", query_then_overlap)
+    report = first.sweep()
+    assert overlapping[0].lease_busy == 1 and overlapping[0].fires_emitted == 0
+    assert report.fires_emitted == len(tasks) and report.shards_swept == 4
+    assert sorted(sqs.execution_ids()) == sorted(set(sqs.execution_ids()))
 
 
 def test_expired_lease_of_a_crashed_sweep_is_taken_over(make_dispatcher, clock):
     from sundial.core.clock import to_ms
 
-    assert store.acquire_shard_lease(0, "crashed", to_ms(clock.utc_now()), 60_000)
+    assert store.acquire_sweep_lease("crashed", to_ms(clock.utc_now()), 60_000)
+    assert make_dispatcher(owner="next").sweep().lease_busy == 1
     clock.advance(seconds=61)
     assert make_dispatcher(owner="next").sweep(shards=[0]).shards_swept == 1
+
+
+@pytest.mark.parametrize("shard_count", [1, 4, 16])
+def test_a_sweep_makes_two_lease_writes_whatever_the_shard_count(
+    seed_many, make_dispatcher, local_sqs, clock, shard_count
+):
+    seed_many(40, "0 * * * * *", due_at=clock.utc_now() + timedelta(seconds=60))
+    lease_writes: Counter[str] = Counter()
+
+    def count_lease_writes(params, model, **_):
+        key = params.get("Key") or params.get("Item") or {}
+        if key.get("task_id", {}).get("S") == SWEEP_LEASE_KEY:
+            lease_writes[model.name] += 1
+
+    client = SweepLeaseItem._get_connection().connection.client
+    client.meta.events.register("provide-client-params.dynamodb", count_lease_writes)
+    try:
+        report = make_dispatcher(shard_count=shard_count, sqs=local_sqs).sweep()
+    finally:
+        client.meta.events.unregister("provide-client-params.dynamodb", count_lease_writes)
+    assert report.shards_swept == shard_count
+    assert lease_writes == {"PutItem": 1, "UpdateItem": 1}
 
 
 def test_every_second_task_costs_one_commit_per_sweep(seed, make_dispatcher, dynamo_calls, clock):
