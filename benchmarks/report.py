@@ -478,7 +478,7 @@ def markdown(r: dict[str, Any], png: str | None) -> str:
         *artifact_lines(r.get("lambda_artifacts") or {}),
         "## Reproduce",
         "",
-        "`make bench` (everything, about 17 minutes on a fresh clone, most of it the "
+        "`make bench` (everything, about 25 minutes on a fresh clone, most of it the "
         "soak), `make soak` (the soak alone), or "
         "`.venv/bin/python benchmarks/run.py --quick` for a smoke run. "
         f"Step times of this run (s): {json.dumps(run.get('step_seconds', {}))}.",
