@@ -90,6 +90,7 @@ def _printed(env: dict[str, str]) -> Iterator[io.StringIO]:
     logger.append_keys(service=service)
     metrics.provider.service = service
     logger.setLevel("INFO")
+    metrics.clear_metrics()  # what earlier code in this process left: not this invocation's
     out = io.StringIO()
     logger.logger_handler.setStream(out)
     try:
