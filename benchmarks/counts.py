@@ -50,12 +50,15 @@ def _task(
     *,
     payload: Any = {"n": 1},  # noqa: B006  (never mutated)
     shards: int = chaos.SHARDS,
+    shard: int | None = None,
     **extra: Any,
 ) -> Any:
     from sundial import store
     from sundial.store import TaskItem
 
     task_id = store.new_ulid()
+    while shard is not None and store.shard_for(task_id, shards) != shard:
+        task_id = store.new_ulid()  # one in `shards` ids falls on the wanted shard
     item = TaskItem(
         task_id=task_id,
         tenant=f"tenant-{random.randrange(50)}",
@@ -201,6 +204,97 @@ def lone_task_capacity(payload_bytes: int, minutes: int, shards: int) -> dict[st
     }
 
 
+def idle_ticks(shards: int, ticks: int) -> dict[str, Any]:
+    """Capacity of one tick with nothing due, in a deployment of `shards` due-index
+    shards: what every sweep pays whatever it finds (shard queries, leases), the fixed
+    part of a busy deployment's cost and the whole of an idle one's."""
+    with chaos.emulated_aws():
+        start = chaos.SimClock(chaos.START).now_ms()
+        last = start + (ticks - 1) * 60_000
+        run = _simulate([], shards, sweeps_until=last, until=last)
+    meter, sweeps = run.meter, run.sweeps
+    return {
+        "shards": shards,
+        "ticks": sweeps,
+        "write_units_per_tick": round(meter.total_write_units() / sweeps, 3),
+        "read_units_per_tick": round(meter.total_read_units() / sweeps, 3),
+        "read_units_unrounded_per_tick": round(meter.read_units_queries_unrounded() / sweeps, 3),
+        "dynamodb_requests_per_tick": _per_fire(meter.calls, sweeps),
+        "write_units_by_table_and_index": _per_fire(meter.write_units, sweeps),
+        "read_units_by_table_and_index": _per_fire(meter.read_units, sweeps),
+        "sqs_billed_requests_per_tick": round(run.sqs.requests() / sweeps, 3),
+    }
+
+
+def fleet_capacity(
+    schedule: str, tasks: int, minutes: int, shards: int, payload_bytes: int, idle: dict[str, Any]
+) -> dict[str, Any]:
+    """Capacity per fire of a deployment busy with many tasks on `schedule`, from a sample
+    of `tasks` of them run for `minutes` simulated minutes: what the sample's fires cost
+    beyond the ticks they ran in (`idle`, from idle_ticks with the same shards).
+
+    The sample stands for one shard of a large deployment, so its tasks are all on shard
+    0, where they fill pages and message batches as the tasks of a busy shard do, and
+    its queries are priced by the bytes they read (unrounded): in a busy shard many
+    tasks share each query page and its rounding, which the tick's fixed cost carries.
+    All tasks fire on the same seconds (a per-minute task at second 0), as cron tasks do."""
+    with chaos.emulated_aws():
+        start = chaos.SimClock(chaos.START).now_ms()
+        first = start + (1000 if schedule.startswith("*") else 60_000)
+        sample = [
+            _task(
+                schedule,
+                first,
+                start - 86_400_000,
+                payload=payload_of(payload_bytes),
+                shards=shards,
+                shard=0,
+            )
+            for _ in range(tasks)
+        ]
+        end = start + minutes * 60_000
+        run = _simulate(sample, shards, sweeps_until=end - 1, until=end)
+    meter, sqs, fires, sweeps = run.meter, run.sqs, run.fires, run.sweeps
+    writes = meter.total_write_units() - idle["write_units_per_tick"] * sweeps
+    reads = meter.read_units_queries_unrounded() - idle["read_units_unrounded_per_tick"] * sweeps
+    sqs_billed = sqs.requests() - idle["sqs_billed_requests_per_tick"] * sweeps
+    return {
+        "schedule": schedule,
+        "sample_tasks": tasks,
+        "payload_bytes": payload_bytes,
+        "shards": shards,
+        "simulated_minutes": minutes,
+        "sweeps": sweeps,
+        "fires": fires,
+        "write_units_per_fire": round(writes / fires, 4),
+        "read_units_per_fire": round(reads / fires, 4),
+        "sqs_billed_requests_per_fire": round(sqs_billed / fires, 4),
+        # The event source mapping's one ReceiveMessage per batch is one invocation.
+        "executor_invocations_per_fire": round(sqs.calls["ReceiveMessage"] / fires, 4),
+        "dispatcher_requests_per_fire": round(
+            (run.dispatcher_requests - _requests(idle) * sweeps) / fires, 4
+        ),
+        "write_units_by_table_and_index": _per_fire(
+            _beyond(meter.write_units, idle["write_units_by_table_and_index"], sweeps), fires
+        ),
+        "dynamodb_requests_per_fire": _per_fire(
+            _beyond(meter.calls, idle["dynamodb_requests_per_tick"], sweeps), fires
+        ),
+        "sqs_requests_per_fire": _per_fire(sqs.calls, fires),
+    }
+
+
+def _beyond(
+    counts: Mapping[str, float], per_tick: Mapping[str, float], ticks: int
+) -> dict[str, float]:
+    """`counts` less what `ticks` idle ticks count."""
+    return {name: n - per_tick.get(name, 0.0) * ticks for name, n in counts.items()}
+
+
+def _requests(idle: dict[str, Any]) -> float:
+    return sum(idle["dynamodb_requests_per_tick"].values())
+
+
 def _per_fire(counts: Mapping[str, float], fires: int) -> dict[str, float]:
     return {name: round(n / fires, 3) for name, n in sorted(counts.items())}
 
@@ -211,6 +305,7 @@ class _Run:
     sqs: CountingSqs
     fires: int
     sweeps: int
+    dispatcher_requests: int = 0  # DynamoDB and SQS calls made by the sweeps
 
 
 def _simulate(tasks: list[Any], shards: int, *, sweeps_until: int, until: int) -> _Run:
@@ -234,12 +329,17 @@ def _simulate(tasks: list[Any], shards: int, *, sweeps_until: int, until: int) -
         clock=clock,
     )
     meter = _meter()
-    fires = sweeps = 0
+    fires = sweeps = dispatcher_requests = 0
+
+    def requests_so_far() -> int:
+        return sum(meter.calls.values()) + sum(sqs.calls.values())
+
     with meter.metering():
         meter.active = True
         next_sweep = clock.now_ms()
         while clock.now_ms() <= until:
             if next_sweep <= min(clock.now_ms(), sweeps_until):
+                before = requests_so_far()
                 Dispatcher(
                     sqs=sqs,
                     queue_url=chaos.WORK_QUEUE,
@@ -249,6 +349,7 @@ def _simulate(tasks: list[Any], shards: int, *, sweeps_until: int, until: int) -
                     clock=clock,
                     threads=1,
                 ).sweep()
+                dispatcher_requests += requests_so_far() - before
                 sweeps += 1
                 next_sweep += 60_000
             fires += sqs.drain(executor)
@@ -256,7 +357,7 @@ def _simulate(tasks: list[Any], shards: int, *, sweeps_until: int, until: int) -
             upcoming = next_sweep if visible is None else min(next_sweep, visible)
             clock.ms = max(clock.now_ms() + 1000, upcoming)
         meter.active = False
-    return _Run(meter, sqs, fires, sweeps)
+    return _Run(meter, sqs, fires, sweeps, dispatcher_requests)
 
 
 class CountingSqs(chaos.SimSqs):

@@ -1,4 +1,6 @@
-"""Cost per million fires and the throughput model, computed from metered capacity.
+"""Cost per million fires, an idle deployment's cost per month, and the throughput model,
+computed from metered capacity (counts.py), what the functions print (telemetry.py) and
+template.yaml's settings.
 
 Prices: AWS us-east-1 list prices, as of PRICES_AS_OF; only the price sheet changes
 when they do. Free tiers are ignored. Each Lambda function is priced at the
@@ -7,7 +9,9 @@ architecture and memory size template.yaml gives it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 PRICES_AS_OF = "2026-11-22"
@@ -15,11 +19,13 @@ PRICES_USD = {
     # DynamoDB on-demand (https://aws.amazon.com/dynamodb/pricing/on-demand/).
     "dynamodb_write_request_unit_per_million": 0.625,
     "dynamodb_read_request_unit_per_million": 0.125,
+    "dynamodb_storage_gb_month": 0.25,
+    "dynamodb_point_in_time_recovery_gb_month": 0.20,
     # DynamoDB provisioned (https://aws.amazon.com/dynamodb/pricing/provisioned/).
     "dynamodb_write_capacity_unit_hour": 0.00065,
     "dynamodb_read_capacity_unit_hour": 0.00013,
     # SQS standard queue, per million requests, each 64 KB chunk of payload one request
-    # (https://aws.amazon.com/sqs/pricing/).
+    # (https://aws.amazon.com/sqs/pricing/). A queue itself costs nothing.
     "sqs_request_per_million": 0.40,
     # Lambda (https://aws.amazon.com/lambda/pricing/): per million requests, and per
     # GB-second by architecture.
@@ -28,6 +34,16 @@ PRICES_USD = {
     "lambda_gb_second_x86_64": 0.0000166667,
     # X-Ray, per million traces recorded (https://aws.amazon.com/xray/pricing/).
     "xray_trace_recorded_per_million": 5.00,
+    # CloudWatch (https://aws.amazon.com/cloudwatch/pricing/): a custom metric (name and
+    # dimension set) per month, prorated by the hour it receives data; a standard alarm
+    # per metric it reads (a metric-math alarm pays for each); a dashboard per month
+    # beyond an account's first three; log data ingested per GB.
+    "cloudwatch_custom_metric_month": 0.30,
+    "cloudwatch_alarm_metric_month": 0.10,
+    "cloudwatch_dashboard_month": 3.00,
+    "cloudwatch_logs_ingested_gb": 0.50,
+    # Secrets Manager, per secret per month (https://aws.amazon.com/secrets-manager/pricing/).
+    "secrets_manager_secret_month": 0.40,
     # EventBridge Scheduler, per million invocations, each 64 KB chunk of payload one
     # invocation (https://aws.amazon.com/eventbridge/pricing/).
     "eventbridge_scheduler_invocation_per_million": 1.00,
@@ -36,34 +52,40 @@ PRICES_USD = {
 # table near its target utilisation, so each unit consumed costs 1/0.7 of a unit-second.
 PROVISIONED_UTILISATION = 0.70
 SECONDS_PER_HOUR = 3600
+HOURS_PER_MONTH = 730  # AWS's month
+GB = 1e9
 EVENT_PAYLOAD_CHUNK_BYTES = 64 * 1024
 
 # Estimates, not measurements. The executor works ~30 ms per fire (three DynamoDB calls
-# and a fast target). Before that it waits for the fire time: SQS delays are whole
-# seconds, floored, so a message becomes visible up to a second early, half a second on
-# average, and Lambda bills the wait. A lone task's fire is its own invocation and pays
-# all of it.
+# and a fast target); the records of a batch run in parallel, so a batch takes about as
+# long as one fire. Before that it waits for the fire time; the lateness step measures
+# that wait (lateness.executor_wait_ms) and, when it has not, SQS's whole-second delays
+# make a message visible up to a second early, half a second on average. Lambda bills
+# the wait.
 EXECUTOR_WORK_SECONDS_PER_FIRE = 0.030
 EXECUTOR_EARLY_WAIT_SECONDS = 0.5
-EXECUTOR_SECONDS_PER_INVOCATION = EXECUTOR_WORK_SECONDS_PER_FIRE + EXECUTOR_EARLY_WAIT_SECONDS
-# One sweep a minute (template.yaml's rate(1 minute) tick): its shards swept in parallel
-# threads, a few DynamoDB round trips of ~10 ms each, so ~0.1 s billed.
+# A sweep's fixed part: its shard queries and leases, a few DynamoDB round trips of
+# ~10 ms each in parallel threads, so ~0.1 s billed.
 DISPATCHER_SECONDS_PER_SWEEP = 0.1
-SWEEPS_PER_MINUTE = 1
+SWEEPS_PER_MINUTE = 1  # template.yaml's rate(1 minute) tick
+# One DynamoDB or SQS request from Lambda in the same region, as the sweep's threads wait
+# for it; each thread works one shard at a time.
+REQUEST_ROUND_TRIP_SECONDS = 0.010
+# Lambda gives a function CPU in proportion to its memory: one vCPU at 1,769 MB. The
+# dispatcher's CPU per fire is measured on the benchmark machine's core (one vCPU).
+LAMBDA_MB_PER_VCPU = 1769
 # Lambda's SQS event source mapping long-polls the work queue (20 s) with five pollers
 # while idle: ~15 ReceiveMessage a minute, empty or not, billed whether a fire came or not.
 EVENT_SOURCE_RECEIVES_PER_MINUTE = 15
-# Active tracing samples 1 request a second and 5% beyond (Lambda's fixed rule): at a
-# lone task's rate every invocation is a trace.
-TRACES_PER_INVOCATION = 1.0
+# Active tracing's sampling rule (Lambda's default): the first request each second and
+# 5% of the rest.
+XRAY_RESERVOIR_PER_SECOND = 1.0
+XRAY_FIXED_RATE = 0.05
 # EventBridge Scheduler's target: an arm64 Lambda of 128 MB making the HTTP call, ~100 ms
 # billed, untraced (the smallest honest equivalent of the executor's work).
 EBS_TARGET_MEMORY_GB = 0.125
 EBS_TARGET_SECONDS = 0.100
 EBS_TARGET_ARCHITECTURE = "arm64"
-# Executor batches and concurrency, for the throughput model.
-EXECUTOR_BATCH_SIZE = 10
-EXECUTOR_DEFAULT_MAXIMUM_CONCURRENCY = 50  # template.yaml's ExecutorMaximumConcurrency
 
 
 @dataclass(frozen=True)
@@ -75,6 +97,9 @@ class FunctionSize:
 
     def gb_second_price(self) -> float:
         return PRICES_USD[f"lambda_gb_second_{self.architecture}"]
+
+    def vcpus(self) -> float:
+        return self.memory_gb * 1024 / LAMBDA_MB_PER_VCPU
 
 
 def function_sizes(template: Any = None) -> dict[str, FunctionSize]:
@@ -91,6 +116,113 @@ def function_sizes(template: Any = None) -> dict[str, FunctionSize]:
         memory_mb = template.resolve(merged.get("MemorySize", 128))
         sizes[logical_id] = FunctionSize(architecture, int(memory_mb) / 1024)
     return sizes
+
+
+# --- the deployment -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What template.yaml (with its parameters) sets that cost and throughput depend on."""
+
+    sizes: Mapping[str, FunctionSize]
+    shard_count: int
+    dispatch_threads: int
+    executor_maximum_concurrency: int
+    executor_batch_size: int
+    tracing: str  # "Active" or "PassThrough", every function alike
+    alarm_metrics: int  # metrics read by the alarms (a metric-math alarm reads several)
+    dashboards: int
+    secrets: int
+    connections: int  # the dispatcher's DynamoDB connection pool
+
+    def sweep_parallelism(self) -> int:
+        """Requests a sweep has in flight at once: a thread per shard, at most
+        DispatchThreads, each holding one of the client's pooled connections."""
+        return max(1, min(self.dispatch_threads, self.shard_count, self.connections))
+
+    def sweep_seconds_per_fire(self, requests_per_fire: float, cpu_us_per_fire: float) -> float:
+        """Time a sweep spends per fire, hence what the dispatcher is billed per fire and
+        how many fires a second it sends. Each thread plans (CPU, holding the
+        interpreter) then waits on its requests (REQUEST_ROUND_TRIP_SECONDS each, not
+        holding it), so N threads send N fires per plan-and-wait, unless the planning
+        alone fills the CPU the dispatcher's memory buys."""
+        cpu = cpu_us_per_fire / 1e6 / self.sizes["DispatcherFunction"].vcpus()
+        waiting = requests_per_fire * REQUEST_ROUND_TRIP_SECONDS
+        return max((cpu + waiting) / self.sweep_parallelism(), cpu)
+
+
+def deployment(parameters: Mapping[str, Any] | None = None, template: Any = None) -> Deployment:
+    """The deployment template.yaml makes with `parameters` (defaults for the others)."""
+    from sundial_local.template import Template
+
+    from sundial.store.models import DYNAMODB_MAX_POOL_CONNECTIONS
+
+    template = template or Template.load(parameters=parameters)
+    resources = template.body["Resources"]
+
+    def of_type(kind: str) -> list[dict[str, Any]]:
+        return [
+            r
+            for r in resources.values()
+            if r.get("Type") == kind
+            and ("Condition" not in r or template.condition(r["Condition"]))
+        ]
+
+    raw = resources["ExecutorWorkMapping"]["Properties"]
+    mapping = {k: template.resolve(raw[k]) for k in ("BatchSize", "ScalingConfig")}
+    tracing = template.resolve(template.body.get("Globals", {}).get("Function", {}).get("Tracing"))
+    return Deployment(
+        sizes=function_sizes(template),
+        shard_count=int(template.parameters["ShardCount"]),
+        dispatch_threads=int(template.parameters["DispatchThreads"]),
+        executor_maximum_concurrency=int(mapping["ScalingConfig"]["MaximumConcurrency"]),
+        executor_batch_size=int(mapping["BatchSize"]),
+        tracing=str(tracing or "PassThrough"),
+        alarm_metrics=sum(
+            alarm_metrics(a["Properties"]) for a in of_type("AWS::CloudWatch::Alarm")
+        ),
+        dashboards=len(of_type("AWS::CloudWatch::Dashboard")),
+        secrets=len(of_type("AWS::SecretsManager::Secret")),
+        connections=DYNAMODB_MAX_POOL_CONNECTIONS,
+    )
+
+
+def alarm_metrics(properties: Mapping[str, Any]) -> int:
+    """Metrics an alarm reads, as CloudWatch bills it: one for an alarm on a metric, one
+    per MetricStat for an alarm on a metric-math expression."""
+    queries = properties.get("Metrics")
+    if not queries:
+        return 1
+    return sum(1 for query in queries if "MetricStat" in query)
+
+
+def executor_seconds_per_invocation(results: Mapping[str, Any]) -> tuple[float, str]:
+    """Billed seconds of one executor invocation, and where its wait came from: the
+    lateness step's measured mean wait for the fire second when results have it, else
+    the estimate EXECUTOR_EARLY_WAIT_SECONDS."""
+    for key in ("lateness", "lateness_ms"):
+        wait_ms = ((results.get(key) or {}).get("executor_wait_ms") or {}).get("mean")
+        if wait_ms is not None:
+            return EXECUTOR_WORK_SECONDS_PER_FIRE + wait_ms / 1000, "measured"
+    return EXECUTOR_WORK_SECONDS_PER_FIRE + EXECUTOR_EARLY_WAIT_SECONDS, "estimated"
+
+
+# --- cost per fire --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FireUsage:
+    """What one fire uses, its share of the deployment's fixed costs included."""
+
+    write_units: float
+    read_units: float
+    sqs_requests: float  # billed (each 64 KB chunk one), idle polls included
+    executor_invocations: float  # 1 for a lone task's fire, 1/batch at scale
+    sweeps: float  # dispatcher invocations: 1 / fires per tick
+    dispatcher_seconds: float  # billed beyond the sweep's fixed DISPATCHER_SECONDS_PER_SWEEP
+    log_bytes: float
+    fires_per_second: float  # the deployment's average rate, for trace sampling
 
 
 def _invocation(size: FunctionSize, seconds: float) -> float:
@@ -115,36 +247,118 @@ def dynamodb_per_million(write_units: float, read_units: float) -> dict[str, flo
     }
 
 
-def lone_task_per_million(
-    capacity: dict[str, Any], sizes: dict[str, FunctionSize]
-) -> dict[str, Any]:
-    """USD per million fires of one per-minute task alone in a deployment, from its
-    metered capacity per fire (counts.lone_task_capacity): every fire carries a whole
-    sweep, its own executor invocation and a minute of the event source's polling."""
+def traced_fraction(requests_per_second: float) -> float:
+    """Share of a function's requests Active tracing records at a steady rate."""
+    if requests_per_second <= 0:
+        return 0.0
+    reservoir = min(requests_per_second, XRAY_RESERVOIR_PER_SECOND)
+    return (reservoir + XRAY_FIXED_RATE * (requests_per_second - reservoir)) / requests_per_second
+
+
+def per_million(
+    usage: FireUsage, where: Deployment, executor_seconds: float
+) -> dict[str, dict[str, float]]:
+    """USD per million fires of `usage`, on-demand and provisioned."""
     p = PRICES_USD
-    fires_per_minute = 1.0
-    receives = capacity["sqs_requests_per_fire"].get("ReceiveMessage", 0.0)
-    idle_polls = max(0.0, EVENT_SOURCE_RECEIVES_PER_MINUTE / fires_per_minute - receives)
-    sqs = (capacity["sqs_billed_requests_per_fire"] + idle_polls) * p["sqs_request_per_million"]
-    sweeps_per_fire = SWEEPS_PER_MINUTE / fires_per_minute
-    executor = _invocation(sizes["ExecutorFunction"], EXECUTOR_SECONDS_PER_INVOCATION)
-    dispatcher = sweeps_per_fire * _invocation(
-        sizes["DispatcherFunction"], DISPATCHER_SECONDS_PER_SWEEP
-    )
-    xray = (1 + sweeps_per_fire) * TRACES_PER_INVOCATION * p["xray_trace_recorded_per_million"]
-    dynamodb = dynamodb_per_million(
-        capacity["write_units_per_fire"], capacity["read_units_per_fire"]
-    )
+    dispatcher = where.sizes["DispatcherFunction"]
+    sweep = usage.sweeps * _invocation(dispatcher, DISPATCHER_SECONDS_PER_SWEEP)
+    sweep += dispatcher.memory_gb * usage.dispatcher_seconds * 1e6 * dispatcher.gb_second_price()
+    traces = 0.0
+    if where.tracing == "Active":
+        executor_rate = usage.fires_per_second * usage.executor_invocations
+        traces = usage.executor_invocations * traced_fraction(executor_rate) + usage.sweeps * 1.0
     shared = {
-        "sqs": sqs,
-        "lambda_executor": executor,
-        "lambda_dispatcher": dispatcher,
-        "xray": xray,
+        "sqs": usage.sqs_requests * p["sqs_request_per_million"],
+        "lambda_executor": usage.executor_invocations
+        * _invocation(where.sizes["ExecutorFunction"], executor_seconds),
+        "lambda_dispatcher": sweep,
+        "logs": usage.log_bytes * 1e6 / GB * p["cloudwatch_logs_ingested_gb"],
+        "xray": traces * p["xray_trace_recorded_per_million"],
     }
+    dynamodb = dynamodb_per_million(usage.write_units, usage.read_units)
     return {
         mode: _rounded({"dynamodb": dynamodb[mode], **shared})
         for mode in ("on_demand", "provisioned")
     }
+
+
+def idle_polls_per_fire(receives_per_fire: float, fires_per_minute: float) -> float:
+    """The event source mapping's empty long polls, per fire: its idle pollers' receives
+    a minute that the fires' own receives do not already account for."""
+    receives_per_minute = receives_per_fire * fires_per_minute
+    return max(0.0, EVENT_SOURCE_RECEIVES_PER_MINUTE - receives_per_minute) / fires_per_minute
+
+
+def lone_task_usage(capacity: Mapping[str, Any], telemetry: Mapping[str, Any]) -> FireUsage:
+    """One per-minute task alone in a deployment, from its metered capacity per fire
+    (counts.lone_task_capacity): every fire carries a whole sweep (already in its
+    metered units), its own executor invocation and a minute of the event source's
+    polling."""
+    receives = capacity["sqs_requests_per_fire"].get("ReceiveMessage", 0.0)
+    return FireUsage(
+        write_units=capacity["write_units_per_fire"],
+        read_units=capacity["read_units_per_fire"],
+        sqs_requests=capacity["sqs_billed_requests_per_fire"] + idle_polls_per_fire(receives, 1),
+        executor_invocations=max(receives, 1.0),
+        sweeps=1.0,
+        dispatcher_seconds=0.0,  # one task: the sweep's fixed time covers it
+        log_bytes=telemetry["idle_tick"]["log_bytes_per_invocation"]
+        + telemetry["executor_batch"]["log_bytes_per_invocation"],
+        fires_per_second=1 / 60,
+    )
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Many tasks on one schedule: the fires of a tick share its fixed cost."""
+
+    tasks: int
+    schedule: str
+    fires_per_task_per_minute: float
+    sample_tasks: int  # how many of them the benchmark runs (one busy shard's worth)
+
+    def fires_per_minute(self) -> float:
+        return self.tasks * self.fires_per_task_per_minute
+
+
+SCENARIOS = {
+    # 10,000 tasks firing every minute, on second 0 as cron tasks do.
+    "at_scale_per_minute": Scenario(10_000, "0 * * * * *", 1, sample_tasks=20),
+    # 1,000 tasks firing every second: 1,000 fires/s, EventBridge Scheduler's default
+    # invocation rate.
+    "at_scale_per_second": Scenario(1_000, "* * * * * *", 60, sample_tasks=10),
+}
+
+
+def fleet_usage(
+    scenario: Scenario,
+    fleet: Mapping[str, Any],
+    idle: Mapping[str, Any],
+    telemetry: Mapping[str, Any],
+    where: Deployment,
+    cpu_us_per_fire: float,
+) -> FireUsage:
+    """A fire of `scenario`: the sample's metered usage per fire beyond its ticks
+    (counts.fleet_capacity), plus an idle tick's (counts.idle_ticks) spread over the
+    fires of a tick, the event source's idle polls over the fires of a minute, and the
+    dispatcher's time per fire: its requests' round trips, in parallel over the shards
+    it sweeps at once, and its CPU at the dispatcher's share of a vCPU."""
+    fires_per_tick = scenario.fires_per_minute() / SWEEPS_PER_MINUTE
+    invocations = fleet["executor_invocations_per_fire"]
+    return FireUsage(
+        write_units=fleet["write_units_per_fire"] + idle["write_units_per_tick"] / fires_per_tick,
+        read_units=fleet["read_units_per_fire"] + idle["read_units_per_tick"] / fires_per_tick,
+        sqs_requests=fleet["sqs_billed_requests_per_fire"]
+        + idle_polls_per_fire(invocations, scenario.fires_per_minute()),
+        executor_invocations=invocations,
+        sweeps=1 / fires_per_tick,
+        dispatcher_seconds=where.sweep_seconds_per_fire(
+            fleet["dispatcher_requests_per_fire"], cpu_us_per_fire
+        ),
+        log_bytes=telemetry["idle_tick"]["log_bytes_per_invocation"] / fires_per_tick
+        + telemetry["executor_batch"]["log_bytes_per_invocation"] * invocations,
+        fires_per_second=scenario.fires_per_minute() / 60,
+    )
 
 
 def ebs_lambda_per_million(payload_bytes: int) -> dict[str, float]:
@@ -164,47 +378,156 @@ def _rounded(parts: dict[str, float]) -> dict[str, float]:
     return {**{k: round(v, 3) for k, v in parts.items()}, "total": round(sum(parts.values()), 3)}
 
 
-# DynamoDB limits behind the throughput model.
-PARTITION_WRITE_UNITS_PER_SECOND = 1000  # per partition, hence per due-index shard
-# Moving a GSI sort key is a delete and an insert in the index: two index writes per commit.
-INDEX_WRITES_PER_COMMIT = 2
-TABLE_WRITE_UNITS_PER_SECOND = 40_000  # default on-demand table limit (adjustable)
-RUN_WRITES_PER_FIRE = 2  # claim + outcome, spread over task_id partitions
-LAMBDA_CONCURRENCY = 1000  # default account concurrency (adjustable)
+# --- an idle deployment ---------------------------------------------------------------------
 
 
-def throughput_model(fires_per_commit: dict[str, float]) -> dict[str, Any]:
-    """Sustained fires/s of one deployment by shard count.
-
-    * Due index: each shard is one GSI partition taking PARTITION_WRITE_UNITS_PER_SECOND;
-      a sweep commit moves one task's due_at (INDEX_WRITES_PER_COMMIT index writes) and
-      covers every fire of that task inside the horizon (`fires_per_commit`).
-    * Runs table: RUN_WRITES_PER_FIRE per fire, spread by task_id, capped by the table's
-      on-demand limit.
-    * Executor: concurrent invocations x full batches / seconds per invocation (under
-      load, fires of one second fill batches); at the account's LAMBDA_CONCURRENCY, and
-      reported at the template's default ExecutorMaximumConcurrency.
-    """
-    runs_cap = TABLE_WRITE_UNITS_PER_SECOND / RUN_WRITES_PER_FIRE
-    per_invocation = EXECUTOR_BATCH_SIZE / EXECUTOR_SECONDS_PER_INVOCATION
-    executor_cap = LAMBDA_CONCURRENCY * per_invocation
-    rows = {}
-    for shards in (1, 4, 16, 64, 256):
-        commits = shards * PARTITION_WRITE_UNITS_PER_SECOND / INDEX_WRITES_PER_COMMIT
-        rows[str(shards)] = {
-            label: int(min(commits * per_commit, runs_cap, executor_cap))
-            for label, per_commit in fires_per_commit.items()
-        }
-    return {
-        "fires_per_second_by_shards": rows,
-        "limits": {
-            "index_commits_per_second_per_shard": PARTITION_WRITE_UNITS_PER_SECOND
-            // INDEX_WRITES_PER_COMMIT,
-            "runs_table_fires_per_second": int(runs_cap),
-            "executor_fires_per_second": int(executor_cap),
-            "executor_fires_per_second_at_default_concurrency": int(
-                EXECUTOR_DEFAULT_MAXIMUM_CONCURRENCY * per_invocation
-            ),
-        },
-        "fires_per_commit": fires_per_commit,
+def idle_deployment_per_month(
+    where: Deployment, idle: Mapping[str, Any], telemetry: Mapping[str, Any]
+) -> dict[str, Any]:
+    """USD a month of a deployment with no task due, line by line: every tick's sweep
+    (its metered capacity, its Lambda time, its log), the event source's empty polls,
+    the custom metrics an idle tick publishes, the alarms, the secret and the dashboard.
+    Empty tables cost nothing (on-demand bills storage, $0.25 per GB-month, plus $0.20
+    for point-in-time recovery); queues, the SNS topic and the schedule rule cost
+    nothing by themselves. The dashboard is free for an account's first three: counted
+    as free here, and given on its own line as what it costs otherwise."""
+    p = PRICES_USD
+    ticks = HOURS_PER_MONTH * 60 * SWEEPS_PER_MINUTE
+    tick = telemetry["idle_tick"]
+    dispatcher = where.sizes["DispatcherFunction"]
+    lines = {
+        "ticks_dynamodb": ticks
+        * dynamodb_per_million(idle["write_units_per_tick"], idle["read_units_per_tick"])[
+            "on_demand"
+        ]
+        / 1e6,
+        "ticks_lambda": ticks * _invocation(dispatcher, DISPATCHER_SECONDS_PER_SWEEP) / 1e6,
+        "ticks_logs": ticks
+        * tick["log_bytes_per_invocation"]
+        / GB
+        * p["cloudwatch_logs_ingested_gb"],
+        "ticks_xray": ticks * p["xray_trace_recorded_per_million"] / 1e6
+        if where.tracing == "Active"
+        else 0.0,
+        "event_source_idle_polls": EVENT_SOURCE_RECEIVES_PER_MINUTE
+        * 60
+        * HOURS_PER_MONTH
+        * p["sqs_request_per_million"]
+        / 1e6,
+        "custom_metrics": len(tick["custom_metrics"]) * p["cloudwatch_custom_metric_month"],
+        "alarms": where.alarm_metrics * p["cloudwatch_alarm_metric_month"],
+        "secrets": where.secrets * p["secrets_manager_secret_month"],
+        "tables_and_queues": 0.0,
+        "dashboard": 0.0,
     }
+    rounded = _rounded(lines)
+    return {
+        **rounded,
+        "dashboard_beyond_three_free": round(where.dashboards * p["cloudwatch_dashboard_month"], 3),
+        "custom_metric_names": list(tick["custom_metrics"]),
+        "alarm_metrics": where.alarm_metrics,
+        "ticks_per_month": ticks,
+    }
+
+
+# --- throughput -----------------------------------------------------------------------------
+
+# DynamoDB limits behind the throughput model.
+PARTITION_WRITE_UNITS_PER_SECOND = 1000  # per partition key value: a due shard, a tenant
+TABLE_WRITE_UNITS_PER_SECOND = 40_000  # default on-demand table limit (adjustable)
+LAMBDA_CONCURRENCY = 1000  # default account concurrency (adjustable)
+SHARD_COUNTS = (1, 4, 16, 64, 256)
+# Parameters documented for 5,000 fires/s and more (README, configuration).
+HIGH_THROUGHPUT_PARAMETERS = {
+    "ShardCount": 64,
+    "DispatchThreads": 64,
+    "DispatcherMemorySize": 1024,
+    "ExecutorMaximumConcurrency": 400,
+}
+
+
+def throughput_caps(
+    fleet: Mapping[str, Any], where: Deployment, executor_seconds: float, cpu_us_per_fire: float
+) -> dict[str, float]:
+    """Sustained fires/s each part of `where` allows for fires like `fleet`'s
+    (counts.fleet_capacity), from their metered write units:
+
+    * due index: each shard is one partition key of the index (1,000 WRU/s);
+    * tables: the runs table and the tasks table (40,000 WRU/s each by default);
+    * one tenant: the by_tenant index entries of one tenant share a partition key;
+    * executor: MaximumConcurrency invocations of `executor_seconds`, each running the
+      fires of a batch (1 / invocations per fire) in parallel;
+    * dispatcher: one sweep's time per fire (Deployment.sweep_seconds_per_fire).
+    """
+    per_fire = fleet["write_units_by_table_and_index"]
+    fires_per_invocation = 1 / fleet["executor_invocations_per_fire"]
+    sweep = where.sweep_seconds_per_fire(fleet["dispatcher_requests_per_fire"], cpu_us_per_fire)
+
+    def cap(limit: float, units: float) -> float:
+        return math.inf if units <= 0 else limit / units
+
+    return {
+        "due_index": cap(
+            where.shard_count * PARTITION_WRITE_UNITS_PER_SECOND,
+            per_fire.get("TasksTable.due", 0.0),
+        ),
+        "runs_table": cap(TABLE_WRITE_UNITS_PER_SECOND, per_fire.get("RunsTable", 0.0)),
+        "tasks_table": cap(TABLE_WRITE_UNITS_PER_SECOND, per_fire.get("TasksTable", 0.0)),
+        "executor": where.executor_maximum_concurrency * fires_per_invocation / executor_seconds,
+        "dispatcher": 1 / sweep,
+        "one_tenant": cap(
+            PARTITION_WRITE_UNITS_PER_SECOND, per_fire.get("TasksTable.by_tenant", 0.0)
+        ),
+    }
+
+
+def deployment_fires_per_second(caps: Mapping[str, float]) -> float:
+    """What the deployment sustains: its tightest cap (a single tenant's is separate)."""
+    return min(v for k, v in caps.items() if k != "one_tenant")
+
+
+def throughput_model(
+    fleets: Mapping[str, Mapping[str, Any]],
+    executor_seconds: float,
+    cpu_us_per_fire: float,
+    defaults: Deployment,
+    high: Deployment,
+) -> dict[str, Any]:
+    """Sustained fires/s by scenario: at the template's defaults, at the documented
+    high-throughput parameters, and by shard count (other settings at their defaults,
+    DispatchThreads following ShardCount)."""
+    out: dict[str, Any] = {
+        "scenarios": {},
+        "high_throughput_parameters": HIGH_THROUGHPUT_PARAMETERS,
+    }
+    for name, fleet in fleets.items():
+        caps = throughput_caps(fleet, defaults, executor_seconds, cpu_us_per_fire)
+        high_caps = throughput_caps(fleet, high, executor_seconds, cpu_us_per_fire)
+        by_shards = {}
+        for shards in SHARD_COUNTS:
+            sized = replace(defaults, shard_count=shards, dispatch_threads=shards)
+            by_shards[str(shards)] = _whole(
+                deployment_fires_per_second(
+                    throughput_caps(fleet, sized, executor_seconds, cpu_us_per_fire)
+                )
+            )
+        out["scenarios"][name] = {
+            "default_fires_per_second": _whole(deployment_fires_per_second(caps)),
+            "default_caps": {k: _whole(v) for k, v in caps.items()},
+            "high_throughput_fires_per_second": _whole(deployment_fires_per_second(high_caps)),
+            "high_throughput_caps": {k: _whole(v) for k, v in high_caps.items()},
+            "fires_per_second_by_shards": by_shards,
+        }
+    out["defaults"] = {
+        "ShardCount": defaults.shard_count,
+        "DispatchThreads": defaults.dispatch_threads,
+        "ExecutorMaximumConcurrency": defaults.executor_maximum_concurrency,
+        "ExecutorBatchSize": defaults.executor_batch_size,
+        "DispatcherMemoryMB": round(defaults.sizes["DispatcherFunction"].memory_gb * 1024),
+    }
+    out["executor_seconds_per_invocation"] = round(executor_seconds, 3)
+    return out
+
+
+def _whole(value: float) -> int | None:
+    return None if math.isinf(value) else int(value)

@@ -9,9 +9,6 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 
 
-DEFAULT_CAP = "executor_fires_per_second_at_default_concurrency"
-
-
 def write(results: dict[str, Any]) -> None:
     png = histogram(results.get("lateness_ms", {}).get("samples_ms") or [])
     (HERE / "RESULTS.md").write_text(markdown(results, png))
@@ -68,47 +65,259 @@ def lateness_notes(late: dict[str, Any]) -> list[str]:
     return lines
 
 
-def cost_lines(cost: dict[str, Any], capacity: dict[str, Any]) -> list[str]:
-    """Capacity metered per fire and its price, for one per-minute task at each payload."""
-    if not capacity:
-        return []
-    lone = (cost.get("per_million_fires_usd") or {}).get("lone_per_minute_task") or {}
-    ebs = cost.get("ebs_lambda_per_million_fires_usd") or {}
-    lines = [
-        "## Capacity and cost per fire: one per-minute task (metered)",
-        "",
-        "| payload | task item (B) | WRU / RRU / SQS requests per fire | USD per million "
-        "fires, on-demand | provisioned (70%) | EventBridge Scheduler + Lambda |",
-        "|---|---|---|---|---|---|",
-    ]
-    by_payload = sorted(capacity.items(), key=lambda kv: kv[1].get("payload_bytes", 0))
-    for label, m in by_payload:
-        c = lone.get(label) or {}
-        lines.append(
-            f"| {label} | {m.get('task_item_bytes')} | {m.get('write_units_per_fire')} / "
-            f"{m.get('read_units_per_fire')} / {m.get('sqs_billed_requests_per_fire')} | "
-            f"{_get(c, 'on_demand', 'total')} | {_get(c, 'provisioned', 'total')} | "
-            f"{_get(ebs, label, 'total')} |"
+SCENARIO_TITLES = {
+    "lone_per_minute_task": "one per-minute task alone",
+    "at_scale_per_minute": "10,000 per-minute tasks",
+    "at_scale_per_second": "1,000 per-second tasks (1,000 fires/s)",
+}
+# The cost goals: (scenario, payload, capacity mode, most USD per million fires).
+COST_GOALS = (
+    ("at_scale_per_minute", "1KB", "on_demand", 1.75),
+    ("at_scale_per_minute", "1KB", "provisioned", 0.90),
+    ("at_scale_per_minute", "100KB", "on_demand", 4.00),
+    ("lone_per_minute_task", "1KB", "on_demand", 8.00),
+)
+IDLE_GOAL_USD_PER_MONTH = 3.00
+THROUGHPUT_GOALS = {"default": 1000, "high_throughput": 5000}
+
+
+def cost_goal_rows(cost: dict[str, Any]) -> list[tuple[str, Any, str]]:
+    """(figure, value, goal) for each cost goal the results can say something about."""
+    per_million = cost.get("per_million_fires_usd") or {}
+    rows = []
+    for scenario, payload, mode, most in COST_GOALS:
+        value = _get(per_million, scenario, payload, mode, "total")
+        verdict = "n/a" if value is None else ("met" if value <= most else "**not met**")
+        rows.append(
+            (
+                f"{scenario}, {payload}, {mode.replace('_', '-')} (USD per million fires)",
+                value,
+                f"<= {most:.2f}: {verdict}",
+            )
         )
+    idle = _get(cost, "idle_deployment_usd_per_month", "total")
+    verdict = (
+        "n/a" if idle is None else ("met" if idle <= IDLE_GOAL_USD_PER_MONTH else "**not met**")
+    )
+    rows.append(("idle deployment (USD per month)", idle, f"<= 3.00: {verdict}"))
+    return rows
+
+
+def throughput_goal_rows(model: dict[str, Any]) -> list[str]:
+    """The throughput goals, for the lesser of the scenarios' figures."""
+    scenarios = (model.get("scenarios") or {}).values()
+    rows = []
+    for which, least in THROUGHPUT_GOALS.items():
+        values = [row.get(f"{which}_fires_per_second") for row in scenarios]
+        if not values or None in values:
+            continue
+        value = min(values)
+        where = "template defaults" if which == "default" else "documented parameters"
+        verdict = "met" if value >= least else "**not met**"
+        rows.append(f"| throughput model, {where} (fires/s) | {value} | >= {least:,}: {verdict} |")
+    return rows
+
+
+def cost_lines(cost: dict[str, Any], capacity: dict[str, Any]) -> list[str]:
+    """Cost per million fires by scenario and payload, the capacity behind it, and the
+    idle deployment's month."""
+    per_million = cost.get("per_million_fires_usd") or {}
+    if not per_million:
+        return []
+    ebs = cost.get("ebs_lambda_per_million_fires_usd") or {}
+    payloads = sorted(
+        (capacity.get("lone_per_minute_task") or {}).items(),
+        key=lambda kv: kv[1].get("payload_bytes", 0),
+    )
+    labels = [label for label, _ in payloads]
+    lines = [
+        "## Cost per million fires (metered)",
+        "",
+        "USD per million fires, on-demand / provisioned (70% utilisation); EventBridge "
+        "Scheduler invoking a small Lambda for comparison.",
+        "",
+        "| scenario | " + " | ".join(labels) + " |",
+        "|---|" + "---|" * len(labels),
+    ]
+    for scenario, title in SCENARIO_TITLES.items():
+        cells = [
+            f"{_get(per_million, scenario, label, 'on_demand', 'total')} / "
+            f"{_get(per_million, scenario, label, 'provisioned', 'total')}"
+            for label in labels
+        ]
+        lines.append(f"| {title} | " + " | ".join(cells) + " |")
+    lines.append(
+        "| EventBridge Scheduler + Lambda | "
+        + " | ".join(str(_get(ebs, label, "total")) for label in labels)
+        + " |"
+    )
+    lines += ["", "Where the money goes, 1 KB payload, on-demand (USD per million fires):", ""]
+    parts = ("dynamodb", "sqs", "lambda_executor", "lambda_dispatcher", "logs", "xray")
+    lines += ["| scenario | " + " | ".join(parts) + " |", "|---|" + "---|" * len(parts)]
+    for scenario, title in SCENARIO_TITLES.items():
+        row = _get(per_million, scenario, "1KB", "on_demand") or {}
+        lines.append(f"| {title} | " + " | ".join(str(row.get(p)) for p in parts) + " |")
     lines += [
         "",
-        "How it is measured: the dispatcher and executor run one task that fires every "
-        "minute, over the emulator, with template.yaml's default shard count, one sweep "
-        "per fire. Every DynamoDB request is metered as the emulator applies it "
+        "### Capacity per fire",
+        "",
+        "| scenario | payload | task item (B) | WRU | RRU | SQS requests | executor invocations |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, m in payloads:
+        lines.append(
+            f"| {SCENARIO_TITLES['lone_per_minute_task']} | {label} | "
+            f"{m.get('task_item_bytes')} | {m.get('write_units_per_fire')} | "
+            f"{m.get('read_units_per_fire')} | {m.get('sqs_billed_requests_per_fire')} | 1 |"
+        )
+    for scenario in ("at_scale_per_minute", "at_scale_per_second"):
+        for label in labels:
+            m = _get(capacity, scenario, label) or {}
+            lines.append(
+                f"| {SCENARIO_TITLES[scenario]} (sample of {m.get('sample_tasks')}, "
+                f"{m.get('simulated_minutes')} min) | {label} | | "
+                f"{m.get('write_units_per_fire')} | {m.get('read_units_per_fire')} | "
+                f"{m.get('sqs_billed_requests_per_fire')} | "
+                f"{m.get('executor_invocations_per_fire')} |"
+            )
+    idle_tick = capacity.get("idle_tick") or {}
+    lines += [
+        "",
+        "At scale, each row is what a fire costs beyond the ticks it runs in; every tick "
+        f"also costs {idle_tick.get('write_units_per_tick')} WRU and "
+        f"{idle_tick.get('read_units_per_tick')} RRU whatever it finds "
+        f"({json.dumps(idle_tick.get('dynamodb_requests_per_tick', {}))} with "
+        f"{idle_tick.get('shards')} shards), spread in the prices above over the tick's "
+        "fires (10,000 and 60,000).",
+        "",
+        "How it is measured: the dispatcher and executor run over the emulator on a "
+        "simulated clock, with template.yaml's default shard count. A lone task is one "
+        "per-minute task, one sweep per fire. A scenario at scale is a sample of its tasks "
+        "standing for one busy shard (all on one shard, firing on the same seconds, so "
+        "they fill query pages and message batches as a busy shard's tasks do), run for "
+        "several simulated minutes; its cost per fire is what it meters beyond the same "
+        "number of idle ticks, its queries priced by the bytes they read (a busy shard "
+        "shares each page's rounding among many tasks), plus an idle tick spread over a "
+        "tick's fires. Every DynamoDB request is metered as the emulator applies it "
         "(benchmarks/metering.py): the item before and after each write, priced by "
         "DynamoDB's documented size rules (benchmarks/capacity.py): 1 write unit per "
         "started KB of the larger of the two, plus each global secondary index entry "
         "put, deleted or rewritten (a moved index key is a delete and a put), sized by "
         "the index's projection in template.yaml; reads per started 4 KB, halved when "
         "eventually consistent, a Query's items summed then rounded. SQS requests are "
-        "billed per started 64 KB; the SQS column counts Sundial's calls and the event "
-        "source mapping's receive and delete per batch, and the price adds its idle long "
-        "polls. Prices (benchmarks/model.py, as of "
-        f"{cost.get('prices_as_of')}): Lambda at each function's architecture and memory "
-        "in template.yaml, X-Ray traces of active tracing, DynamoDB on-demand, or "
-        "provisioned at 70% utilisation. Estimated, not measured: the executor's billed "
-        "30 ms of work plus a 0.5 s average wait for the fire second, the dispatcher's "
-        "0.1 s per sweep, and EventBridge Scheduler's target (128 MB arm64, 100 ms).",
+        "billed per started 64 KB: Sundial's calls and the event source mapping's "
+        "receive and delete per batch, plus its idle long polls (15 a minute). Executor "
+        "invocations per fire are the batches received (one ReceiveMessage each). Logs: "
+        "the bytes the dispatcher's handler prints on an idle tick and the executor on a "
+        "batch of ten (benchmarks/telemetry.py), plus Lambda's own 350 bytes per "
+        "invocation, at $0.50 per GB ingested. X-Ray: "
+        f"tracing is {cost.get('tracing')} in this deployment. Prices "
+        f"(benchmarks/model.py, as of {cost.get('prices_as_of')}): Lambda at each "
+        "function's architecture and memory in template.yaml, DynamoDB on-demand, or "
+        "provisioned at 70% utilisation.",
+        "",
+        f"Estimated, not measured: the executor's billed time per invocation, "
+        f"{cost.get('executor_seconds_per_invocation')} s: 30 ms of work plus the wait for "
+        "the fire second, "
+        + (
+            "the lateness step's measured mean wait"
+            if cost.get("executor_wait") == "measured"
+            else "0.5 s on average (SQS delays are whole seconds; the lateness step has "
+            "not measured the wait)"
+        )
+        + "; a batch's records run in parallel, so a batch takes about as long as one fire. "
+        "The dispatcher's 0.1 s per sweep, plus per fire its requests' round trips (10 ms "
+        "each) over the threads that wait on them and its CPU per fire (the "
+        "dispatcher_cpu step) at its share of a vCPU. EventBridge Scheduler's target: "
+        "128 MB arm64, 100 ms.",
+        "",
+        *idle_lines(cost.get("idle_deployment_usd_per_month") or {}),
+    ]
+    return lines
+
+
+IDLE_LINES = {
+    "ticks_dynamodb": "ticks with nothing due: DynamoDB (shard queries, leases), metered",
+    "ticks_lambda": "ticks with nothing due: dispatcher invocations, 0.1 s each",
+    "ticks_logs": "ticks with nothing due: log ingestion, measured bytes",
+    "ticks_xray": "ticks with nothing due: X-Ray traces (Active tracing only)",
+    "event_source_idle_polls": "event source mapping's empty long polls (15 a minute)",
+    "custom_metrics": "custom metrics an idle tick publishes ($0.30 each)",
+    "alarms": "alarms ($0.10 per metric each reads)",
+    "secrets": "Secrets Manager secret (pagination key)",
+    "tables_and_queues": "tables (on-demand, empty: storage only), queues, topic, schedule",
+    "dashboard": "dashboard (free as one of an account's first three)",
+}
+
+
+def idle_lines(idle: dict[str, Any]) -> list[str]:
+    if not idle:
+        return []
+    lines = [
+        "## An idle deployment (USD per month)",
+        "",
+        "| line | USD per month |",
+        "|---|---|",
+    ]
+    lines += [f"| {title} | {idle.get(key)} |" for key, title in IDLE_LINES.items()]
+    names = idle.get("custom_metric_names") or []
+    lines += [
+        f"| **total** | **{idle.get('total')}** |",
+        "",
+        f"{idle.get('ticks_per_month')} ticks a month (one a minute). The alarms read "
+        f"{idle.get('alarm_metrics')} metrics. An idle tick publishes "
+        + (f"{len(names)} custom metrics ({', '.join(names)})" if names else "no custom metric")
+        + ". The dashboard costs "
+        f"${idle.get('dashboard_beyond_three_free')} a month in an account that already "
+        "has three; the total above assumes it does not.",
+        "",
+    ]
+    return lines
+
+
+def throughput_lines(model: dict[str, Any]) -> list[str]:
+    scenarios = model.get("scenarios") or {}
+    if not scenarios:
+        return []
+    defaults = model.get("defaults") or {}
+    high = model.get("high_throughput_parameters") or {}
+    lines = [
+        "## Throughput model (fires/s per deployment, not a measurement)",
+        "",
+        "| tasks | template defaults | documented parameters | by ShardCount (= "
+        "DispatchThreads): 1 / 4 / 16 / 64 / 256 |",
+        "|---|---|---|---|",
+    ]
+    for name, row in scenarios.items():
+        by_shards = row.get("fires_per_second_by_shards") or {}
+        lines.append(
+            f"| {name.replace('_', ' ')} | {row.get('default_fires_per_second')} | "
+            f"{row.get('high_throughput_fires_per_second')} | "
+            + " / ".join(str(v) for v in by_shards.values())
+            + " |"
+        )
+    lines += ["", "| cap (fires/s) at the defaults | " + " | ".join(scenarios) + " |"]
+    lines.append("|---|" + "---|" * len(scenarios))
+    caps = next(iter(scenarios.values())).get("default_caps") or {}
+    for cap in caps:
+        lines.append(
+            f"| {cap.replace('_', ' ')} | "
+            + " | ".join(str(_get(row, "default_caps", cap)) for row in scenarios.values())
+            + " |"
+        )
+    lines += [
+        "",
+        f"Defaults: {json.dumps(defaults)}. Documented parameters: {json.dumps(high)}. "
+        "Each cap comes from the metered write units per fire of the 1 KB scenarios and "
+        "the template's settings: the due index takes 1,000 write units/s per shard (one "
+        "partition key each); the runs and tasks tables 40,000 each (the default "
+        "on-demand table limit); one tenant's tasks share a `by_tenant` partition (1,000 "
+        "write units/s; not a deployment cap); the executor runs MaximumConcurrency "
+        "invocations at once, each a batch of fires lasting "
+        f"{model.get('executor_seconds_per_invocation')} s; the dispatcher's threads "
+        "(at most ShardCount, DispatchThreads and its 64 pooled connections) each plan a "
+        "fire on the dispatcher's share of a vCPU, then wait 10 ms per request it makes. "
+        "SQS standard queues have no practical limit. The deployment holds its tightest cap.",
         "",
     ]
     return lines
@@ -169,7 +378,7 @@ def markdown(r: dict[str, Any], png: str | None) -> str:
     amp = r.get("read_amplification") or {}
     rpf = r.get("requests_per_fire") or {}
     cost = r.get("cost") or {}
-    capacity = (r.get("capacity_per_fire") or {}).get("lone_per_minute_task") or {}
+    measured = r.get("capacity_per_fire") or {}
     cpu = r.get("dispatcher_cpu_us_per_fire") or {}
     soak = r.get("soak") or {}
     detail = r.get("soak_detail") or {}
@@ -207,6 +416,8 @@ def markdown(r: dict[str, Any], png: str | None) -> str:
         f"| API fuzzing: requests / 5xx / envelope violations | {fuzz.get('requests')} / "
         f"{fuzz.get('server_errors')} / {fuzz.get('envelope_violations')} | none: "
         f"{goal(None if not fuzz else not fuzz.get('server_errors') and not fuzz.get('envelope_violations'))} |",  # noqa: E501
+        *[f"| {figure} | {value} | {verdict} |" for figure, value, verdict in cost_goal_rows(cost)],
+        *throughput_goal_rows(model),
         "",
     ]
     if png:
@@ -240,28 +451,8 @@ def markdown(r: dict[str, Any], png: str | None) -> str:
         "the shard count), a fixed cost per minute that a busy deployment spreads "
         "over many more fires than these small runs.",
         "",
-        *cost_lines(cost, capacity),
-        "## Throughput model (fires/s per deployment, not a measurement)",
-        "",
-        "| shards | per-minute tasks | per-second tasks |",
-        "|---|---|---|",
-    ]
-    for shards, row in (model.get("fires_per_second_by_shards") or {}).items():
-        lines.append(f"| {shards} | {row.get('per_minute_task')} | {row.get('per_second_task')} |")
-    limits = model.get("limits") or {}
-    lines += [
-        "",
-        "Each shard of the due index is one GSI partition (1,000 write units/s); a sweep "
-        "commit moves one task's `due_at` (a delete and an insert in the index: 2 writes) "
-        "and covers every fire of that task inside the horizon (1 for a per-minute task, "
-        "60 for a per-second one). Caps: the runs table "
-        f"({limits.get('runs_table_fires_per_second')} fires/s: 2 writes per fire against "
-        "the default 40,000 WCU/s table limit) and executor concurrency "
-        f"({limits.get('executor_fires_per_second')} fires/s at 1,000 concurrent "
-        "invocations of full 10-fire batches lasting 0.53 s each). Both caps are "
-        "adjustable account limits. The template's default `ExecutorMaximumConcurrency` "
-        f"of 50 caps a deployment at {limits.get(DEFAULT_CAP)} fires/s; raise it for more.",
-        "",
+        *cost_lines(cost, measured),
+        *throughput_lines(model),
         "## Chaos soak",
         "",
         f"{soak.get('fires')} fires; injected: {soak.get('crashes_injected')} crashes "
@@ -287,7 +478,7 @@ def markdown(r: dict[str, Any], png: str | None) -> str:
         *artifact_lines(r.get("lambda_artifacts") or {}),
         "## Reproduce",
         "",
-        "`make bench` (everything, about 17 minutes on a fresh clone, most of it the "
+        "`make bench` (everything, about 25 minutes on a fresh clone, most of it the "
         "soak), `make soak` (the soak alone), or "
         "`.venv/bin/python benchmarks/run.py --quick` for a smoke run. "
         f"Step times of this run (s): {json.dumps(run.get('step_seconds', {}))}.",

@@ -62,7 +62,7 @@ def main() -> int:
 
     step("dispatcher_cpu", lambda: {"dispatcher_cpu_us_per_fire": cpu(quick)})
     step("requests", lambda: {"requests_per_fire": requests(quick)})
-    step("capacity", lambda: {"capacity_per_fire": capacity(quick)})
+    step("capacity", lambda: capacity(quick))
     step("read_amplification", lambda: {"read_amplification": amplification(quick)})
     step("soak", lambda: soak(quick))
     step("lateness", lambda: {"lateness_ms": lateness(quick)})
@@ -107,18 +107,47 @@ PAYLOADS = {"0B": 0, "1KB": 1024, "10KB": 10 * 1024, "100KB": 100 * 1024}
 
 
 def capacity(quick: bool) -> dict[str, Any]:
-    """Capacity per fire of a lone per-minute task at each payload, with template.yaml's
-    default shard count."""
+    """Capacity per fire at each payload, with template.yaml's default shard count: a lone
+    per-minute task; each scenario of model.SCENARIOS, from a sample of its tasks, beyond
+    the ticks it ran in; an idle tick; and what an idle tick and an executor batch print."""
     import counts
-    from sundial_local.template import Template
+    import telemetry
 
-    shards = int(Template.load().parameters["ShardCount"])
+    shards = model.deployment().shard_count
     minutes = 3 if quick else 10
-    return {
-        "lone_per_minute_task": {
-            label: counts.lone_task_capacity(size, minutes, shards)
+    idle = counts.idle_ticks(shards, 3)
+    # Long enough for a commit that covers many fires to come round more than once.
+    scenario_minutes = {
+        "at_scale_per_minute": 5 if quick else 30,
+        "at_scale_per_second": 2 if quick else 3,
+    }
+    scenarios = {
+        name: {
+            label: counts.fleet_capacity(
+                scenario.schedule,
+                scenario.sample_tasks,
+                scenario_minutes[name],
+                shards,
+                size,
+                idle,
+            )
             for label, size in PAYLOADS.items()
         }
+        for name, scenario in model.SCENARIOS.items()
+    }
+    return {
+        "capacity_per_fire": {
+            "lone_per_minute_task": {
+                label: counts.lone_task_capacity(size, minutes, shards)
+                for label, size in PAYLOADS.items()
+            },
+            **scenarios,
+            "idle_tick": idle,
+        },
+        "telemetry": {
+            "idle_tick": telemetry.idle_tick(shards),
+            "executor_batch": telemetry.executor_batch(),
+        },
     }
 
 
@@ -158,24 +187,52 @@ def artifacts() -> dict[str, Any]:
 def derived(results: dict[str, Any]) -> dict[str, Any]:
     """Cost and throughput, computed from the metered capacity."""
     out: dict[str, Any] = {}
-    lone = (results.get("capacity_per_fire") or {}).get("lone_per_minute_task")
-    if lone:
-        sizes = model.function_sizes()
-        out["cost"] = {
-            "per_million_fires_usd": {
-                "lone_per_minute_task": {
-                    label: model.lone_task_per_million(figures, sizes)
-                    for label, figures in lone.items()
-                }
-            },
-            "ebs_lambda_per_million_fires_usd": {
-                label: model.ebs_lambda_per_million(size) for label, size in PAYLOADS.items()
-            },
-            "prices_usd": model.PRICES_USD,
-            "prices_as_of": model.PRICES_AS_OF,
+    measured = results.get("capacity_per_fire") or {}
+    tel = results.get("telemetry")
+    if not (measured.get("idle_tick") and tel):
+        return out  # the capacity step has not run
+    defaults = model.deployment()
+    executor_seconds, wait_source = model.executor_seconds_per_invocation(results)
+    cpu_us = (results.get("dispatcher_cpu_us_per_fire") or {}).get("value", 0.0)
+    per_million: dict[str, Any] = {
+        "lone_per_minute_task": {
+            label: model.per_million(model.lone_task_usage(m, tel), defaults, executor_seconds)
+            for label, m in measured["lone_per_minute_task"].items()
         }
-    # One commit per task per sweep (every 60 s) covers that task's fires in the horizon.
-    out["throughput_model"] = model.throughput_model({"per_minute_task": 1, "per_second_task": 60})
+    }
+    for name, scenario in model.SCENARIOS.items():
+        per_million[name] = {
+            label: model.per_million(
+                model.fleet_usage(scenario, m, measured["idle_tick"], tel, defaults, cpu_us),
+                defaults,
+                executor_seconds,
+            )
+            for label, m in measured[name].items()
+        }
+    out["cost"] = {
+        "per_million_fires_usd": per_million,
+        "ebs_lambda_per_million_fires_usd": {
+            label: model.ebs_lambda_per_million(size) for label, size in PAYLOADS.items()
+        },
+        "idle_deployment_usd_per_month": model.idle_deployment_per_month(
+            defaults, measured["idle_tick"], tel
+        ),
+        "executor_seconds_per_invocation": round(executor_seconds, 3),
+        "executor_wait": wait_source,
+        "tracing": defaults.tracing,
+        "prices_usd": model.PRICES_USD,
+        "prices_as_of": model.PRICES_AS_OF,
+    }
+    out["throughput_model"] = model.throughput_model(
+        {
+            "per_minute_task": measured["at_scale_per_minute"]["1KB"],
+            "per_second_task": measured["at_scale_per_second"]["1KB"],
+        },
+        executor_seconds,
+        cpu_us,
+        defaults,
+        model.deployment(model.HIGH_THROUGHPUT_PARAMETERS),
+    )
     return out
 
 

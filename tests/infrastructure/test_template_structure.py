@@ -96,11 +96,13 @@ def test_the_template_has_the_four_functions(transformed):
 
 
 @pytest.mark.parametrize("logical_id", FUNCTIONS)
-def test_every_function_is_python311_on_arm64_with_active_tracing(transformed, logical_id):
+def test_every_function_is_python311_on_arm64_traced_as_the_tracing_parameter_says(
+    transformed, logical_id
+):
     properties = transformed["Resources"][logical_id]["Properties"]
     assert properties["Runtime"] == "python3.11"
     assert properties["Architectures"] == ["arm64"]
-    assert properties["TracingConfig"] == {"Mode": "Active"}
+    assert properties["TracingConfig"] == {"Mode": {"Ref": "TracingMode"}}
     module, attribute = properties["Handler"].rsplit(".", 1)
     assert callable(getattr(importlib.import_module(module), attribute))
 
@@ -192,9 +194,14 @@ def test_every_log_group_expires(transformed):
         assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
 
 
-def test_the_api_stage_is_traced_and_logged(transformed):
+def test_tracing_costs_nothing_unless_turned_on():
+    assert PARAMETERS["TracingMode"]["Default"] == "PassThrough"
+    assert set(PARAMETERS["TracingMode"]["AllowedValues"]) == {"PassThrough", "Active"}
+
+
+def test_the_api_stage_is_traced_with_the_functions_and_logged(transformed):
     (stage,) = of_type(transformed, "AWS::ApiGateway::Stage").values()
-    assert stage["Properties"]["TracingEnabled"] is True
+    assert stage["Properties"]["TracingEnabled"] == {"Fn::If": ["ActiveTracing", True, False]}
     assert stage["Properties"]["AccessLogSetting"]["DestinationArn"] == {
         "Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]
     }

@@ -11,7 +11,7 @@ sys.path.insert(0, str(ROOT / "tests" / "soak"))
 
 import boto3  # noqa: E402
 import chaos  # noqa: E402
-from capacity import entry_size, template_schemas, write_units  # noqa: E402
+from capacity import entry_size, item_size, template_schemas, write_units  # noqa: E402
 from metering import CapacityMeter  # noqa: E402
 
 TASK = {
@@ -75,3 +75,19 @@ def test_reads_pay_for_the_stored_item_by_consistency():
         ),
     )
     assert meter.read_units["TasksTable"] == 0.5 + 1
+
+
+def test_a_query_is_also_priced_by_its_bytes_for_a_busy_shard_where_pages_share_rounding():
+    meter = metered(
+        lambda c: c.query(
+            TableName="TasksTable",
+            IndexName="due",
+            KeyConditionExpression="due_shard = :s",
+            ExpressionAttributeValues={":s": {"N": "3"}},
+        )
+    )
+    schema = template_schemas()["TasksTable"]
+    entry = schema.index("due").entry(TASK, schema.keys)
+    assert meter.read_units["TasksTable.due"] == 0.5  # one started 4 KB, eventually consistent
+    assert meter.query_units_unrounded["TasksTable.due"] == item_size(entry) / 4096 * 0.5
+    assert meter.read_units_queries_unrounded() == item_size(entry) / 4096 * 0.5

@@ -1,0 +1,43 @@
+"""The scenarios' measurements over the emulator: an idle tick's fixed cost, a busy
+shard's fires beyond it, and what an idle tick publishes."""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import counts  # noqa: E402
+import telemetry  # noqa: E402
+
+SHARDS = 4
+
+
+def test_an_idle_tick_costs_the_same_every_tick():
+    one, three = counts.idle_ticks(SHARDS, 1), counts.idle_ticks(SHARDS, 3)
+    assert three["ticks"] == 3
+    for figure in ("write_units_per_tick", "read_units_per_tick", "dynamodb_requests_per_tick"):
+        assert one[figure] == three[figure]
+    assert one["read_units_unrounded_per_tick"] == 0  # empty queries read no bytes
+    assert one["sqs_billed_requests_per_tick"] == 0
+
+
+def test_a_busy_shards_fires_fill_their_batches_and_pay_nothing_of_the_tick():
+    idle = counts.idle_ticks(SHARDS, 1)
+    fleet = counts.fleet_capacity("0 * * * * *", 10, 2, SHARDS, 0, idle)
+    assert fleet["fires"] == 20 and fleet["sweeps"] == 2
+    assert fleet["executor_invocations_per_fire"] == 0.1  # one batch of ten a second
+    # The leases are the tick's: what is left on the tasks table is the fires' own.
+    by_table = fleet["write_units_by_table_and_index"]
+    assert fleet["write_units_per_fire"] == sum(by_table.values())
+    assert fleet["dispatcher_requests_per_fire"] > 0
+
+
+def test_an_idle_tick_publishes_no_custom_metric():
+    assert telemetry.idle_tick(SHARDS)["custom_metrics"] == []
+
+
+def test_an_executor_batch_publishes_its_outcomes_and_lateness():
+    metrics = telemetry.executor_batch(10)["custom_metrics"]
+    assert "Sundial/RunsSucceeded[service=executor]" in metrics
+    assert "Sundial/LatenessMs[service=executor]" in metrics
