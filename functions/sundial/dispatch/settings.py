@@ -8,7 +8,7 @@ from pydantic import BeforeValidator, Field
 
 from sundial.settings import Settings, load_settings, one_of
 
-DEFAULT_DISPATCH_THREADS = 8
+DEFAULT_DISPATCH_THREADS = 16
 # Items per due-index page: one page is planned, sent and committed before the next.
 DEFAULT_DISPATCH_PAGE_SIZE = 100
 # Time a sweep keeps in hand when it stops taking new pages: enough to send and commit
