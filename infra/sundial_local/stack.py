@@ -57,6 +57,11 @@ class LocalConfig:
     log_level: str = "WARNING"
 
 
+def send_wait_budget_ms(config: LocalConfig) -> int:
+    """The most a local sweep waits for the phases of its timed sends."""
+    return int((config.horizon_seconds - config.tick_seconds) * 1000 / 2)
+
+
 @dataclass
 class LocalStack:
     config: LocalConfig
@@ -79,6 +84,9 @@ class LocalStack:
                 # nothing here and would only queue the executor's task reads behind a
                 # burst of sweep requests.
                 "DISPATCH_THREADS": "2",
+                # A sweep that waits for its sends' phases must still finish well before
+                # the next tick's fires fall due: half the slack the horizon leaves.
+                "SEND_WAIT_BUDGET_MS": str(send_wait_budget_ms(config)),
                 # Loopback targets (a webhook on this laptop) are allowed locally only.
                 "ALLOW_LOOPBACK_TARGETS": "true",
                 "POWERTOOLS_TRACE_DISABLED": "true",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ from sundial.core.clock import SYSTEM_CLOCK, Clock, to_ms
 from sundial.observability import logger
 from sundial.store import TaskItem
 from sundial.workqueue import SweepReport, send_then_commit
+from sundial.workqueue.send_timing import DEFAULT_SEND_WAIT_BUDGET_MS, SendTiming
 
 
 @dataclass
@@ -40,6 +41,11 @@ class Dispatcher:
     reserve_ms: int = 10_000
     lease_ms: int = 60_000
     use_leases: bool = True
+    # Timed sends: messages show this long before their fire times (0: sent at once, up
+    # to a second early), and a sweep spends at most the budget waiting for phases.
+    send_lead_ms: int = 0
+    send_wait_budget_ms: int = DEFAULT_SEND_WAIT_BUDGET_MS
+    timing: SendTiming | None = field(default=None, init=False)
 
     # -- the whole sweep ---------------------------------------------------------------
 
@@ -47,6 +53,10 @@ class Dispatcher:
         """Sweep every shard (or the given ones) in parallel; returns the combined report."""
         report = SweepReport()
         targets = list(range(self.shard_count)) if shards is None else list(shards)
+        if self.send_lead_ms:
+            self.timing = SendTiming.for_sweep(
+                self.clock, self.send_lead_ms, self.send_wait_budget_ms
+            )
         store.connect()  # before the shard threads race to create the clients
         with ThreadPoolExecutor(max_workers=max(1, min(self.threads, len(targets) or 1))) as pool:
             for shard_report in pool.map(self.sweep_shard, targets):
@@ -108,4 +118,5 @@ class Dispatcher:
             queue_url=self.queue_url,
             horizon=self.horizon,
             clock=self.clock,
+            timing=self.timing,
         )

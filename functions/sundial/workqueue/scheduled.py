@@ -26,6 +26,7 @@ from sundial.settings import get_settings
 from sundial.store import TaskItem
 from sundial.workqueue.config import work_queue_url
 from sundial.workqueue.send import OutgoingMessage, message_for, send_messages
+from sundial.workqueue.send_timing import SendTiming
 
 
 @dataclass
@@ -72,8 +73,14 @@ def send_then_commit(
     queue_url: str,
     horizon: timedelta,
     clock: Clock = SYSTEM_CLOCK,
+    timing: SendTiming | None = None,
 ) -> None:
-    """Plan, enqueue, then commit these due tasks (one page of a sweep, or one task)."""
+    """Plan, enqueue, then commit these due tasks (one page of a sweep, or one task).
+
+    With `timing` (a sweep's), messages go out at the phase that shows them its lead
+    before their fire times; without (dispatch-on-write: an API request does not wait),
+    at once.
+    """
     planned: list[tuple[TaskItem, Plan, list[OutgoingMessage]]] = []
     for item in items:
         plan = _plan(item, now, horizon)
@@ -83,7 +90,7 @@ def send_then_commit(
         planned.append((item, plan, _messages(item, plan)))
 
     outgoing = [m for _, _, messages in planned for m in messages]
-    sent = send_messages(sqs, queue_url, outgoing, clock=clock)
+    sent = send_messages(sqs, queue_url, outgoing, clock=clock, timing=timing)
     sent_at = to_ms(clock.utc_now())
     report.fires_emitted += len(sent)
     fire_times = {f.execution_id: to_ms(f.fire_at) for _, plan, _ in planned for f in plan.fires}
