@@ -55,6 +55,8 @@ class LocalConfig:
     state_file: str | None = None
     api_keys: dict[str, str] = field(default_factory=dict)  # key -> tenant
     log_level: str = "WARNING"
+    # The functions' structured logs (POWERTOOLS_LOG_LEVEL); None: `log_level`.
+    function_log_level: str | None = None
 
 
 def send_wait_budget_ms(config: LocalConfig) -> int:
@@ -91,7 +93,7 @@ class LocalStack:
                 "ALLOW_LOOPBACK_TARGETS": "true",
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_METRICS_DISABLED": "true",
-                "POWERTOOLS_LOG_LEVEL": config.log_level,
+                "POWERTOOLS_LOG_LEVEL": config.function_log_level or config.log_level,
                 # Deployed, a generated secret; locally, new each start (tokens are
                 # short-lived; an old token after a restart is a clean 400).
                 "PAGINATION_SECRET": secrets.token_urlsafe(32),
