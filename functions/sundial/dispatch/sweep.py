@@ -10,6 +10,7 @@ sweep taking new pages while enough Lambda time remains to finish the one it is 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -53,14 +54,28 @@ class Dispatcher:
         """Sweep every shard (or the given ones) in parallel; returns the combined report."""
         report = SweepReport()
         targets = list(range(self.shard_count)) if shards is None else list(shards)
+        # `threads` shards are worked at once. With timed sends every shard gets a thread,
+        # and a permit to work: a shard waiting for its send instant gives its permit to
+        # another, so the shards' waits overlap instead of queueing.
+        working = threading.Semaphore(self.threads)
+        workers = min(self.threads, len(targets))
         if self.send_lead_ms:
             self.timing = SendTiming.for_sweep(
-                self.clock, self.send_lead_ms, self.send_wait_budget_ms
+                self.clock, self.send_lead_ms, self.send_wait_budget_ms, working
             )
+            workers = len(targets)
+
+        def sweep_shard(shard: int) -> SweepReport:
+            with working:
+                return self.sweep_shard(shard)
+
         store.connect()  # before the shard threads race to create the clients
-        with ThreadPoolExecutor(max_workers=max(1, min(self.threads, len(targets) or 1))) as pool:
-            for shard_report in pool.map(self.sweep_shard, targets):
-                report.add(shard_report)
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+                for shard_report in pool.map(sweep_shard, targets):
+                    report.add(shard_report)
+        finally:
+            self.timing = None
         return report
 
     def out_of_time(self) -> bool:

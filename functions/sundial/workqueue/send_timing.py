@@ -11,6 +11,7 @@ sweep is never late for the fires it still has to send.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from sundial.core.clock import Clock
@@ -25,14 +26,27 @@ DEFAULT_SEND_WAIT_BUDGET_MS = 10_000
 @dataclass(frozen=True)
 class SendTiming:
     """Send at phases giving `lead_ms` of visibility before each fire; waits end by
-    `waits_end_ms` (epoch ms), after which messages go out at once."""
+    `waits_end_ms` (epoch ms), after which messages go out at once.
+
+    `working`, when given, is the permit a sweep's shard thread holds while it works:
+    given back for the wait, so that the other shards' pages are read and planned
+    meanwhile and pages sharing a phase go out together, rather than each shard's
+    waits adding up one after another.
+    """
 
     lead_ms: int
     waits_end_ms: int
+    working: threading.Semaphore | None = None
 
     @classmethod
-    def for_sweep(cls, clock: Clock, lead_ms: int, wait_budget_ms: int) -> SendTiming:
-        return cls(lead_ms=lead_ms, waits_end_ms=clock.now_ms() + wait_budget_ms)
+    def for_sweep(
+        cls,
+        clock: Clock,
+        lead_ms: int,
+        wait_budget_ms: int,
+        working: threading.Semaphore | None = None,
+    ) -> SendTiming:
+        return cls(lead_ms, clock.now_ms() + wait_budget_ms, working)
 
     def wait_until(self, send_at_ms: int, clock: Clock) -> None:
         """Sleep until `send_at_ms`, unless that is past the sweep's waiting budget (then
@@ -40,5 +54,15 @@ class SendTiming:
         if send_at_ms > self.waits_end_ms:
             return
         wait_ms = send_at_ms - clock.now_ms()
-        if wait_ms > 0:
+        if wait_ms <= 0:
+            return
+        if self.working is None:
             clock.sleep(wait_ms / 1000)
+            return
+        self.working.release()
+        try:
+            clock.sleep(wait_ms / 1000)
+        finally:
+            # Back to work; when every permit is busy this may pass the instant, and the
+            # batch then shows early (its delay rounds down), never late.
+            self.working.acquire()

@@ -4,6 +4,7 @@ its budget. Time is the simulated clock's: waits are counted, never slept."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,14 +14,20 @@ from sundial.core.clock import to_ms
 
 START = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
 LEAD_MS = 100
+SHARDS = 4  # the dispatch tests' shard count
 
 
 class CountingClock:
-    """The dispatch tests' simulated clock, counting the sleeps it is asked for."""
+    """The dispatch tests' simulated clock, recording the sleeps it is asked for.
+
+    Shard threads wait for their send instants at the same time: a sleep moves the clock
+    to the instant it ends unless another sleeper already moved it past."""
 
     def __init__(self) -> None:
         self.now = START
         self.sleeps: list[float] = []
+        self.wakes: list[int] = []  # epoch ms each sleep ends
+        self.lock = threading.Lock()
 
     def utc_now(self) -> datetime:
         return self.now
@@ -29,8 +36,11 @@ class CountingClock:
         return to_ms(self.now)
 
     def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.advance(seconds=seconds)
+        with self.lock:
+            wake = self.now + timedelta(seconds=seconds)
+            self.sleeps.append(seconds)
+            self.wakes.append(to_ms(wake))
+            self.now = max(self.now, wake)
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
@@ -78,10 +88,13 @@ def test_every_message_a_sweep_sends_becomes_visible_within_the_lead_before_its_
     swept_at = clock.now_ms()
     timed = TimedSqs(sqs, clock)
 
-    report = make_dispatcher(sqs=timed, threads=1, send_lead_ms=LEAD_MS).sweep()
+    # A shard at a time: the simulated clock cannot hold concurrent sleepers to their
+    # instants (a sleep returns at once, and the next moves the clock on).
+    dispatcher = make_dispatcher(sqs=timed, send_lead_ms=LEAD_MS)
+    fires_emitted = sum(dispatcher.sweep([shard]).fires_emitted for shard in range(SHARDS))
 
     visibility = timed.visibility()
-    assert report.fires_emitted == len(visibility) > 100
+    assert fires_emitted == len(visibility) > 100
     assert min(fire_at for _, fire_at in visibility) - swept_at >= 5000 - phase_ms
     for visible_at, fire_at in visibility:
         assert fire_at - LEAD_MS <= visible_at <= fire_at - LEAD_MS // 2, (visible_at, fire_at)
@@ -94,21 +107,24 @@ def test_a_page_of_whole_second_fires_waits_once(seed, make_dispatcher, sqs, clo
 
     make_dispatcher(threads=1, send_lead_ms=LEAD_MS, page_size=100).sweep()
 
-    # One wait per shard page with due tasks, each up to the next 100-ms-early phase.
+    # One wait per shard page with due tasks, all for the same instant: 100 ms before
+    # the next second. The shards wait together, so the sweep takes that one wait.
     assert clock.sleeps and all(seconds <= 0.65 for seconds in clock.sleeps)
     assert len(clock.sleeps) <= 4  # SHARDS pages at most
+    assert set(clock.wakes) == {to_ms(START) + 900}
 
 
 def test_a_sweep_waits_for_phases_at_most_its_budget(seed, make_dispatcher, sqs, clock):
     # One task per page, each at its own sub-second phase: unbounded, every page would
-    # wait up to a second.
+    # wait up to a second, 30 pages in all (sharing 4 shard threads).
     for _ in range(30):
         seed("*/5 * * * * *", jitter_seconds=4)
     began = clock.now_ms()
 
     make_dispatcher(threads=1, send_lead_ms=LEAD_MS, send_wait_budget_ms=1500, page_size=1).sweep()
 
-    assert sum(clock.sleeps) * 1000 <= 1500
+    assert len(clock.sleeps) > 1
+    assert all(wake <= began + 1500 for wake in clock.wakes)
     assert clock.now_ms() - began <= 1500
     assert len(sqs.sent) > 30  # every page still sent
 
@@ -140,7 +156,9 @@ def test_timed_sends_never_show_a_message_after_its_fire_time_when_the_send_runs
         return response
 
     timed.send_message_batch = slow_send  # type: ignore[method-assign]
-    make_dispatcher(sqs=timed, threads=1, send_lead_ms=LEAD_MS).sweep()
+    dispatcher = make_dispatcher(sqs=timed, send_lead_ms=LEAD_MS)
+    for shard in range(SHARDS):
+        dispatcher.sweep([shard])
 
     visibility = timed.visibility()
     assert len(visibility) > 4 * 80  # the rest of the 90 s horizon
