@@ -55,8 +55,9 @@ class Dispatcher:
         report = SweepReport()
         targets = list(range(self.shard_count)) if shards is None else list(shards)
         # `threads` shards are worked at once. With timed sends every shard gets a thread,
-        # and a permit to work: a shard waiting for its send instant gives its permit to
-        # another, so the shards' waits overlap instead of queueing.
+        # and a permit for its DynamoDB work: a shard sending a page (waiting for its
+        # instants) gives its permit to another, so the shards' waits overlap instead of
+        # queueing, and pages sharing an instant go out together when it comes.
         working = threading.Semaphore(self.threads)
         workers = min(self.threads, len(targets))
         if self.send_lead_ms:

@@ -18,6 +18,7 @@ its instant comes, in batches of 10, each batch's delay still computed as it goe
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -100,12 +101,13 @@ def send_messages(
         slots = send_slots(clock.now_ms(), [m.visible_at_ms for m in messages], timing.lead_ms)
         groups = [(slot.send_at_ms, [messages[i] for i in slot.members]) for slot in slots]
     sent: set[str] = set()
-    for send_at_ms, group in groups:
-        if timing is not None and send_at_ms is not None:
-            timing.wait_until(send_at_ms, clock)
-        for start in range(0, len(group), SQS_MAX_BATCH_ENTRIES):
-            batch = group[start : start + SQS_MAX_BATCH_ENTRIES]
-            _send_with_retries(sqs, queue_url, batch, sent, clock)
+    with timing.sending() if timing is not None else nullcontext():
+        for send_at_ms, group in groups:
+            if timing is not None and send_at_ms is not None:
+                timing.wait_until(send_at_ms, clock)
+            for start in range(0, len(group), SQS_MAX_BATCH_ENTRIES):
+                batch = group[start : start + SQS_MAX_BATCH_ENTRIES]
+                _send_with_retries(sqs, queue_url, batch, sent, clock)
     return sent
 
 

@@ -12,6 +12,8 @@ sweep is never late for the fires it still has to send.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sundial.core.clock import Clock
@@ -28,10 +30,11 @@ class SendTiming:
     """Send at phases giving `lead_ms` of visibility before each fire; waits end by
     `waits_end_ms` (epoch ms), after which messages go out at once.
 
-    `working`, when given, is the permit a sweep's shard thread holds while it works:
-    given back for the wait, so that the other shards' pages are read and planned
-    meanwhile and pages sharing a phase go out together, rather than each shard's
-    waits adding up one after another.
+    `working`, when given, is the permit a sweep's shard thread holds while it works on
+    DynamoDB: given back while the page is sent (its waits and its SendMessageBatch
+    calls), so that other shards' pages are read and planned meanwhile and pages sharing
+    an instant go out together when it comes, rather than each shard's waits adding up
+    one after another, or waiting for a permit past their instant.
     """
 
     lead_ms: int
@@ -54,15 +57,17 @@ class SendTiming:
         if send_at_ms > self.waits_end_ms:
             return
         wait_ms = send_at_ms - clock.now_ms()
-        if wait_ms <= 0:
-            return
-        if self.working is None:
+        if wait_ms > 0:
             clock.sleep(wait_ms / 1000)
+
+    @contextmanager
+    def sending(self) -> Iterator[None]:
+        """Around a page's sends: the shard's work permit is given back meanwhile."""
+        if self.working is None:
+            yield
             return
         self.working.release()
         try:
-            clock.sleep(wait_ms / 1000)
+            yield
         finally:
-            # Back to work; when every permit is busy this may pass the instant, and the
-            # batch then shows early (its delay rounds down), never late.
-            self.working.acquire()
+            self.working.acquire()  # back to DynamoDB work: the page's commits
