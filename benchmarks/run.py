@@ -65,7 +65,7 @@ def main() -> int:
     step("capacity", lambda: capacity(quick))
     step("read_amplification", lambda: {"read_amplification": amplification(quick)})
     step("soak", lambda: soak(quick))
-    step("lateness", lambda: {"lateness_ms": lateness(quick)})
+    step("lateness", lambda: lateness(quick))
     step("fuzz", lambda: {"api_fuzz": fuzz(quick)})
     step("artifacts", artifacts)
     results = load_results()
@@ -165,11 +165,18 @@ def soak(quick: bool) -> dict[str, Any]:
 
 
 def lateness(quick: bool) -> dict[str, Any]:
+    """Lateness at the target under `lateness_ms`; the executor's wait for each fire time
+    (the paid wait the cost model prices) under `lateness.executor_wait_ms`."""
     import stack
 
     if quick:
-        return stack.lateness(fires_wanted=300, minutes=1.0)
-    return stack.lateness(fires_wanted=2400, minutes=4.0)
+        figures = stack.lateness(fires_wanted=300, minutes=1.0)
+    else:
+        figures = stack.lateness(fires_wanted=2400, minutes=4.0)
+    return {
+        "lateness_ms": figures,
+        "lateness": {"executor_wait_ms": figures.pop("executor_wait_ms")},
+    }
 
 
 def fuzz(quick: bool) -> dict[str, Any]:

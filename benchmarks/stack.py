@@ -2,7 +2,9 @@
 lateness of fires at an HTTP target, and schemathesis fuzzing of the API.
 
 Lateness = when the target received the request - the fire's scheduled time
-(X-Sundial-Scheduled-Time, whole seconds), both on this machine's clock.
+(X-Sundial-Scheduled-Time, whole seconds), both on this machine's clock. The executor's
+wait for each fire time (paid Lambda time) comes from its debug log lines
+(`fire_time_wait_ms`), the stack's functions logging at DEBUG for the run.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ STARTUP_SECONDS = 120
 
 
 @contextmanager
-def local_stack(*extra: str) -> Iterator[str]:
-    """`sundial local` in a subprocess with a fixed key; yields the API's base URL."""
+def local_stack(*extra: str, output: list[str] | None = None) -> Iterator[str]:
+    """`sundial local` in a subprocess with a fixed key; yields the API's base URL.
+    `output`, when given, collects the stack's output lines."""
     port = free_port()
     env = {**os.environ, "SUNDIAL_LOCAL_API_KEYS": f"{TENANT}={KEY}", "PYTHONUNBUFFERED": "1"}
     for name in [n for n in env if n.startswith("AWS_")]:
@@ -42,7 +45,7 @@ def local_stack(*extra: str) -> Iterator[str]:
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     ready = threading.Event()
-    output: list[str] = []
+    output = [] if output is None else output
 
     def read() -> None:
         assert process.stdout is not None
@@ -129,7 +132,8 @@ def lateness(
     seconds = minutes * 60
     one_time = int(fires_wanted * one_time_share)
     per_second_tasks = max(1, round((fires_wanted - one_time) / seconds))
-    with local_stack() as base:
+    output: list[str] = []
+    with local_stack("--function-log-level", "DEBUG", output=output) as base:
         start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=20)
         end = start + timedelta(seconds=seconds)
         for n in range(per_second_tasks):
@@ -157,6 +161,7 @@ def lateness(
             time.sleep(1)
         values = list(receiver.lateness_ms)
     receiver.server.shutdown()
+    waits = fire_time_waits(output)
     return {
         "p50": round(percentile(values, 50), 1),
         "p95": round(percentile(values, 95), 1),
@@ -173,7 +178,27 @@ def lateness(
             "load_average_after": [round(x, 2) for x in os.getloadavg()],
         },
         "samples_ms": [round(v, 1) for v in values],
+        "executor_wait_ms": {
+            "p50": round(percentile(waits, 50), 1),
+            "mean": round(sum(waits) / len(waits), 1) if waits else None,
+            "p99": round(percentile(waits, 99), 1),
+            "max": max(waits) if waits else None,
+            "runs": len(waits),
+        },
     }
+
+
+def fire_time_waits(lines: list[str]) -> list[float]:
+    """`fire_time_wait_ms` of every executor log line that has one."""
+    waits: list[float] = []
+    for line in lines:
+        if "fire_time_wait_ms" not in line:
+            continue
+        try:
+            waits.append(float(json.loads(line)["fire_time_wait_ms"]))
+        except (ValueError, KeyError, TypeError):
+            continue  # not one of the executor's JSON lines
+    return waits
 
 
 def fuzz_api(requests_wanted: int = 1000) -> dict[str, Any]:

@@ -53,6 +53,12 @@ LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
     default="WARNING",
     show_default=True,
 )
+@click.option(
+    "--function-log-level",
+    type=click.Choice(LOG_LEVELS, case_sensitive=False),
+    help="Level of the functions' structured logs (default: --log-level). DEBUG adds a "
+    "line per run with how long it waited for its fire time (fire_time_wait_ms).",
+)
 @json_option
 def local(
     host: str,
@@ -62,6 +68,7 @@ def local(
     concurrency: int,
     state_file: str | None,
     log_level: str,
+    function_log_level: str | None,
 ) -> None:
     """Run Sundial on this machine: no Docker, no AWS account.
 
@@ -90,6 +97,7 @@ def local(
         state_file=state_file,
         api_keys=api_keys,
         log_level=level,
+        function_log_level=(function_log_level or level).upper(),
     )
     stack = LocalStack(config)
     try:

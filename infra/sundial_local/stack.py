@@ -54,6 +54,13 @@ class LocalConfig:
     state_file: str | None = None
     api_keys: dict[str, str] = field(default_factory=dict)  # key -> tenant
     log_level: str = "WARNING"
+    # The functions' structured logs (POWERTOOLS_LOG_LEVEL); None: `log_level`.
+    function_log_level: str | None = None
+
+
+def send_wait_budget_ms(config: LocalConfig) -> int:
+    """The most a local sweep waits for the phases of its timed sends."""
+    return int((config.horizon_seconds - config.tick_seconds) * 1000 / 2)
 
 
 @dataclass
@@ -81,11 +88,14 @@ class LocalStack:
                 # nothing here and would only queue the executor's task reads behind a
                 # burst of sweep requests.
                 "DISPATCH_THREADS": "2",
+                # A sweep that waits for its sends' phases must still finish well before
+                # the next tick's fires fall due: half the slack the horizon leaves.
+                "SEND_WAIT_BUDGET_MS": str(send_wait_budget_ms(config)),
                 # Loopback targets (a webhook on this laptop) are allowed locally only.
                 "ALLOW_LOOPBACK_TARGETS": "true",
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_METRICS_DISABLED": "true",
-                "POWERTOOLS_LOG_LEVEL": config.log_level,
+                "POWERTOOLS_LOG_LEVEL": config.function_log_level or config.log_level,
                 # Deployed, a generated secret; locally, new each start (tokens are
                 # short-lived; an old token after a restart is a clean 400).
                 "PAGINATION_SECRET": secrets.token_urlsafe(32),

@@ -45,6 +45,8 @@ def make_dispatcher(
         remaining_ms=remaining_ms,
         reserve_ms=settings.dispatch_reserve_ms,
         lease_ms=lease_ms,
+        send_lead_ms=settings.send_lead_ms,
+        send_wait_budget_ms=settings.send_wait_budget_ms,
     )
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field
 
 from sundial.settings import Settings, load_settings, one_of
+from sundial.workqueue.send_timing import DEFAULT_SEND_LEAD_MS, DEFAULT_SEND_WAIT_BUDGET_MS
 
 DEFAULT_DISPATCH_THREADS = 16
 # Items per due-index page: one page is planned, sent and committed before the next.
@@ -28,6 +29,11 @@ class DispatcherSettings(Settings):
     dispatch_page_size: Annotated[int, Field(ge=1, le=1000)] = DEFAULT_DISPATCH_PAGE_SIZE
     dispatch_reserve_ms: Annotated[int, Field(ge=0)] = DEFAULT_DISPATCH_RESERVE_MS
     max_continuations: Annotated[int, Field(ge=0, le=1000)] = DEFAULT_MAX_CONTINUATIONS
+    # Timed sends: a message shows this long before its fire time (0 turns them off:
+    # messages show up to a second early and the executor waits out the rest).
+    send_lead_ms: Annotated[int, Field(ge=0, le=900)] = DEFAULT_SEND_LEAD_MS
+    # The most a sweep spends waiting for the phases of its sends.
+    send_wait_budget_ms: Annotated[int, Field(ge=0)] = DEFAULT_SEND_WAIT_BUDGET_MS
     # "invoke": a backlog is continued by an asynchronous self-invocation (deployed);
     # "return": the handler returns the continuation event for its caller to run (the
     # local stack's tick loop and `sam local`, which have no Lambda service to invoke).

@@ -11,9 +11,10 @@ enough Lambda time remains to finish the one it is on.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from sundial.core.clock import SYSTEM_CLOCK, Clock, to_ms
 from sundial.observability import logger
 from sundial.store import ScheduleItem
 from sundial.workqueue import Reach, SweepReport, send_then_commit
+from sundial.workqueue.send_timing import DEFAULT_SEND_WAIT_BUDGET_MS, SendTiming
 
 
 @dataclass
@@ -45,6 +47,11 @@ class Dispatcher:
     # `Reach`); none by default, the deployment's settings give both.
     lookahead: timedelta = timedelta(0)
     max_fires_per_commit: int = 0
+    # Timed sends: messages show this long before their fire times (0: sent at once, up
+    # to a second early), and a sweep spends at most the budget waiting for phases.
+    send_lead_ms: int = 0
+    send_wait_budget_ms: int = DEFAULT_SEND_WAIT_BUDGET_MS
+    timing: SendTiming | None = field(default=None, init=False)
 
     @property
     def reach(self) -> Reach:
@@ -66,12 +73,28 @@ class Dispatcher:
         ):
             report.lease_busy = 1
             return report
+        # `threads` shards are worked at once. With timed sends every shard gets a thread,
+        # and a permit for its DynamoDB work: a shard sending a page (waiting for its
+        # instants) gives its permit to another, so the shards' waits overlap instead of
+        # queueing, and pages sharing an instant go out together when it comes.
+        working = threading.Semaphore(self.threads)
+        workers = min(self.threads, len(targets))
+        if self.send_lead_ms:
+            self.timing = SendTiming.for_sweep(
+                self.clock, self.send_lead_ms, self.send_wait_budget_ms, working
+            )
+            workers = len(targets)
+
+        def sweep_shard(shard: int) -> SweepReport:
+            with working:
+                return self.sweep_shard(shard)
+
         try:
-            workers = max(1, min(self.threads, len(targets) or 1))
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                for shard_report in pool.map(self.sweep_shard, targets):
+            with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+                for shard_report in pool.map(sweep_shard, targets):
                     report.add(shard_report)
         finally:
+            self.timing = None
             if self.use_leases:
                 self._release_lease()
         return report
@@ -131,4 +154,5 @@ class Dispatcher:
             queue_url=self.queue_url,
             reach=self.reach,
             clock=self.clock,
+            timing=self.timing,
         )

@@ -27,6 +27,9 @@ class Processed:
     acknowledge: bool
     attempt: int | None = None  # set when the target ran
     lateness_ms: int | None = None  # set for the first attempt of an on-time kind
+    # How long the claimed run waited for its fire time (0 when it came on time or late):
+    # set once the run got that far. Paid Lambda time, so timed sends keep it short.
+    fire_time_wait_ms: int | None = None
     dead_lettered: bool = False
 
 

@@ -4,6 +4,8 @@
 * `TargetCalls`: attempts made (one per target call); `AttemptsPerRun`: the attempt
   number a run finished on (succeeded or failed);
 * `LatenessMs`: start minus fire time of first attempts of scheduled and manual runs;
+* `FireTimeWaitMs`: how long each claimed run waited for its fire time (the message
+  came early: SQS delays are whole seconds; timed sends keep this near their lead);
 * `DuplicatesDropped`, `StaleDropped`, `DeadLetters`, `MalformedMessages`,
   `MessagesReturned` (back to the queue: backoff, lease, early, buffered), `Superseded`
   and `ProcessingErrors`.
@@ -54,6 +56,10 @@ def record_outcome(processed: Processed) -> None:
     if processed.lateness_ms is not None:
         metrics.add_metric(
             name="LatenessMs", unit=MetricUnit.Milliseconds, value=processed.lateness_ms
+        )
+    if processed.fire_time_wait_ms is not None:
+        metrics.add_metric(
+            name="FireTimeWaitMs", unit=MetricUnit.Milliseconds, value=processed.fire_time_wait_ms
         )
     if processed.dead_lettered:
         metrics.add_metric(name="DeadLetters", unit=MetricUnit.Count, value=1)

@@ -8,6 +8,7 @@ the queues' settings or the order of a send lives here once, above `store` and b
 
 * `messages` — the fire message format: build, serialise, parse and validate;
 * `send` — the one builder of a task's message, and batched sends with their delays;
+* `send_timing` — a sweep's timed sends: waiting for each page's send instants, bounded;
 * `scheduled` — plan, send, then commit: the sweep's per-page step and the API's
   dispatch-on-write;
 * `ondemand` — manual triggers and backfills;

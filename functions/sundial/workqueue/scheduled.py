@@ -27,6 +27,7 @@ from sundial.settings import Settings, get_settings
 from sundial.store import ScheduleItem
 from sundial.workqueue.config import work_queue_url
 from sundial.workqueue.send import OutgoingMessage, message_for, send_messages
+from sundial.workqueue.send_timing import SendTiming
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,14 @@ def send_then_commit(
     queue_url: str,
     reach: Reach,
     clock: Clock = SYSTEM_CLOCK,
+    timing: SendTiming | None = None,
 ) -> None:
-    """Plan, enqueue, then commit these due tasks (one page of a sweep, or one task)."""
+    """Plan, enqueue, then commit these due tasks (one page of a sweep, or one task).
+
+    With `timing` (a sweep's), messages go out at the phase that shows them its lead
+    before their fire times; without (dispatch-on-write: an API request does not wait),
+    at once.
+    """
     planned: list[tuple[ScheduleItem, Plan, list[OutgoingMessage]]] = []
     for item in items:
         plan = _plan(item, now, reach)
@@ -108,7 +115,7 @@ def send_then_commit(
         planned.append((item, plan, _messages(item, plan)))
 
     outgoing = [m for _, _, messages in planned for m in messages]
-    sent = send_messages(sqs, queue_url, outgoing, clock=clock)
+    sent = send_messages(sqs, queue_url, outgoing, clock=clock, timing=timing)
     sent_at = to_ms(clock.utc_now())
     report.fires_emitted += len(sent)
     fire_times = {f.execution_id: to_ms(f.fire_at) for _, plan, _ in planned for f in plan.fires}

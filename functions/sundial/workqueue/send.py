@@ -8,11 +8,17 @@ Each message's DelaySeconds is computed from the clock just before its batch goe
 not when its page was planned: SQS counts the delay from when it receives the message,
 so a delay computed earlier (a page planned, then sent batch after batch, or a batch
 retried after a backoff) would show the message after its fire time.
+
+With a `SendTiming` (the sweep's), messages are also sent at the sub-second phase that
+makes them visible a small lead before their fire times (`core.send_phase`): the page's
+messages are grouped by the instant they should go out, and each group is sent when
+its instant comes, in batches of 10, each batch's delay still computed as it goes out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,10 +27,12 @@ from sundial import clients
 from sundial.core.aws_limits import SQS_MAX_BATCH_ENTRIES
 from sundial.core.clock import SYSTEM_CLOCK, Clock, from_ms
 from sundial.core.planning import delay_seconds
+from sundial.core.send_phase import send_slots
 from sundial.core.vocabulary import FireKind
 from sundial.store import ScheduleItem, TaskItem
 from sundial.workqueue.config import work_queue_url
 from sundial.workqueue.messages import FireMessage
+from sundial.workqueue.send_timing import SendTiming
 
 # Partial batch failures (throttling, internal errors) are retried this many times with
 # exponential backoff before the sender gives up on those messages for this call.
@@ -80,23 +88,39 @@ def send_messages(
     messages: Sequence[OutgoingMessage],
     *,
     clock: Clock = SYSTEM_CLOCK,
+    timing: SendTiming | None = None,
 ) -> set[str]:
     """Send in batches of SendMessageBatch's 10, retrying failed entries; return the keys
-    SQS accepted.
+    SQS accepted. With `timing`, each message goes out at its phase (see the module).
 
     A call that raises (network, throttling beyond the SDK's retries) counts as every
     entry of that batch failing; it is retried like a partial failure.
     """
+    groups: list[tuple[int | None, list[OutgoingMessage]]] = [(None, list(messages))]
+    if timing is not None:
+        slots = send_slots(clock.now_ms(), [m.visible_at_ms for m in messages], timing.lead_ms)
+        groups = [(slot.send_at_ms, [messages[i] for i in slot.members]) for slot in slots]
     sent: set[str] = set()
-    for start in range(0, len(messages), SQS_MAX_BATCH_ENTRIES):
-        pending = list(messages[start : start + SQS_MAX_BATCH_ENTRIES])
-        for attempt in range(SEND_ATTEMPTS):
-            if attempt:
-                clock.sleep(SEND_BACKOFF_SECONDS * 2 ** (attempt - 1))
-            pending = _send_batch(sqs, queue_url, pending, sent, clock.utc_now())
-            if not pending:
-                break
+    with timing.sending() if timing is not None else nullcontext():
+        for send_at_ms, group in groups:
+            if timing is not None and send_at_ms is not None:
+                timing.wait_until(send_at_ms, clock)
+            for start in range(0, len(group), SQS_MAX_BATCH_ENTRIES):
+                batch = group[start : start + SQS_MAX_BATCH_ENTRIES]
+                _send_with_retries(sqs, queue_url, batch, sent, clock)
     return sent
+
+
+def _send_with_retries(
+    sqs: Any, queue_url: str, batch: list[OutgoingMessage], sent: set[str], clock: Clock
+) -> None:
+    pending = batch
+    for attempt in range(SEND_ATTEMPTS):
+        if attempt:
+            clock.sleep(SEND_BACKOFF_SECONDS * 2 ** (attempt - 1))
+        pending = _send_batch(sqs, queue_url, pending, sent, clock.utc_now())
+        if not pending:
+            return
 
 
 def _send_batch(

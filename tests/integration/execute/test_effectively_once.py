@@ -9,7 +9,7 @@ from execute_helpers import FIRE_AT, event, failures, fire, has_run, manual, run
 
 from sundial import store
 from sundial.core.vocabulary import Outcome
-from sundial.execute import batch
+from sundial.execute import batch, metrics
 from sundial.execute.attempt import Processed
 from sundial.execute.run import LEASE_MARGIN_MS
 
@@ -384,3 +384,25 @@ def test_run_records_expire_after_the_retention(probe, probe_task, work, deliver
 
     run = run_of(fire(task))
     assert run.expires_at == (FIRE_AT + 2_000) // 1000 + 30 * 86_400
+
+
+def test_each_run_reports_how_long_it_waited_for_its_fire_time(
+    probe, probe_task, work, deliver, clock, monkeypatch
+):
+    # The wait is paid Lambda time: the executor publishes it (FireTimeWaitMs) per run.
+    published: list[tuple[str, float]] = []
+    monkeypatch.setattr(
+        metrics.metrics,
+        "add_metric",
+        lambda name, unit, value: published.append((name, value)),
+    )
+    task = probe_task()
+    early, late = fire(task, at=FIRE_AT + 400), fire(task, at=FIRE_AT - 2_000)
+    work.send(early)
+    work.send(late)
+    records = work.receive(2)
+
+    assert failures(deliver(*records)) == []
+
+    waits = sorted(value for name, value in published if name == "FireTimeWaitMs")
+    assert waits == [0, 400]
