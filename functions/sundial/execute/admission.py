@@ -14,9 +14,6 @@ from sundial.store.keys import MANUAL_MARKER, RunKey
 from sundial.store.models import ScheduleItem, TaskItem
 from sundial.workqueue.messages import FireMessage, MalformedMessage
 
-# Fires planned from the schedule: they go stale when the task's timing changes.
-PLANNED_KINDS = frozenset({FireKind.SCHEDULED, FireKind.BACKFILL})
-
 
 def run_key_of(message: FireMessage) -> RunKey:
     """The run a message is about: a scheduled (or backfilled) fire is named by its
@@ -84,7 +81,9 @@ def staleness(message: FireMessage, task: TaskItem | ScheduleItem | None) -> str
     `task` is the task's schedule state (or, for a task stored before those existed, its
     definition). Paused tasks drop scheduled fires only: manual triggers run while
     paused (as the API promises), and backfills and redrives are explicit requests too.
-    Only planned fires (scheduled and backfilled) go stale with a timing change.
+    Only planned fires go stale: a scheduled fire with any newer schedule_version (a
+    timing change, or a resume, which outdates the fires sent ahead before the pause), a
+    backfill only with a timing change (it was asked for explicitly, paused or not).
     """
     if task is None:
         return "task deleted"
@@ -92,6 +91,16 @@ def staleness(message: FireMessage, task: TaskItem | ScheduleItem | None) -> str
         return "task belongs to another tenant"
     if message.kind == FireKind.SCHEDULED and task.state == TaskState.PAUSED:
         return "task paused"
-    if message.kind in PLANNED_KINDS and message.schedule_version < int(task.schedule_version):
+    if message.kind == FireKind.SCHEDULED and message.schedule_version < int(task.schedule_version):
+        return "schedule changed since the fire was planned"
+    if message.kind == FireKind.BACKFILL and message.schedule_version < timing_version(task):
         return "schedule changed since the fire was planned"
     return None
+
+
+def timing_version(task: TaskItem | ScheduleItem) -> int:
+    """The schedule_version at which the task's current timing took effect."""
+    # A definition (a task stored before schedule states) bumped it for timing only.
+    if isinstance(task, ScheduleItem) and task.timing_version is not None:
+        return int(task.timing_version)
+    return int(task.schedule_version)

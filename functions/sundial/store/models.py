@@ -342,6 +342,11 @@ class ScheduleItem(Model):
     state = UnicodeAttribute()  # a TaskState
     version = NumberAttribute()
     schedule_version = NumberAttribute()
+    # The schedule_version at which the current timing took effect. A resume bumps
+    # schedule_version too (fires sent ahead before a pause must not run after it) but
+    # not this: a backfill asked for while paused still runs after the resume. None on
+    # states written before it existed: their timing took effect at schedule_version.
+    timing_version = NumberAttribute(null=True)
     # the timing, as on the definition
     schedule = UnicodeAttribute()
     timezone = UnicodeAttribute()

@@ -426,6 +426,7 @@ def new_schedule_state(item: TaskItem, due_at: int | None) -> ScheduleItem:
         state=item.state,
         version=item.version,
         schedule_version=item.schedule_version,
+        timing_version=item.schedule_version,
         schedule=item.schedule,
         timezone=item.timezone,
         start_at=item.start_at,
@@ -488,6 +489,10 @@ def _write_update(
         schedule.append(ScheduleItem.schedule_version.set(schedule_version))
     if timing_changed:
         definition.append(TaskItem.timing_since.set(stamp))
+        schedule.append(ScheduleItem.timing_version.set(schedule_version))
+    elif resumed and state.timing_version is None:
+        # The timing took effect at the version before this bump.
+        schedule.append(ScheduleItem.timing_version.set(int(current.schedule_version)))
     requests = [
         writes.op_update(TaskItem, task_id, None, definition, _unchanged(current)),
         writes.op_update(

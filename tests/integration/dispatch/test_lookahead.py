@@ -30,7 +30,7 @@ from sundial.execute.targets.aws import aws_client
 from sundial.execute.targets.handler import task as handler_task
 from sundial.execute.targets.handler import unregister
 from sundial.settings import DEFAULT_LOOKAHEAD_SECONDS, DEFAULT_MAX_FIRES_PER_COMMIT
-from sundial.workqueue import scheduled
+from sundial.workqueue import scheduled, send
 from sundial.workqueue.delivery import Delivery, WorkQueue
 
 TARGET = "lookahead.probe"
@@ -98,8 +98,10 @@ class World:
 
 @pytest.fixture
 def world(make_dispatcher, local_sqs, clock, dispatch_env, monkeypatch):
-    # Dispatch-on-write sends through the same recording stand-in as the sweeps.
-    monkeypatch.setattr(scheduled, "clients", SimpleNamespace(client=lambda name: local_sqs))
+    # Dispatch-on-write and backfills send through the same recording stand-in as sweeps.
+    recording = SimpleNamespace(client=lambda name: local_sqs)
+    monkeypatch.setattr(scheduled, "clients", recording)
+    monkeypatch.setattr(send, "clients", recording)
     dispatcher = make_dispatcher(
         sqs=local_sqs,
         use_leases=False,
@@ -254,6 +256,29 @@ def test_a_fire_due_while_paused_does_not_run_when_delivered_after_the_resume(
         world.deliver(n)
     world.run_until(start + timedelta(minutes=10))
     assert_ran_exactly(world, ids(task, minutes(start, *range(4, 11))))
+
+
+def test_a_backfill_asked_for_while_paused_still_runs_after_the_resume(world, per_minute, clock):
+    # The resume outdates the scheduled fires sent ahead before the pause, not a backfill:
+    # that was asked for explicitly, paused or not.
+    task = per_minute()
+    start = clock.utc_now()
+    world.run_until(start + timedelta(minutes=2, seconds=30))
+    service.pause_task("acme", task.task_id)
+    clock.advance(minutes=1)
+    earlier = start - timedelta(hours=1)
+    assert (
+        service.backfill_task(
+            "acme", task.task_id, earlier, earlier + timedelta(minutes=2), now=clock.utc_now()
+        )
+        == 3
+    )
+    backfills = [n for n, m in enumerate(world.sqs.sent) if m["kind"] == "backfill"]
+    service.resume_task("acme", task.task_id, now=clock.utc_now())
+    for n in backfills:  # delivered after the resume
+        world.deliver(n)
+
+    assert all(world.ran[id_] == 1 for id_ in ids(task, minutes(earlier, 0, 1, 2)))
 
 
 def test_deleting_a_task_drops_its_fires_sent_ahead(world, per_minute, clock):
