@@ -27,6 +27,51 @@ from capacity import item_size, sqs_requests, template_schemas  # noqa: E402
 from metering import CapacityMeter  # noqa: E402
 
 
+@dataclass(frozen=True)
+class SweepSettings:
+    """What template.yaml's parameters (their defaults) set of a sweep: how far ahead it
+    sends, how far past that one commit plans a task and how many fires, and how long
+    before its fire time a message shows."""
+
+    horizon: timedelta
+    lookahead: timedelta
+    max_fires_per_commit: int
+    send_lead_ms: int
+
+
+def template_sweep_settings() -> SweepSettings:
+    from sundial_local.template import Template
+
+    parameters = Template.load().parameters
+    return SweepSettings(
+        horizon=timedelta(seconds=int(parameters["HorizonSeconds"])),
+        lookahead=timedelta(seconds=int(parameters["LookaheadSeconds"])),
+        max_fires_per_commit=int(parameters["MaxFiresPerCommit"]),
+        send_lead_ms=int(parameters["SendLeadMs"]),
+    )
+
+
+def _dispatcher(sqs: Any, clock: Any, shards: int, **overrides: Any) -> Any:
+    """A sweep as the deployed dispatcher makes it, with the template's defaults."""
+    from sundial.dispatch.sweep import Dispatcher
+
+    settings = template_sweep_settings()
+    return Dispatcher(
+        **{
+            "sqs": sqs,
+            "queue_url": chaos.WORK_QUEUE,
+            "horizon": settings.horizon,
+            "lookahead": settings.lookahead,
+            "max_fires_per_commit": settings.max_fires_per_commit,
+            "send_lead_ms": settings.send_lead_ms,
+            "shard_count": shards,
+            "owner": "bench",
+            "clock": clock,
+            **overrides,
+        }
+    )
+
+
 def _meter() -> CapacityMeter:
     """A meter of the emulated tables, by the names the emulator gives them (their
     logical ids), with the keys and indexes template.yaml defines."""
@@ -93,7 +138,6 @@ def _save(batch: Any, task: Any) -> None:
 def read_amplification(stored: int = 100_000, due_fraction: float = 0.01) -> dict[str, Any]:
     """Items the sweep reads ÷ fires it emits, with `stored` tasks of which ~1% are due:
     the rest wait further ahead in the index (89%) or are paused (10%, not indexed)."""
-    from sundial.dispatch.sweep import Dispatcher
     from sundial.store import TaskItem
 
     with chaos.emulated_aws():
@@ -117,15 +161,8 @@ def read_amplification(stored: int = 100_000, due_fraction: float = 0.01) -> dic
         counter = _meter()
         with counter.metering():
             counter.active = True
-            report = Dispatcher(
-                sqs=sqs,
-                queue_url=chaos.WORK_QUEUE,
-                horizon=chaos.HORIZON,
-                shard_count=chaos.SHARDS,
-                owner="bench",
-                clock=clock,
-                page_size=100,
-                threads=chaos.SHARDS,
+            report = _dispatcher(
+                sqs, clock, chaos.SHARDS, page_size=100, threads=chaos.SHARDS
             ).sweep()
             counter.active = False
     query_items = report.items_read
@@ -162,38 +199,60 @@ def requests_per_fire(schedule: str, tasks: int, minutes: int) -> dict[str, Any]
         "dynamodb_read_units_per_fire": round(meter.total_read_units() / fires, 3),
         "dynamodb_requests": dict(meter.calls),
         "sqs_requests": dict(sqs.calls),
-        "lease_writes_per_sweep": 2,  # the sweep lease taken and released
+        "lease_writes_per_sweep": sweep_writes(chaos.SHARDS),
         "sweeps": run.sweeps,
+        "commits": run.commits,
+        "commits_per_fire": round(run.commits / fires, 3),
     }
+
+
+def sweep_writes(shards: int) -> float:
+    """DynamoDB writes a sweep makes whatever it finds (its lease), measured as those of
+    a sweep with nothing due."""
+    per_tick = idle_ticks(shards, 1)["dynamodb_requests_per_tick"]
+    return sum(n for call, n in per_tick.items() if call in WRITE_CALLS)
+
+
+WRITE_CALLS = frozenset(
+    {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+)
 
 
 def lone_task_capacity(payload_bytes: int, minutes: int, shards: int) -> dict[str, Any]:
     """Capacity per fire of one task that fires every minute, alone in a deployment of
     `shards` due-index shards, with a payload of `payload_bytes`: `minutes` sweeps, one
-    a minute, and the `minutes` fires they send, so every fire carries exactly one
-    sweep's fixed cost (leases, empty shard queries) and its own commit."""
+    a minute, and the `minutes` fires they send. Every fire carries one sweep's fixed
+    cost (lease, empty shard queries); a commit plans many fires ahead (the template's
+    lookahead), so `minutes` should span several commits for their cost to be the
+    steady state's. The task ends with its last fire, so every fire a commit planned
+    runs within the run and is counted."""
     with chaos.emulated_aws():
         start = chaos.SimClock(chaos.START).now_ms()
+        end = start + minutes * 60_000
         task = _task(
             "0 * * * * *",
             start + 60_000,
             start - 86_400_000,
             payload=payload_of(payload_bytes),
             shards=shards,
+            end_at=end,
         )
         task_bytes = item_size(task.serialize())  # as written, before any fire
-        # Sweeps at start, +1 min, ... send the fires at +1 min, +2 min, ...: the last
-        # sweep's fire runs at the end, when no further sweep runs.
-        end = start + minutes * 60_000
+        # Sweeps at start, +1 min, ... and fires at +1 min, +2 min, ..., the last at the
+        # end, when no further sweep runs: one sweep per fire.
         run = _simulate([task], shards, sweeps_until=end - 1, until=end)
     meter, sqs, fires = run.meter, run.sqs, run.fires
-    if fires != run.sweeps:
-        raise RuntimeError(f"{fires} fires for {run.sweeps} sweeps: not one fire per sweep")
+    if fires != minutes or run.sweeps != minutes:
+        raise RuntimeError(f"{fires} fires and {run.sweeps} sweeps in {minutes} minutes")
     return {
         "payload_bytes": payload_bytes,
         "task_item_bytes": task_bytes,
         "shards": shards,
+        "simulated_minutes": minutes,
         "fires": fires,
+        "sweeps": run.sweeps,
+        "commits": run.commits,
+        "commits_per_fire": round(run.commits / fires, 3),
         "write_units_per_fire": round(meter.total_write_units() / fires, 3),
         "read_units_per_fire": round(meter.total_read_units() / fires, 3),
         "sqs_billed_requests_per_fire": round(sqs.requests() / fires, 3),
@@ -237,10 +296,13 @@ def fleet_capacity(
     0, where they fill pages and message batches as the tasks of a busy shard do, and
     its queries are priced by the bytes they read (unrounded): in a busy shard many
     tasks share each query page and its rounding, which the tick's fixed cost carries.
-    All tasks fire on the same seconds (a per-minute task at second 0), as cron tasks do."""
+    All tasks fire on the same seconds (a per-minute task at second 0), as cron tasks do.
+    Sweeps run with the template's lookahead, so a commit plans many fires of a task;
+    the tasks end with the run, so every fire a commit planned runs and is counted."""
     with chaos.emulated_aws():
         start = chaos.SimClock(chaos.START).now_ms()
         first = start + (1000 if schedule.startswith("*") else 60_000)
+        end = start + minutes * 60_000
         sample = [
             _task(
                 schedule,
@@ -249,10 +311,10 @@ def fleet_capacity(
                 payload=payload_of(payload_bytes),
                 shards=shards,
                 shard=0,
+                end_at=end,
             )
             for _ in range(tasks)
         ]
-        end = start + minutes * 60_000
         run = _simulate(sample, shards, sweeps_until=end - 1, until=end)
     meter, sqs, fires, sweeps = run.meter, run.sqs, run.fires, run.sweeps
     writes = meter.total_write_units() - idle["write_units_per_tick"] * sweeps
@@ -266,6 +328,7 @@ def fleet_capacity(
         "simulated_minutes": minutes,
         "sweeps": sweeps,
         "fires": fires,
+        "commits_per_fire": round(run.commits / fires, 4),
         "write_units_per_fire": round(writes / fires, 4),
         "read_units_per_fire": round(reads / fires, 4),
         "sqs_billed_requests_per_fire": round(sqs_billed / fires, 4),
@@ -303,15 +366,15 @@ def _per_fire(counts: Mapping[str, float], fires: int) -> dict[str, float]:
 class _Run:
     meter: CapacityMeter
     sqs: CountingSqs
-    fires: int
+    fires: int  # fires run (sent, received and succeeded)
     sweeps: int
+    commits: int  # dispatch commits the sweeps made, each planning one or more fires
     dispatcher_requests: int = 0  # DynamoDB and SQS calls made by the sweeps
 
 
 def _simulate(tasks: list[Any], shards: int, *, sweeps_until: int, until: int) -> _Run:
     """Save `tasks`, then sweep once a minute until `sweeps_until` and run every fire
     that becomes visible until `until` (simulated ms), metering every request."""
-    from sundial.dispatch.sweep import Dispatcher
     from sundial.execute.run import Executor
     from sundial.execute.targets import NetworkPolicy, TargetEnvironment
     from sundial.execute.targets.aws import aws_client
@@ -329,7 +392,7 @@ def _simulate(tasks: list[Any], shards: int, *, sweeps_until: int, until: int) -
         clock=clock,
     )
     meter = _meter()
-    fires = sweeps = dispatcher_requests = 0
+    fires = sweeps = dispatcher_requests = commits = 0
 
     def requests_so_far() -> int:
         return sum(meter.calls.values()) + sum(sqs.calls.values())
@@ -340,16 +403,9 @@ def _simulate(tasks: list[Any], shards: int, *, sweeps_until: int, until: int) -
         while clock.now_ms() <= until:
             if next_sweep <= min(clock.now_ms(), sweeps_until):
                 before = requests_so_far()
-                Dispatcher(
-                    sqs=sqs,
-                    queue_url=chaos.WORK_QUEUE,
-                    horizon=chaos.HORIZON,
-                    shard_count=shards,
-                    owner="bench",
-                    clock=clock,
-                    threads=1,
-                ).sweep()
+                report = _dispatcher(sqs, clock, shards, threads=1).sweep()
                 dispatcher_requests += requests_so_far() - before
+                commits += report.tasks_committed
                 sweeps += 1
                 next_sweep += 60_000
             fires += sqs.drain(executor)
@@ -357,7 +413,7 @@ def _simulate(tasks: list[Any], shards: int, *, sweeps_until: int, until: int) -
             upcoming = next_sweep if visible is None else min(next_sweep, visible)
             clock.ms = max(clock.now_ms() + 1000, upcoming)
         meter.active = False
-    return _Run(meter, sqs, fires, sweeps, dispatcher_requests)
+    return _Run(meter, sqs, fires, sweeps, commits, dispatcher_requests)
 
 
 class CountingSqs(chaos.SimSqs):
@@ -417,7 +473,7 @@ def dispatcher_cpu(tasks: int = 2000) -> dict[str, Any]:
     """CPU the sweep spends per fire planning and serialising, AWS calls stubbed out:
     time.process_time around Dispatcher.dispatch with a no-op SQS and commit."""
     from sundial import store
-    from sundial.dispatch.sweep import Dispatcher, SweepReport
+    from sundial.dispatch.sweep import SweepReport
 
     class NoSqs:
         def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> Any:
@@ -436,14 +492,7 @@ def dispatcher_cpu(tasks: int = 2000) -> dict[str, Any]:
             items = [
                 _task(schedule, first, now_ms - 86_400_000).schedule_state for _ in range(tasks)
             ]
-            dispatcher = Dispatcher(
-                sqs=NoSqs(),
-                queue_url=chaos.WORK_QUEUE,
-                horizon=timedelta(seconds=90),
-                shard_count=chaos.SHARDS,
-                owner="bench",
-                clock=clock,
-            )
+            dispatcher = _dispatcher(NoSqs(), clock, chaos.SHARDS)
             report = SweepReport()
             began = time.process_time()
             for page in range(0, tasks, 100):

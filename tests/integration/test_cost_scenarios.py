@@ -33,6 +33,25 @@ def test_a_busy_shards_fires_fill_their_batches_and_pay_nothing_of_the_tick():
     assert fleet["dispatcher_requests_per_fire"] > 0
 
 
+def test_the_benchmark_sweeps_commit_many_fires_at_once_with_the_templates_lookahead():
+    settings = counts.template_sweep_settings()
+    assert settings.lookahead.total_seconds() > 600  # the template plans minutes ahead
+    idle = counts.idle_ticks(SHARDS, 1)
+    fleet = counts.fleet_capacity("0 * * * * *", 2, 30, SHARDS, 0, idle)
+    assert fleet["fires"] == 60
+    assert fleet["commits_per_fire"] < 0.2  # one commit per many fires, not one per fire
+
+
+def test_a_lone_tasks_fires_all_run_one_sweep_each_and_share_their_commits():
+    lone = counts.lone_task_capacity(0, 30, SHARDS)
+    assert lone["fires"] == lone["sweeps"] == 30
+    assert lone["commits_per_fire"] < 0.2
+
+
+def test_a_sweep_writes_only_its_lease_whatever_the_shard_count():
+    assert counts.sweep_writes(1) == counts.sweep_writes(16) == 2  # taken and released
+
+
 def test_an_idle_tick_publishes_no_custom_metric():
     assert telemetry.idle_tick(SHARDS)["custom_metrics"] == []
 
