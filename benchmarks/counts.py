@@ -51,6 +51,14 @@ def template_sweep_settings() -> SweepSettings:
     )
 
 
+def _drained(end_ms: int) -> int:
+    """When every fire that sweeps up to `end_ms` sent has become visible: a commit plans
+    at most the horizon and the lookahead ahead, and sends all it plans at once."""
+    settings = template_sweep_settings()
+    reach = settings.horizon + settings.lookahead
+    return end_ms + int(reach.total_seconds() * 1000) + 60_000
+
+
 def _dispatcher(sqs: Any, clock: Any, shards: int, **overrides: Any) -> Any:
     """A sweep as the deployed dispatcher makes it, with the template's defaults."""
     from sundial.dispatch.sweep import Dispatcher
@@ -178,14 +186,15 @@ def read_amplification(stored: int = 100_000, due_fraction: float = 0.01) -> dic
 
 def requests_per_fire(schedule: str, tasks: int, minutes: int) -> dict[str, Any]:
     """DynamoDB and SQS requests per fire, dispatcher and executor together, with the
-    soak's harness and no faults: `tasks` tasks on `schedule` for `minutes` simulated,
-    then two more sweeps to run what the last one sent."""
+    soak's harness and no faults: `tasks` tasks on `schedule` swept for `minutes`
+    simulated, then every fire those sweeps sent run (commits plan fires ahead, so
+    they run on after the last sweep)."""
     with chaos.emulated_aws():
         start = chaos.SimClock(chaos.START).now_ms()
-        end = start + minutes * 60_000 - 500
+        end = start + minutes * 60_000
         first = start + (1000 if schedule.startswith("*") else 60_000)
-        tasks_saved = [_task(schedule, first, start - 86_400_000, end_at=end) for _ in range(tasks)]
-        run = _simulate(tasks_saved, chaos.SHARDS, sweeps_until=end + 120_000, until=end + 120_000)
+        tasks_saved = [_task(schedule, first, start - 86_400_000) for _ in range(tasks)]
+        run = _simulate(tasks_saved, chaos.SHARDS, sweeps_until=end - 1, until=_drained(end))
     meter, sqs, fires = run.meter, run.sqs, run.fires
     return {
         "schedule": schedule,
@@ -218,14 +227,16 @@ WRITE_CALLS = frozenset(
 )
 
 
-def lone_task_capacity(payload_bytes: int, minutes: int, shards: int) -> dict[str, Any]:
+def lone_task_capacity(
+    payload_bytes: int, minutes: int, shards: int, idle: dict[str, Any]
+) -> dict[str, Any]:
     """Capacity per fire of one task that fires every minute, alone in a deployment of
-    `shards` due-index shards, with a payload of `payload_bytes`: `minutes` sweeps, one
-    a minute, and the `minutes` fires they send. Every fire carries one sweep's fixed
-    cost (lease, empty shard queries); a commit plans many fires ahead (the template's
-    lookahead), so `minutes` should span several commits for their cost to be the
-    steady state's. The task ends with its last fire, so every fire a commit planned
-    runs within the run and is counted."""
+    `shards` due-index shards, with a payload of `payload_bytes`: swept once a minute for
+    `minutes`, then every fire those sweeps sent run. A commit plans many fires ahead
+    (the template's lookahead), so `minutes` should span several commits for their
+    cost to be the steady state's. A fire pays its own usage and its commits' share,
+    metered beyond the sweeps' fixed cost (`idle`, from idle_ticks with the same
+    shards), plus one whole tick: the task fires once a minute, alone."""
     with chaos.emulated_aws():
         start = chaos.SimClock(chaos.START).now_ms()
         end = start + minutes * 60_000
@@ -235,30 +246,49 @@ def lone_task_capacity(payload_bytes: int, minutes: int, shards: int) -> dict[st
             start - 86_400_000,
             payload=payload_of(payload_bytes),
             shards=shards,
-            end_at=end,
         )
         task_bytes = item_size(task.serialize())  # as written, before any fire
-        # Sweeps at start, +1 min, ... and fires at +1 min, +2 min, ..., the last at the
-        # end, when no further sweep runs: one sweep per fire.
-        run = _simulate([task], shards, sweeps_until=end - 1, until=end)
-    meter, sqs, fires = run.meter, run.sqs, run.fires
-    if fires != minutes or run.sweeps != minutes:
-        raise RuntimeError(f"{fires} fires and {run.sweeps} sweeps in {minutes} minutes")
+        run = _simulate([task], shards, sweeps_until=end - 1, until=_drained(end))
+    meter, sqs, fires, sweeps = run.meter, run.sqs, run.fires, run.sweeps
+    if sweeps != minutes or fires < minutes:
+        raise RuntimeError(f"{fires} fires and {sweeps} sweeps in {minutes} minutes")
+
+    def per_fire_and_tick(total: float, per_tick: float) -> float:
+        return round((total - per_tick * sweeps) / fires + per_tick, 3)
+
+    def by_name(counts: Mapping[str, float], per_tick: Mapping[str, float]) -> dict[str, float]:
+        names = sorted(set(counts) | set(per_tick))
+        return {
+            n: per_fire_and_tick(counts.get(n, 0.0), per_tick.get(n, 0.0))
+            for n in names
+            if counts.get(n, 0.0)
+        }
+
     return {
         "payload_bytes": payload_bytes,
         "task_item_bytes": task_bytes,
         "shards": shards,
         "simulated_minutes": minutes,
         "fires": fires,
-        "sweeps": run.sweeps,
+        "sweeps": sweeps,
         "commits": run.commits,
         "commits_per_fire": round(run.commits / fires, 3),
-        "write_units_per_fire": round(meter.total_write_units() / fires, 3),
-        "read_units_per_fire": round(meter.total_read_units() / fires, 3),
-        "sqs_billed_requests_per_fire": round(sqs.requests() / fires, 3),
-        "write_units_by_table_and_index": _per_fire(meter.write_units, fires),
-        "read_units_by_table_and_index": _per_fire(meter.read_units, fires),
-        "dynamodb_requests_per_fire": _per_fire(meter.calls, fires),
+        "write_units_per_fire": per_fire_and_tick(
+            meter.total_write_units(), idle["write_units_per_tick"]
+        ),
+        "read_units_per_fire": per_fire_and_tick(
+            meter.total_read_units(), idle["read_units_per_tick"]
+        ),
+        "sqs_billed_requests_per_fire": per_fire_and_tick(
+            sqs.requests(), idle["sqs_billed_requests_per_tick"]
+        ),
+        "write_units_by_table_and_index": by_name(
+            meter.write_units, idle["write_units_by_table_and_index"]
+        ),
+        "read_units_by_table_and_index": by_name(
+            meter.read_units, idle["read_units_by_table_and_index"]
+        ),
+        "dynamodb_requests_per_fire": by_name(meter.calls, idle["dynamodb_requests_per_tick"]),
         "sqs_requests_per_fire": _per_fire(sqs.calls, fires),
     }
 
@@ -298,7 +328,7 @@ def fleet_capacity(
     tasks share each query page and its rounding, which the tick's fixed cost carries.
     All tasks fire on the same seconds (a per-minute task at second 0), as cron tasks do.
     Sweeps run with the template's lookahead, so a commit plans many fires of a task;
-    the tasks end with the run, so every fire a commit planned runs and is counted."""
+    after the last sweep every fire the sweeps sent runs and is counted."""
     with chaos.emulated_aws():
         start = chaos.SimClock(chaos.START).now_ms()
         first = start + (1000 if schedule.startswith("*") else 60_000)
@@ -311,11 +341,10 @@ def fleet_capacity(
                 payload=payload_of(payload_bytes),
                 shards=shards,
                 shard=0,
-                end_at=end,
             )
             for _ in range(tasks)
         ]
-        run = _simulate(sample, shards, sweeps_until=end - 1, until=end)
+        run = _simulate(sample, shards, sweeps_until=end - 1, until=_drained(end))
     meter, sqs, fires, sweeps = run.meter, run.sqs, run.fires, run.sweeps
     writes = meter.total_write_units() - idle["write_units_per_tick"] * sweeps
     reads = meter.read_units_queries_unrounded() - idle["read_units_unrounded_per_tick"] * sweeps

@@ -139,7 +139,7 @@ def capacity(quick: bool) -> dict[str, Any]:
     return {
         "capacity_per_fire": {
             "lone_per_minute_task": {
-                label: counts.lone_task_capacity(size, minutes, shards)
+                label: counts.lone_task_capacity(size, minutes, shards, idle)
                 for label, size in PAYLOADS.items()
             },
             **scenarios,
