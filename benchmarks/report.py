@@ -228,7 +228,7 @@ def cost_lines(cost: dict[str, Any], capacity: dict[str, Any]) -> list[str]:
         "",
         f"Estimated, not measured: the executor's billed time per invocation, "
         f"{cost.get('executor_seconds_per_invocation')} s: 30 ms of work plus the wait for "
-        "the fire second, "
+        "the fire time, "
         + (
             f"the lateness step's measured mean wait ({cost.get('executor_wait_mean_ms')} ms, "
             "lateness.executor_wait_ms.mean in results.json)"
@@ -247,7 +247,7 @@ def cost_lines(cost: dict[str, Any], capacity: dict[str, Any]) -> list[str]:
 
 
 IDLE_LINES = {
-    "ticks_dynamodb": "ticks with nothing due: DynamoDB (shard queries, leases), metered",
+    "ticks_dynamodb": "ticks with nothing due: DynamoDB (shard queries, sweep lease), metered",
     "ticks_lambda": "ticks with nothing due: dispatcher invocations, 0.1 s each",
     "ticks_logs": "ticks with nothing due: log ingestion, measured bytes",
     "ticks_xray": "ticks with nothing due: X-Ray traces (Active tracing only)",
@@ -312,7 +312,7 @@ def throughput_lines(model: dict[str, Any]) -> list[str]:
     for cap in caps:
         lines.append(
             f"| {cap.replace('_', ' ')} | "
-            + " | ".join(str(_get(row, "default_caps", cap)) for row in scenarios.values())
+            + " | ".join(_cap(_get(row, "default_caps", cap)) for row in scenarios.values())
             + " |"
         )
     lines += [
@@ -505,3 +505,8 @@ def markdown(r: dict[str, Any], png: str | None) -> str:
         lines += [f"* {name}" for name in run["errors"]]
         lines.append("")
     return "\n".join(lines)
+
+
+def _cap(fires_per_second: Any) -> str:
+    """A cap, or "no cap" where the fires write nothing it limits (the model's None)."""
+    return "no cap" if fires_per_second is None else str(fires_per_second)
