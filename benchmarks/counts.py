@@ -27,6 +27,59 @@ from capacity import item_size, sqs_requests, template_schemas  # noqa: E402
 from metering import CapacityMeter  # noqa: E402
 
 
+@dataclass(frozen=True)
+class SweepSettings:
+    """What template.yaml's parameters (their defaults) set of a sweep: how far ahead it
+    sends, how far past that one commit plans a task and how many fires, and how long
+    before its fire time a message shows."""
+
+    horizon: timedelta
+    lookahead: timedelta
+    max_fires_per_commit: int
+    send_lead_ms: int
+
+
+def template_sweep_settings() -> SweepSettings:
+    from sundial_local.template import Template
+
+    parameters = Template.load().parameters
+    return SweepSettings(
+        horizon=timedelta(seconds=int(parameters["HorizonSeconds"])),
+        lookahead=timedelta(seconds=int(parameters["LookaheadSeconds"])),
+        max_fires_per_commit=int(parameters["MaxFiresPerCommit"]),
+        send_lead_ms=int(parameters["SendLeadMs"]),
+    )
+
+
+def _drained(end_ms: int) -> int:
+    """When every fire that sweeps up to `end_ms` sent has become visible: a commit plans
+    at most the horizon and the lookahead ahead, and sends all it plans at once."""
+    settings = template_sweep_settings()
+    reach = settings.horizon + settings.lookahead
+    return end_ms + int(reach.total_seconds() * 1000) + 60_000
+
+
+def _dispatcher(sqs: Any, clock: Any, shards: int, **overrides: Any) -> Any:
+    """A sweep as the deployed dispatcher makes it, with the template's defaults."""
+    from sundial.dispatch.sweep import Dispatcher
+
+    settings = template_sweep_settings()
+    return Dispatcher(
+        **{
+            "sqs": sqs,
+            "queue_url": chaos.WORK_QUEUE,
+            "horizon": settings.horizon,
+            "lookahead": settings.lookahead,
+            "max_fires_per_commit": settings.max_fires_per_commit,
+            "send_lead_ms": settings.send_lead_ms,
+            "shard_count": shards,
+            "owner": "bench",
+            "clock": clock,
+            **overrides,
+        }
+    )
+
+
 def _meter() -> CapacityMeter:
     """A meter of the emulated tables, by the names the emulator gives them (their
     logical ids), with the keys and indexes template.yaml defines."""
@@ -93,7 +146,6 @@ def _save(batch: Any, task: Any) -> None:
 def read_amplification(stored: int = 100_000, due_fraction: float = 0.01) -> dict[str, Any]:
     """Items the sweep reads ÷ fires it emits, with `stored` tasks of which ~1% are due:
     the rest wait further ahead in the index (89%) or are paused (10%, not indexed)."""
-    from sundial.dispatch.sweep import Dispatcher
     from sundial.store import TaskItem
 
     with chaos.emulated_aws():
@@ -117,15 +169,8 @@ def read_amplification(stored: int = 100_000, due_fraction: float = 0.01) -> dic
         counter = _meter()
         with counter.metering():
             counter.active = True
-            report = Dispatcher(
-                sqs=sqs,
-                queue_url=chaos.WORK_QUEUE,
-                horizon=chaos.HORIZON,
-                shard_count=chaos.SHARDS,
-                owner="bench",
-                clock=clock,
-                page_size=100,
-                threads=chaos.SHARDS,
+            report = _dispatcher(
+                sqs, clock, chaos.SHARDS, page_size=100, threads=chaos.SHARDS
             ).sweep()
             counter.active = False
     query_items = report.items_read
@@ -141,14 +186,15 @@ def read_amplification(stored: int = 100_000, due_fraction: float = 0.01) -> dic
 
 def requests_per_fire(schedule: str, tasks: int, minutes: int) -> dict[str, Any]:
     """DynamoDB and SQS requests per fire, dispatcher and executor together, with the
-    soak's harness and no faults: `tasks` tasks on `schedule` for `minutes` simulated,
-    then two more sweeps to run what the last one sent."""
+    soak's harness and no faults: `tasks` tasks on `schedule` swept for `minutes`
+    simulated, then every fire those sweeps sent run (commits plan fires ahead, so
+    they run on after the last sweep)."""
     with chaos.emulated_aws():
         start = chaos.SimClock(chaos.START).now_ms()
-        end = start + minutes * 60_000 - 500
+        end = start + minutes * 60_000
         first = start + (1000 if schedule.startswith("*") else 60_000)
-        tasks_saved = [_task(schedule, first, start - 86_400_000, end_at=end) for _ in range(tasks)]
-        run = _simulate(tasks_saved, chaos.SHARDS, sweeps_until=end + 120_000, until=end + 120_000)
+        tasks_saved = [_task(schedule, first, start - 86_400_000) for _ in range(tasks)]
+        run = _simulate(tasks_saved, chaos.SHARDS, sweeps_until=end - 1, until=_drained(end))
     meter, sqs, fires = run.meter, run.sqs, run.fires
     return {
         "schedule": schedule,
@@ -162,18 +208,38 @@ def requests_per_fire(schedule: str, tasks: int, minutes: int) -> dict[str, Any]
         "dynamodb_read_units_per_fire": round(meter.total_read_units() / fires, 3),
         "dynamodb_requests": dict(meter.calls),
         "sqs_requests": dict(sqs.calls),
-        "lease_writes_per_sweep": 2,  # the sweep lease taken and released
+        "lease_writes_per_sweep": sweep_writes(chaos.SHARDS),
         "sweeps": run.sweeps,
+        "commits": run.commits,
+        "commits_per_fire": round(run.commits / fires, 3),
     }
 
 
-def lone_task_capacity(payload_bytes: int, minutes: int, shards: int) -> dict[str, Any]:
+def sweep_writes(shards: int) -> float:
+    """DynamoDB writes a sweep makes whatever it finds (its lease), measured as those of
+    a sweep with nothing due."""
+    per_tick = idle_ticks(shards, 1)["dynamodb_requests_per_tick"]
+    return sum(n for call, n in per_tick.items() if call in WRITE_CALLS)
+
+
+WRITE_CALLS = frozenset(
+    {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+)
+
+
+def lone_task_capacity(
+    payload_bytes: int, minutes: int, shards: int, idle: dict[str, Any]
+) -> dict[str, Any]:
     """Capacity per fire of one task that fires every minute, alone in a deployment of
-    `shards` due-index shards, with a payload of `payload_bytes`: `minutes` sweeps, one
-    a minute, and the `minutes` fires they send, so every fire carries exactly one
-    sweep's fixed cost (leases, empty shard queries) and its own commit."""
+    `shards` due-index shards, with a payload of `payload_bytes`: swept once a minute for
+    `minutes`, then every fire those sweeps sent run. A commit plans many fires ahead
+    (the template's lookahead), so `minutes` should span several commits for their
+    cost to be the steady state's. A fire pays its own usage and its commits' share,
+    metered beyond the sweeps' fixed cost (`idle`, from idle_ticks with the same
+    shards), plus one whole tick: the task fires once a minute, alone."""
     with chaos.emulated_aws():
         start = chaos.SimClock(chaos.START).now_ms()
+        end = start + minutes * 60_000
         task = _task(
             "0 * * * * *",
             start + 60_000,
@@ -182,24 +248,47 @@ def lone_task_capacity(payload_bytes: int, minutes: int, shards: int) -> dict[st
             shards=shards,
         )
         task_bytes = item_size(task.serialize())  # as written, before any fire
-        # Sweeps at start, +1 min, ... send the fires at +1 min, +2 min, ...: the last
-        # sweep's fire runs at the end, when no further sweep runs.
-        end = start + minutes * 60_000
-        run = _simulate([task], shards, sweeps_until=end - 1, until=end)
-    meter, sqs, fires = run.meter, run.sqs, run.fires
-    if fires != run.sweeps:
-        raise RuntimeError(f"{fires} fires for {run.sweeps} sweeps: not one fire per sweep")
+        run = _simulate([task], shards, sweeps_until=end - 1, until=_drained(end))
+    meter, sqs, fires, sweeps = run.meter, run.sqs, run.fires, run.sweeps
+    if sweeps != minutes or fires < minutes:
+        raise RuntimeError(f"{fires} fires and {sweeps} sweeps in {minutes} minutes")
+
+    def per_fire_and_tick(total: float, per_tick: float) -> float:
+        return round((total - per_tick * sweeps) / fires + per_tick, 3)
+
+    def by_name(counts: Mapping[str, float], per_tick: Mapping[str, float]) -> dict[str, float]:
+        names = sorted(set(counts) | set(per_tick))
+        return {
+            n: per_fire_and_tick(counts.get(n, 0.0), per_tick.get(n, 0.0))
+            for n in names
+            if counts.get(n, 0.0)
+        }
+
     return {
         "payload_bytes": payload_bytes,
         "task_item_bytes": task_bytes,
         "shards": shards,
+        "simulated_minutes": minutes,
         "fires": fires,
-        "write_units_per_fire": round(meter.total_write_units() / fires, 3),
-        "read_units_per_fire": round(meter.total_read_units() / fires, 3),
-        "sqs_billed_requests_per_fire": round(sqs.requests() / fires, 3),
-        "write_units_by_table_and_index": _per_fire(meter.write_units, fires),
-        "read_units_by_table_and_index": _per_fire(meter.read_units, fires),
-        "dynamodb_requests_per_fire": _per_fire(meter.calls, fires),
+        "sweeps": sweeps,
+        "commits": run.commits,
+        "commits_per_fire": round(run.commits / fires, 3),
+        "write_units_per_fire": per_fire_and_tick(
+            meter.total_write_units(), idle["write_units_per_tick"]
+        ),
+        "read_units_per_fire": per_fire_and_tick(
+            meter.total_read_units(), idle["read_units_per_tick"]
+        ),
+        "sqs_billed_requests_per_fire": per_fire_and_tick(
+            sqs.requests(), idle["sqs_billed_requests_per_tick"]
+        ),
+        "write_units_by_table_and_index": by_name(
+            meter.write_units, idle["write_units_by_table_and_index"]
+        ),
+        "read_units_by_table_and_index": by_name(
+            meter.read_units, idle["read_units_by_table_and_index"]
+        ),
+        "dynamodb_requests_per_fire": by_name(meter.calls, idle["dynamodb_requests_per_tick"]),
         "sqs_requests_per_fire": _per_fire(sqs.calls, fires),
     }
 
@@ -237,10 +326,13 @@ def fleet_capacity(
     0, where they fill pages and message batches as the tasks of a busy shard do, and
     its queries are priced by the bytes they read (unrounded): in a busy shard many
     tasks share each query page and its rounding, which the tick's fixed cost carries.
-    All tasks fire on the same seconds (a per-minute task at second 0), as cron tasks do."""
+    All tasks fire on the same seconds (a per-minute task at second 0), as cron tasks do.
+    Sweeps run with the template's lookahead, so a commit plans many fires of a task;
+    after the last sweep every fire the sweeps sent runs and is counted."""
     with chaos.emulated_aws():
         start = chaos.SimClock(chaos.START).now_ms()
         first = start + (1000 if schedule.startswith("*") else 60_000)
+        end = start + minutes * 60_000
         sample = [
             _task(
                 schedule,
@@ -252,8 +344,7 @@ def fleet_capacity(
             )
             for _ in range(tasks)
         ]
-        end = start + minutes * 60_000
-        run = _simulate(sample, shards, sweeps_until=end - 1, until=end)
+        run = _simulate(sample, shards, sweeps_until=end - 1, until=_drained(end))
     meter, sqs, fires, sweeps = run.meter, run.sqs, run.fires, run.sweeps
     writes = meter.total_write_units() - idle["write_units_per_tick"] * sweeps
     reads = meter.read_units_queries_unrounded() - idle["read_units_unrounded_per_tick"] * sweeps
@@ -266,6 +357,7 @@ def fleet_capacity(
         "simulated_minutes": minutes,
         "sweeps": sweeps,
         "fires": fires,
+        "commits_per_fire": round(run.commits / fires, 4),
         "write_units_per_fire": round(writes / fires, 4),
         "read_units_per_fire": round(reads / fires, 4),
         "sqs_billed_requests_per_fire": round(sqs_billed / fires, 4),
@@ -303,15 +395,15 @@ def _per_fire(counts: Mapping[str, float], fires: int) -> dict[str, float]:
 class _Run:
     meter: CapacityMeter
     sqs: CountingSqs
-    fires: int
+    fires: int  # fires run (sent, received and succeeded)
     sweeps: int
+    commits: int  # dispatch commits the sweeps made, each planning one or more fires
     dispatcher_requests: int = 0  # DynamoDB and SQS calls made by the sweeps
 
 
 def _simulate(tasks: list[Any], shards: int, *, sweeps_until: int, until: int) -> _Run:
     """Save `tasks`, then sweep once a minute until `sweeps_until` and run every fire
     that becomes visible until `until` (simulated ms), metering every request."""
-    from sundial.dispatch.sweep import Dispatcher
     from sundial.execute.run import Executor
     from sundial.execute.targets import NetworkPolicy, TargetEnvironment
     from sundial.execute.targets.aws import aws_client
@@ -329,7 +421,7 @@ def _simulate(tasks: list[Any], shards: int, *, sweeps_until: int, until: int) -
         clock=clock,
     )
     meter = _meter()
-    fires = sweeps = dispatcher_requests = 0
+    fires = sweeps = dispatcher_requests = commits = 0
 
     def requests_so_far() -> int:
         return sum(meter.calls.values()) + sum(sqs.calls.values())
@@ -340,16 +432,9 @@ def _simulate(tasks: list[Any], shards: int, *, sweeps_until: int, until: int) -
         while clock.now_ms() <= until:
             if next_sweep <= min(clock.now_ms(), sweeps_until):
                 before = requests_so_far()
-                Dispatcher(
-                    sqs=sqs,
-                    queue_url=chaos.WORK_QUEUE,
-                    horizon=chaos.HORIZON,
-                    shard_count=shards,
-                    owner="bench",
-                    clock=clock,
-                    threads=1,
-                ).sweep()
+                report = _dispatcher(sqs, clock, shards, threads=1).sweep()
                 dispatcher_requests += requests_so_far() - before
+                commits += report.tasks_committed
                 sweeps += 1
                 next_sweep += 60_000
             fires += sqs.drain(executor)
@@ -357,7 +442,7 @@ def _simulate(tasks: list[Any], shards: int, *, sweeps_until: int, until: int) -
             upcoming = next_sweep if visible is None else min(next_sweep, visible)
             clock.ms = max(clock.now_ms() + 1000, upcoming)
         meter.active = False
-    return _Run(meter, sqs, fires, sweeps, dispatcher_requests)
+    return _Run(meter, sqs, fires, sweeps, commits, dispatcher_requests)
 
 
 class CountingSqs(chaos.SimSqs):
@@ -417,7 +502,7 @@ def dispatcher_cpu(tasks: int = 2000) -> dict[str, Any]:
     """CPU the sweep spends per fire planning and serialising, AWS calls stubbed out:
     time.process_time around Dispatcher.dispatch with a no-op SQS and commit."""
     from sundial import store
-    from sundial.dispatch.sweep import Dispatcher, SweepReport
+    from sundial.dispatch.sweep import SweepReport
 
     class NoSqs:
         def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> Any:
@@ -436,14 +521,7 @@ def dispatcher_cpu(tasks: int = 2000) -> dict[str, Any]:
             items = [
                 _task(schedule, first, now_ms - 86_400_000).schedule_state for _ in range(tasks)
             ]
-            dispatcher = Dispatcher(
-                sqs=NoSqs(),
-                queue_url=chaos.WORK_QUEUE,
-                horizon=timedelta(seconds=90),
-                shard_count=chaos.SHARDS,
-                owner="bench",
-                clock=clock,
-            )
+            dispatcher = _dispatcher(NoSqs(), clock, chaos.SHARDS)
             report = SweepReport()
             began = time.process_time()
             for page in range(0, tasks, 100):

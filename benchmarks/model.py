@@ -58,12 +58,11 @@ EVENT_PAYLOAD_CHUNK_BYTES = 64 * 1024
 
 # Estimates, not measurements. The executor works ~30 ms per fire (three DynamoDB calls
 # and a fast target); the records of a batch run in parallel, so a batch takes about as
-# long as one fire. Before that it waits for the fire time; the lateness step measures
-# that wait (lateness.executor_wait_ms) and, when it has not, SQS's whole-second delays
-# make a message visible up to a second early, half a second on average. Lambda bills
-# the wait.
+# long as one fire. Before that it waits for the fire time, which Lambda bills: the
+# lateness step measures that wait (lateness.executor_wait_ms); when it has not, timed
+# sends make a message visible about SendLeadMs before its fire time, so the wait is
+# taken to be that lead.
 EXECUTOR_WORK_SECONDS_PER_FIRE = 0.030
-EXECUTOR_EARLY_WAIT_SECONDS = 0.5
 # A sweep's fixed part: its shard queries and leases, a few DynamoDB round trips of
 # ~10 ms each in parallel threads, so ~0.1 s billed.
 DISPATCHER_SECONDS_PER_SWEEP = 0.1
@@ -197,15 +196,25 @@ def alarm_metrics(properties: Mapping[str, Any]) -> int:
     return sum(1 for query in queries if "MetricStat" in query)
 
 
-def executor_seconds_per_invocation(results: Mapping[str, Any]) -> tuple[float, str]:
+def executor_wait_mean_ms(results: Mapping[str, Any]) -> float | None:
+    """The lateness step's measured mean wait of the executor for a fire time, if any."""
+    wait = ((results.get("lateness") or {}).get("executor_wait_ms") or {}).get("mean")
+    return None if wait is None else float(wait)
+
+
+def executor_seconds_per_invocation(
+    results: Mapping[str, Any], template: Any = None
+) -> tuple[float, str]:
     """Billed seconds of one executor invocation, and where its wait came from: the
-    lateness step's measured mean wait for the fire second when results have it, else
-    the estimate EXECUTOR_EARLY_WAIT_SECONDS."""
-    for key in ("lateness", "lateness_ms"):
-        wait_ms = ((results.get(key) or {}).get("executor_wait_ms") or {}).get("mean")
-        if wait_ms is not None:
-            return EXECUTOR_WORK_SECONDS_PER_FIRE + wait_ms / 1000, "measured"
-    return EXECUTOR_WORK_SECONDS_PER_FIRE + EXECUTOR_EARLY_WAIT_SECONDS, "estimated"
+    lateness step's measured mean wait for the fire time (results["lateness"]
+    ["executor_wait_ms"]["mean"]) when results have it, else the template's send lead."""
+    from sundial_local.template import Template
+
+    wait_ms = executor_wait_mean_ms(results)
+    if wait_ms is not None:
+        return EXECUTOR_WORK_SECONDS_PER_FIRE + wait_ms / 1000, "measured"
+    lead_ms = int((template or Template.load()).parameters["SendLeadMs"])
+    return EXECUTOR_WORK_SECONDS_PER_FIRE + lead_ms / 1000, "estimated"
 
 
 # --- cost per fire --------------------------------------------------------------------------
@@ -469,7 +478,7 @@ def throughput_caps(
     return {
         "due_index": cap(
             where.shard_count * PARTITION_WRITE_UNITS_PER_SECOND,
-            per_fire.get("TasksTable.due", 0.0),
+            per_fire.get("TasksTable.schedule_due", 0.0),
         ),
         "runs_table": cap(TABLE_WRITE_UNITS_PER_SECOND, per_fire.get("RunsTable", 0.0)),
         "tasks_table": cap(TABLE_WRITE_UNITS_PER_SECOND, per_fire.get("TasksTable", 0.0)),

@@ -165,13 +165,15 @@ def cost_lines(cost: dict[str, Any], capacity: dict[str, Any]) -> list[str]:
         "",
         "### Capacity per fire",
         "",
-        "| scenario | payload | task item (B) | WRU | RRU | SQS requests | executor invocations |",
-        "|---|---|---|---|---|---|---|",
+        "| scenario | payload | task item (B) | commits | WRU | RRU | SQS requests "
+        "| executor invocations |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for label, m in payloads:
         lines.append(
             f"| {SCENARIO_TITLES['lone_per_minute_task']} | {label} | "
-            f"{m.get('task_item_bytes')} | {m.get('write_units_per_fire')} | "
+            f"{m.get('task_item_bytes')} | {m.get('commits_per_fire')} | "
+            f"{m.get('write_units_per_fire')} | "
             f"{m.get('read_units_per_fire')} | {m.get('sqs_billed_requests_per_fire')} | 1 |"
         )
     for scenario in ("at_scale_per_minute", "at_scale_per_second"):
@@ -180,7 +182,8 @@ def cost_lines(cost: dict[str, Any], capacity: dict[str, Any]) -> list[str]:
             lines.append(
                 f"| {SCENARIO_TITLES[scenario]} (sample of {m.get('sample_tasks')}, "
                 f"{m.get('simulated_minutes')} min) | {label} | | "
-                f"{m.get('write_units_per_fire')} | {m.get('read_units_per_fire')} | "
+                f"{m.get('commits_per_fire')} | {m.get('write_units_per_fire')} | "
+                f"{m.get('read_units_per_fire')} | "
                 f"{m.get('sqs_billed_requests_per_fire')} | "
                 f"{m.get('executor_invocations_per_fire')} |"
             )
@@ -195,8 +198,11 @@ def cost_lines(cost: dict[str, Any], capacity: dict[str, Any]) -> list[str]:
         "fires (10,000 and 60,000).",
         "",
         "How it is measured: the dispatcher and executor run over the emulator on a "
-        "simulated clock, with template.yaml's default shard count. A lone task is one "
-        "per-minute task, one sweep per fire. A scenario at scale is a sample of its tasks "
+        "simulated clock, with template.yaml's defaults (shard count, horizon, lookahead, "
+        "fires per commit, send lead), so a commit plans many fires of a task ahead "
+        "('commits': dispatch commits per fire, measured). A lone task is one per-minute "
+        "task, one sweep per fire, run long enough for several commits. A scenario at "
+        "scale is a sample of its tasks "
         "standing for one busy shard (all on one shard, firing on the same seconds, so "
         "they fill query pages and message batches as a busy shard's tasks do), run for "
         "several simulated minutes; its cost per fire is what it meters beyond the same "
@@ -222,12 +228,12 @@ def cost_lines(cost: dict[str, Any], capacity: dict[str, Any]) -> list[str]:
         "",
         f"Estimated, not measured: the executor's billed time per invocation, "
         f"{cost.get('executor_seconds_per_invocation')} s: 30 ms of work plus the wait for "
-        "the fire second, "
+        "the fire time, "
         + (
-            "the lateness step's measured mean wait"
+            f"the lateness step's measured mean wait ({cost.get('executor_wait_mean_ms')} ms, "
+            "lateness.executor_wait_ms.mean in results.json)"
             if cost.get("executor_wait") == "measured"
-            else "0.5 s on average (SQS delays are whole seconds; the lateness step has "
-            "not measured the wait)"
+            else "the template's send lead (the lateness step has not measured the wait)"
         )
         + "; a batch's records run in parallel, so a batch takes about as long as one fire. "
         "The dispatcher's 0.1 s per sweep, plus per fire its requests' round trips (10 ms "
@@ -241,7 +247,7 @@ def cost_lines(cost: dict[str, Any], capacity: dict[str, Any]) -> list[str]:
 
 
 IDLE_LINES = {
-    "ticks_dynamodb": "ticks with nothing due: DynamoDB (shard queries, leases), metered",
+    "ticks_dynamodb": "ticks with nothing due: DynamoDB (shard queries, sweep lease), metered",
     "ticks_lambda": "ticks with nothing due: dispatcher invocations, 0.1 s each",
     "ticks_logs": "ticks with nothing due: log ingestion, measured bytes",
     "ticks_xray": "ticks with nothing due: X-Ray traces (Active tracing only)",
@@ -306,7 +312,7 @@ def throughput_lines(model: dict[str, Any]) -> list[str]:
     for cap in caps:
         lines.append(
             f"| {cap.replace('_', ' ')} | "
-            + " | ".join(str(_get(row, "default_caps", cap)) for row in scenarios.values())
+            + " | ".join(_cap(_get(row, "default_caps", cap)) for row in scenarios.values())
             + " |"
         )
     lines += [
@@ -453,10 +459,13 @@ def markdown(r: dict[str, Any], png: str | None) -> str:
         "",
         "Dispatcher and executor together, no faults, over a simulated clock; SQS counts "
         "what Sundial calls plus the event source mapping's ReceiveMessage and "
-        "DeleteMessageBatch per batch. Included: the sweep lease writes of each sweep "
-        f"({_get(rpf, 'per_minute_task', 'lease_writes_per_sweep')} per sweep, whatever "
-        "the shard count), a fixed cost per minute that a busy deployment spreads "
-        "over many more fires than these small runs.",
+        "DeleteMessageBatch per batch. Sweeps use the template's lookahead: "
+        f"{_get(rpf, 'per_minute_task', 'commits_per_fire')} and "
+        f"{_get(rpf, 'per_second_task', 'commits_per_fire')} dispatch commits per fire. "
+        "Included: the sweep lease writes of each sweep "
+        f"({_get(rpf, 'per_minute_task', 'lease_writes_per_sweep')} per sweep, measured "
+        "on a sweep with nothing due, whatever the shard count), a fixed cost per minute "
+        "that a busy deployment spreads over many more fires than these small runs.",
         "",
         *cost_lines(cost, measured),
         *throughput_lines(model),
@@ -496,3 +505,8 @@ def markdown(r: dict[str, Any], png: str | None) -> str:
         lines += [f"* {name}" for name in run["errors"]]
         lines.append("")
     return "\n".join(lines)
+
+
+def _cap(fires_per_second: Any) -> str:
+    """A cap, or "no cap" where the fires write nothing it limits (the model's None)."""
+    return "no cap" if fires_per_second is None else str(fires_per_second)

@@ -114,7 +114,8 @@ def capacity(quick: bool) -> dict[str, Any]:
     import telemetry
 
     shards = model.deployment().shard_count
-    minutes = 3 if quick else 10
+    # Long enough for a lone task's commits (one per ~14 fires) to come round several times.
+    minutes = 10 if quick else 60
     idle = counts.idle_ticks(shards, 3)
     # Long enough for a commit that covers many fires to come round more than once.
     scenario_minutes = {
@@ -138,7 +139,7 @@ def capacity(quick: bool) -> dict[str, Any]:
     return {
         "capacity_per_fire": {
             "lone_per_minute_task": {
-                label: counts.lone_task_capacity(size, minutes, shards)
+                label: counts.lone_task_capacity(size, minutes, shards, idle)
                 for label, size in PAYLOADS.items()
             },
             **scenarios,
@@ -226,6 +227,7 @@ def derived(results: dict[str, Any]) -> dict[str, Any]:
         ),
         "executor_seconds_per_invocation": round(executor_seconds, 3),
         "executor_wait": wait_source,
+        "executor_wait_mean_ms": model.executor_wait_mean_ms(results),
         "tracing": defaults.tracing,
         "prices_usd": model.PRICES_USD,
         "prices_as_of": model.PRICES_AS_OF,

@@ -131,7 +131,6 @@ def executor_batch(size: int = 10) -> dict[str, Any]:
     """What one executor invocation prints for a batch of `size` fires that succeed."""
     import counts
 
-    from sundial.dispatch.sweep import Dispatcher
     from sundial.execute.batch import process_batch
     from sundial.execute.run import Executor
     from sundial.execute.targets import NetworkPolicy, TargetEnvironment
@@ -146,17 +145,9 @@ def executor_batch(size: int = 10) -> dict[str, Any]:
         start = clock.now_ms()
         with TaskItem.batch_write() as batch:
             for _ in range(size):
-                batch.save(counts._task("0 * * * * *", start + 60_000, start - 86_400_000))
+                counts._save(batch, counts._task("0 * * * * *", start + 60_000, start - 86_400_000))
         sqs = counts.CountingSqs(clock, random.Random(1), 0.0)
-        Dispatcher(
-            sqs=sqs,
-            queue_url=chaos.WORK_QUEUE,
-            horizon=chaos.HORIZON,
-            shard_count=chaos.SHARDS,
-            owner="bench",
-            clock=clock,
-            threads=1,
-        ).sweep()
+        counts._dispatcher(sqs, clock, chaos.SHARDS, threads=1).sweep()
         clock.ms = start + 60_000
         records = [{**r, "eventSource": "aws:sqs"} for r in sqs.receive(size)]
         executor = Executor(

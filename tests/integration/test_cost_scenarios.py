@@ -8,6 +8,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import counts  # noqa: E402
+import pytest  # noqa: E402
 import telemetry  # noqa: E402
 
 SHARDS = 4
@@ -25,12 +26,36 @@ def test_an_idle_tick_costs_the_same_every_tick():
 def test_a_busy_shards_fires_fill_their_batches_and_pay_nothing_of_the_tick():
     idle = counts.idle_ticks(SHARDS, 1)
     fleet = counts.fleet_capacity("0 * * * * *", 10, 2, SHARDS, 0, idle)
-    assert fleet["fires"] == 20 and fleet["sweeps"] == 2
+    assert fleet["sweeps"] == 2 and fleet["fires"] >= 20  # and those the commits planned ahead
     assert fleet["executor_invocations_per_fire"] == 0.1  # one batch of ten a second
     # The leases are the tick's: what is left on the tasks table is the fires' own.
     by_table = fleet["write_units_by_table_and_index"]
-    assert fleet["write_units_per_fire"] == sum(by_table.values())
+    # (each figure rounded to 0.001)
+    assert fleet["write_units_per_fire"] == pytest.approx(sum(by_table.values()), abs=0.002)
     assert fleet["dispatcher_requests_per_fire"] > 0
+
+
+def test_the_benchmark_sweeps_commit_many_fires_at_once_with_the_templates_lookahead():
+    settings = counts.template_sweep_settings()
+    assert settings.lookahead.total_seconds() > 600  # the template plans minutes ahead
+    idle = counts.idle_ticks(SHARDS, 1)
+    fleet = counts.fleet_capacity("0 * * * * *", 2, 30, SHARDS, 0, idle)
+    assert fleet["dynamodb_requests_per_fire"].get("TransactWriteItems", 0) == 0
+    assert fleet["commits_per_fire"] < 0.2  # one commit per many fires, not one per fire
+
+
+def test_a_lone_tasks_fires_all_run_one_sweep_each_and_share_their_commits():
+    idle = counts.idle_ticks(SHARDS, 1)
+    lone = counts.lone_task_capacity(0, 30, SHARDS, idle)
+    assert lone["sweeps"] == 30 and lone["fires"] >= 30  # and those the last commit planned
+    assert lone["commits_per_fire"] < 0.2
+    # Every fire pays one whole tick (its lease, its shards' queries) on top of its own.
+    assert lone["write_units_per_fire"] > idle["write_units_per_tick"]
+    assert lone["dynamodb_requests_per_fire"]["Query"] == SHARDS
+
+
+def test_a_sweep_writes_only_its_lease_whatever_the_shard_count():
+    assert counts.sweep_writes(1) == counts.sweep_writes(16) == 2  # taken and released
 
 
 def test_an_idle_tick_publishes_no_custom_metric():

@@ -88,6 +88,7 @@ def test_a_query_is_also_priced_by_its_bytes_for_a_busy_shard_where_pages_share_
     )
     schema = template_schemas()["TasksTable"]
     entry = schema.index("schedule_due").entry(TASK, schema.keys)
-    assert meter.read_units["TasksTable.schedule_due"] == 0.5  # one started 4 KB, eventually consistent
+    # One started 4 KB, eventually consistent.
+    assert meter.read_units["TasksTable.schedule_due"] == 0.5
     assert meter.query_units_unrounded["TasksTable.schedule_due"] == item_size(entry) / 4096 * 0.5
     assert meter.read_units_queries_unrounded() == item_size(entry) / 4096 * 0.5
