@@ -527,7 +527,7 @@ def dispatcher_cpu(tasks: int = 2000) -> dict[str, Any]:
             return {"Successful": [{"Id": e["Id"]} for e in Entries], "Failed": []}
 
     clock = chaos.SimClock(chaos.START)
-    now = clock()
+    now = clock.utc_now()
     now_ms = clock.now_ms()
     results = {}
     with chaos.emulated_aws(), chaos.patched(store, "commit_dispatch", lambda *a, **k: True):

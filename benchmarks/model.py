@@ -196,10 +196,16 @@ def alarm_metrics(properties: Mapping[str, Any]) -> int:
     return sum(1 for query in queries if "MetricStat" in query)
 
 
-def executor_wait_mean_ms(results: Mapping[str, Any]) -> float | None:
-    """The lateness step's measured mean wait of the executor for a fire time, if any."""
-    wait = ((results.get("lateness") or {}).get("executor_wait_ms") or {}).get("mean")
-    return None if wait is None else float(wait)
+def executor_wait_mean_ms(results: Mapping[str, Any], lead_ms: int | None = None) -> float | None:
+    """The lateness step's measured mean wait of the executor for a fire time, if any;
+    with `lead_ms`, only a wait measured with that send lead (the wait follows the lead,
+    and the local stack may send with its own)."""
+    wait = (results.get("lateness") or {}).get("executor_wait_ms") or {}
+    if wait.get("mean") is None:
+        return None
+    if lead_ms is not None and wait.get("send_lead_ms") != lead_ms:
+        return None
+    return float(wait["mean"])
 
 
 def executor_seconds_per_invocation(
@@ -207,13 +213,14 @@ def executor_seconds_per_invocation(
 ) -> tuple[float, str]:
     """Billed seconds of one executor invocation, and where its wait came from: the
     lateness step's measured mean wait for the fire time (results["lateness"]
-    ["executor_wait_ms"]["mean"]) when results have it, else the template's send lead."""
+    ["executor_wait_ms"]["mean"]) when it was measured with the template's send lead,
+    else that lead itself."""
     from sundial_local.template import Template
 
-    wait_ms = executor_wait_mean_ms(results)
+    lead_ms = int((template or Template.load()).parameters["SendLeadMs"])
+    wait_ms = executor_wait_mean_ms(results, lead_ms)
     if wait_ms is not None:
         return EXECUTOR_WORK_SECONDS_PER_FIRE + wait_ms / 1000, "measured"
-    lead_ms = int((template or Template.load()).parameters["SendLeadMs"])
     return EXECUTOR_WORK_SECONDS_PER_FIRE + lead_ms / 1000, "estimated"
 
 

@@ -42,9 +42,11 @@ def lateness_notes(late: dict[str, Any], wait: dict[str, Any]) -> list[str]:
     machine = late.get("machine") or {}
     lines = [
         "Where the time goes: delays are whole seconds, so the dispatcher sends each "
-        "message at the sub-second phase that makes it visible 50-100 ms before its fire "
-        "time (timed sends, `SEND_LEAD_MS`). In that lead the executor receives it, reads "
-        "the task and claims the run, then waits out the rest, so most fires reach the "
+        "message at the sub-second phase that makes it visible between the send lead and "
+        "half of it before its fire time (timed sends, `SEND_LEAD_MS`: "
+        f"{wait.get('send_lead_ms', 100)} ms on the local stack, 100 ms deployed). "
+        "In that lead the executor receives it, reads the task and claims the run, then "
+        "waits out the rest, so most fires reach the "
         "target a few milliseconds after their second. The tail is the fires whose read "
         "and claim do not fit in the lead: locally they go through the emulator (moto, "
         "one DynamoDB request per table at a time) on a machine busy with that second's "
@@ -233,7 +235,8 @@ def cost_lines(cost: dict[str, Any], capacity: dict[str, Any]) -> list[str]:
             f"the lateness step's measured mean wait ({cost.get('executor_wait_mean_ms')} ms, "
             "lateness.executor_wait_ms.mean in results.json)"
             if cost.get("executor_wait") == "measured"
-            else "the template's send lead (the lateness step has not measured the wait)"
+            else "the template's send lead (the lateness step has not measured the wait "
+            "with that lead)"
         )
         + "; a batch's records run in parallel, so a batch takes about as long as one fire. "
         "The dispatcher's 0.1 s per sweep, plus per fire its requests' round trips (10 ms "
@@ -416,7 +419,8 @@ def markdown(r: dict[str, Any], png: str | None) -> str:
         f"{p50} / {late.get('p95')} / {p99} / {late.get('max')} | p50 <= 50: "
         f"{goal(None if p50 is None else p50 <= 50)}, p99 <= 250: "
         f"{goal(None if p99 is None else p99 <= 250)} |",
-        f"| executor wait for the fire time p50 / mean / p99 (ms), {wait.get('runs')} runs | "
+        f"| executor wait for the fire time p50 / mean / p99 (ms), {wait.get('runs')} runs, "
+        f"{wait.get('send_lead_ms', 100)} ms lead | "
         f"{wait.get('p50')} / {wait.get('mean')} / {wait.get('p99')} | |",
         f"| read amplification ({amp.get('stored_tasks')} stored, {amp.get('due_tasks')} due) | "
         f"{amp.get('value')} | <= 1.1: "

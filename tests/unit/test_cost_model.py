@@ -64,11 +64,14 @@ def test_the_deployment_is_what_the_template_makes_with_its_parameters():
     assert model.deployment({"TracingMode": "Active"}).tracing == "Active"
 
 
-def test_the_executor_wait_is_the_measured_one_else_the_templates_send_lead():
-    measured = {"lateness": {"executor_wait_ms": {"mean": 120.0}}}
+def test_the_executor_wait_is_the_one_measured_with_the_deployed_lead_else_that_lead():
+    measured = {"lateness": {"executor_wait_ms": {"mean": 120.0, "send_lead_ms": 100}}}
     assert model.executor_seconds_per_invocation(measured) == pytest.approx((0.15, "measured"))
     seconds, source = model.executor_seconds_per_invocation({})
     assert (seconds, source) == (pytest.approx(0.13), "estimated")  # the 100 ms send lead
+    # A wait measured with another lead (the local stack's own) says nothing of a deployment.
+    other_lead = {"lateness": {"executor_wait_ms": {"mean": 240.0, "send_lead_ms": 300}}}
+    assert model.executor_seconds_per_invocation(other_lead) == (pytest.approx(0.13), "estimated")
 
 
 def test_active_tracing_records_every_request_below_one_a_second_and_5_percent_beyond():
