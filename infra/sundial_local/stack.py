@@ -78,6 +78,9 @@ class LocalStack:
     def start(self) -> None:
         config = self.config
         self.emulator = Emulator(
+            # Custom handlers: deployed, the HandlerModules parameter; locally, the
+            # variable it sets, taken from the environment `sundial local` starts in.
+            parameters={"HandlerModules": os.environ.get("HANDLER_MODULES", "")},
             overrides={
                 "HORIZON_SECONDS": str(config.horizon_seconds),
                 # No lookahead past the horizon: the emulated queue stays as shallow as
@@ -104,7 +107,7 @@ class LocalStack:
                 # Deployed, a generated secret; locally, new each start (tokens are
                 # short-lived; an old token after a restart is a clean 400).
                 "PAGINATION_SECRET": secrets.token_urlsafe(32),
-            }
+            },
         )
         self.emulator.start()
         if config.state_file:

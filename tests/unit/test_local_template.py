@@ -141,6 +141,20 @@ def test_an_upgrade_keeps_the_old_due_index_and_sweeps_it_until_the_second_deplo
     assert Settings(due_index=swept).due_index == swept  # a value the settings accept
 
 
+def test_the_handler_modules_parameter_reaches_the_executor_s_settings():
+    from sundial.execute.settings import ExecutorSettings
+
+    template = Template.load(parameters={"HandlerModules": "team_jobs.reports, reports"})
+    environment = function_environment(template, "ExecutorFunction")
+    assert environment["HANDLER_MODULES"] == "team_jobs.reports, reports"
+    settings = ExecutorSettings(
+        handler_modules=environment["HANDLER_MODULES"],
+        tasks_table="t", runs_table="r", work_queue_url="q", dead_letter_queue_url="d",
+    )  # fmt: skip
+    assert settings.handler_modules == ("team_jobs.reports", "reports")
+    assert function_environment(Template.load(), "ExecutorFunction")["HANDLER_MODULES"] == ""
+
+
 def test_deletion_protection_follows_its_parameter():
     tables = Template.load(parameters={"DeletionProtection": "true"}).resources(
         "AWS::DynamoDB::Table"
