@@ -41,3 +41,7 @@ def test_late_fires_and_shard_errors_are_published_even_when_nothing_was_read():
     assert values["ShardErrors"] == [1.0]
     assert values["DispatchLag"] == [1500.0]
     assert values["SweepContinuation"] == [1.0]
+
+
+def test_a_sweep_that_found_the_lease_held_says_so():
+    assert published(SweepReport(lease_busy=1))["LeaseBusy"] == [1.0]

@@ -25,6 +25,9 @@ def sweep_counts(report: SweepReport, continuation: int) -> dict[str, int]:
     return {
         "ItemsRead": report.items_read,
         "ShardErrors": report.shard_errors,
+        # Another sweep held the lease, so this one swept nothing (a slow tick, or a
+        # continuation still working): a steady count means sweeps outlast the tick.
+        "LeaseBusy": report.lease_busy,
         "FiresEmitted": report.fires_emitted,
         "TasksCommitted": report.tasks_committed,
         "CommitConflicts": report.commit_conflicts,
