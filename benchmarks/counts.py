@@ -1,5 +1,6 @@
 """Counted (never timed) benchmarks over in-process moto: read amplification of sweeps,
-requests per fire, and the dispatcher's CPU per fire with AWS calls stubbed out.
+requests per fire, and the CPU the dispatcher and the executor spend per fire, AWS's
+own work left out.
 
 Requests are counted where every emulated call passes (moto's BotocoreStubber), by the
 operation named in the request, so no client can slip past the count; the same hook
@@ -552,3 +553,74 @@ def dispatcher_cpu(tasks: int = 2000) -> dict[str, Any]:
                 "fires_per_second_per_vcpu": int(1e6 / per_fire) if per_fire else None,
             }
     return results
+
+
+def executor_cpu(tasks: int = 40, minutes: int = 10) -> dict[str, Any]:
+    """CPU the executor spends per fire, everything it runs counted (parsing the message,
+    the guard and definition reads, the claim, the target, the outcome, the SDK's
+    serialising and signing of each request) but the emulator's own work: the time
+    moto spends answering is measured on its thread and taken out.
+
+    Per-minute tasks with a 1 KB payload and the built-in acknowledging target, every
+    fire of `minutes` minutes run through Executor.process one after the other.
+    """
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    from sundial.execute.run import Executor
+    from sundial.execute.targets import NetworkPolicy, TargetEnvironment
+    from sundial.execute.targets.aws import aws_client
+    from sundial.store import TaskItem
+    from sundial.workqueue.delivery import Delivery, WorkQueue
+
+    emulator_seconds = 0.0
+    answer = BotocoreStubber.process_request
+
+    def timed(self: BotocoreStubber, request: Any) -> Any:
+        nonlocal emulator_seconds
+        began = time.thread_time()
+        try:
+            return answer(self, request)
+        finally:
+            emulator_seconds += time.thread_time() - began
+
+    clock = chaos.SimClock(chaos.START)
+    now_ms = clock.now_ms()
+    with chaos.emulated_aws():
+        answer = BotocoreStubber.process_request  # emulated_aws's, which applies atomically
+        items = [
+            _task("0 * * * * *", now_ms + 30_000, now_ms - 86_400_000, payload=payload_of(1024))
+            for _ in range(tasks)
+        ]
+        with TaskItem.batch_write() as batch:
+            for task in items:
+                _save(batch, task)
+        sqs = CountingSqs(clock, random.Random(1), 0.0)
+        executor = Executor(
+            WorkQueue(sqs, chaos.WORK_QUEUE, chaos.DEAD_LETTER_QUEUE, requeue_after_receives=5),
+            TargetEnvironment(aws=aws_client, network=NetworkPolicy()),
+            clock=clock,
+        )
+        _dispatcher(sqs, clock, chaos.SHARDS, threads=1).sweep()  # plans `minutes` ahead
+        BotocoreStubber.process_request = timed  # type: ignore[method-assign]
+        spent = 0.0
+        fires = 0
+        try:
+            while fires < tasks * minutes and (visible := sqs.next_visible_ms()) is not None:
+                clock.ms = max(clock.now_ms(), visible)
+                while records := sqs.receive(10):
+                    for record in records:
+                        began = time.process_time()
+                        processed = executor.process(
+                            Delivery.from_record(record), time.monotonic() + 900
+                        )
+                        spent += time.process_time() - began
+                        fires += processed.outcome == "succeeded"
+                        sqs.delete(record["receiptHandle"])
+        finally:
+            BotocoreStubber.process_request = answer  # type: ignore[method-assign]
+    per_fire = (spent - emulator_seconds) * 1e6 / max(1, fires)
+    return {
+        "fires": fires,
+        "us_per_fire": round(per_fire, 1),
+        "emulator_us_per_fire": round(emulator_seconds * 1e6 / max(1, fires), 1),
+    }

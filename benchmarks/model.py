@@ -56,13 +56,17 @@ HOURS_PER_MONTH = 730  # AWS's month
 GB = 1e9
 EVENT_PAYLOAD_CHUNK_BYTES = 64 * 1024
 
-# Estimates, not measurements. The executor works ~30 ms per fire (three DynamoDB calls
-# and a fast target); the records of a batch run in parallel, so a batch takes about as
-# long as one fire. Before that it waits for the fire time, which Lambda bills: the
-# lateness step measures that wait (lateness.executor_wait_ms); when it has not, timed
-# sends make a message visible about SendLeadMs before its fire time, so the wait is
-# taken to be that lead.
-EXECUTOR_WORK_SECONDS_PER_FIRE = 0.030
+# The executor's billed time per invocation (ExecutorTime): the wait for the fire time
+# (the lateness step measures it, lateness.executor_wait_ms; when it has not, timed sends
+# make a message visible about SendLeadMs before its fire time, so the wait is taken to
+# be that lead), one record's requests in turn (a batch's records run in parallel
+# threads, so their round trips overlap), and the CPU of every record of the batch on
+# the executor's share of a vCPU (the executor_cpu step measures it per fire; the
+# threads share one interpreter, so never more than one vCPU).
+EXECUTOR_REQUESTS_PER_FIRE = 4  # guard read, definition read, claim, outcome
+EXECUTOR_CPU_SECONDS_PER_FIRE_ESTIMATE = 0.003  # when the executor_cpu step has not run
+# Memory sizes the executor is priced at to choose its own (executor_memory_choice).
+EXECUTOR_MEMORY_CANDIDATES_MB = (256, 384, 512, 768, 1024, 1769)
 # A sweep's fixed part: its shard queries and leases, a few DynamoDB round trips of
 # ~10 ms each in parallel threads, so ~0.1 s billed.
 DISPATCHER_SECONDS_PER_SWEEP = 0.1
@@ -208,20 +212,78 @@ def executor_wait_mean_ms(results: Mapping[str, Any], lead_ms: int | None = None
     return float(wait["mean"])
 
 
-def executor_seconds_per_invocation(
-    results: Mapping[str, Any], template: Any = None
-) -> tuple[float, str]:
-    """Billed seconds of one executor invocation, and where its wait came from: the
-    lateness step's measured mean wait for the fire time (results["lateness"]
-    ["executor_wait_ms"]["mean"]) when it was measured with the template's send lead,
-    else that lead itself."""
+@dataclass(frozen=True)
+class ExecutorTime:
+    """What an executor invocation is billed for, apart from its memory."""
+
+    wait_seconds: float  # the mean wait for the fire time
+    wait_source: str  # "measured" (lateness step) or "estimated" (the send lead)
+    cpu_seconds_per_fire: float  # on one vCPU
+    cpu_source: str  # "measured" (executor_cpu step) or "estimated"
+
+    def seconds(self, fires_per_invocation: float, size: FunctionSize) -> float:
+        """Billed seconds of one invocation running `fires_per_invocation` fires."""
+        cpu = fires_per_invocation * self.cpu_seconds_per_fire / min(size.vcpus(), 1.0)
+        round_trips = EXECUTOR_REQUESTS_PER_FIRE * REQUEST_ROUND_TRIP_SECONDS
+        return self.wait_seconds + round_trips + cpu
+
+
+def send_lead_ms(template: Any = None) -> int:
+    """The template's SendLeadMs default."""
     from sundial_local.template import Template
 
-    lead_ms = int((template or Template.load()).parameters["SendLeadMs"])
+    return int((template or Template.load()).parameters["SendLeadMs"])
+
+
+def executor_time(results: Mapping[str, Any], template: Any = None) -> ExecutorTime:
+    """The executor's time from this run's measurements: the lateness step's mean wait
+    for the fire time (results["lateness"]["executor_wait_ms"]["mean"]) when measured
+    with the template's send lead, else that lead; the executor_cpu step's CPU per fire,
+    else an estimate."""
+    lead_ms = send_lead_ms(template)
     wait_ms = executor_wait_mean_ms(results, lead_ms)
-    if wait_ms is not None:
-        return EXECUTOR_WORK_SECONDS_PER_FIRE + wait_ms / 1000, "measured"
-    return EXECUTOR_WORK_SECONDS_PER_FIRE + lead_ms / 1000, "estimated"
+    cpu_us = (results.get("executor_cpu_us_per_fire") or {}).get("value")
+    return ExecutorTime(
+        wait_seconds=(lead_ms if wait_ms is None else wait_ms) / 1000,
+        wait_source="estimated" if wait_ms is None else "measured",
+        cpu_seconds_per_fire=EXECUTOR_CPU_SECONDS_PER_FIRE_ESTIMATE
+        if cpu_us is None
+        else cpu_us / 1e6,
+        cpu_source="estimated" if cpu_us is None else "measured",
+    )
+
+
+def executor_memory_choice(time: ExecutorTime, where: Deployment, lead_ms: int) -> dict[str, Any]:
+    """The executor's memory priced at each candidate size for full batches, and the
+    one to deploy: the cheapest whose full batch's CPU fits in the send lead, so the
+    batch's last record claims its run before its fire time. Less memory is cheaper
+    while the executor waits (the wait is billed by the GB), but shares less of a vCPU
+    among the batch's records."""
+    base = where.sizes["ExecutorFunction"]
+    batch = where.executor_batch_size
+    options = []
+    for memory_mb in EXECUTOR_MEMORY_CANDIDATES_MB:
+        size = FunctionSize(base.architecture, memory_mb / 1024)
+        seconds = time.seconds(batch, size)
+        batch_cpu_ms = 1000 * batch * time.cpu_seconds_per_fire / min(size.vcpus(), 1.0)
+        options.append(
+            {
+                "memory_mb": memory_mb,
+                "seconds_per_invocation": round(seconds, 3),
+                "batch_cpu_ms": round(batch_cpu_ms, 1),
+                "usd_per_million_fires": round(_invocation(size, seconds) / batch, 4),
+                "fits_lead": batch_cpu_ms <= lead_ms,
+            }
+        )
+    fitting = [o for o in options if o["fits_lead"]] or options[-1:]
+    choice = min(fitting, key=lambda o: o["usd_per_million_fires"])
+    return {
+        "options": options,
+        "choice_mb": choice["memory_mb"],
+        "template_mb": round(base.memory_gb * 1024),
+        "send_lead_ms": lead_ms,
+        "batch_size": batch,
+    }
 
 
 # --- cost per fire --------------------------------------------------------------------------
@@ -272,7 +334,7 @@ def traced_fraction(requests_per_second: float) -> float:
 
 
 def per_million(
-    usage: FireUsage, where: Deployment, executor_seconds: float
+    usage: FireUsage, where: Deployment, executor: ExecutorTime
 ) -> dict[str, dict[str, float]]:
     """USD per million fires of `usage`, on-demand and provisioned."""
     p = PRICES_USD
@@ -283,10 +345,13 @@ def per_million(
     if where.tracing == "Active":
         executor_rate = usage.fires_per_second * usage.executor_invocations
         traces = usage.executor_invocations * traced_fraction(executor_rate) + usage.sweeps * 1.0
+    executor_size = where.sizes["ExecutorFunction"]
+    invocations = usage.executor_invocations
+    executor_seconds = executor.seconds(1 / invocations if invocations else 0, executor_size)
     shared = {
         "sqs": usage.sqs_requests * p["sqs_request_per_million"],
         "lambda_executor": usage.executor_invocations
-        * _invocation(where.sizes["ExecutorFunction"], executor_seconds),
+        * _invocation(executor_size, executor_seconds),
         "lambda_dispatcher": sweep,
         "logs": usage.log_bytes * 1e6 / GB * p["cloudwatch_logs_ingested_gb"],
         "xray": traces * p["xray_trace_recorded_per_million"],
@@ -463,7 +528,7 @@ HIGH_THROUGHPUT_PARAMETERS = {
 
 
 def throughput_caps(
-    fleet: Mapping[str, Any], where: Deployment, executor_seconds: float, cpu_us_per_fire: float
+    fleet: Mapping[str, Any], where: Deployment, executor: ExecutorTime, cpu_us_per_fire: float
 ) -> dict[str, float]:
     """Sustained fires/s each part of `where` allows for fires like `fleet`'s
     (counts.fleet_capacity), from their metered write units:
@@ -471,8 +536,8 @@ def throughput_caps(
     * due index: each shard is one partition key of the index (1,000 WRU/s);
     * tables: the runs table and the tasks table (40,000 WRU/s each by default);
     * one tenant: the by_tenant index entries of one tenant share a partition key;
-    * executor: MaximumConcurrency invocations of `executor_seconds`, each running the
-      fires of a batch (1 / invocations per fire) in parallel;
+    * executor: MaximumConcurrency invocations at once, each running the fires of a
+      batch (1 / invocations per fire) for ExecutorTime.seconds;
     * dispatcher: one sweep's time per fire (Deployment.sweep_seconds_per_fire).
     """
     per_fire = fleet["write_units_by_table_and_index"]
@@ -489,7 +554,9 @@ def throughput_caps(
         ),
         "runs_table": cap(TABLE_WRITE_UNITS_PER_SECOND, per_fire.get("RunsTable", 0.0)),
         "tasks_table": cap(TABLE_WRITE_UNITS_PER_SECOND, per_fire.get("TasksTable", 0.0)),
-        "executor": where.executor_maximum_concurrency * fires_per_invocation / executor_seconds,
+        "executor": where.executor_maximum_concurrency
+        * fires_per_invocation
+        / executor.seconds(fires_per_invocation, where.sizes["ExecutorFunction"]),
         "dispatcher": 1 / sweep,
         "one_tenant": cap(
             PARTITION_WRITE_UNITS_PER_SECOND, per_fire.get("TasksTable.by_tenant", 0.0)
@@ -504,7 +571,7 @@ def deployment_fires_per_second(caps: Mapping[str, float]) -> float:
 
 def throughput_model(
     fleets: Mapping[str, Mapping[str, Any]],
-    executor_seconds: float,
+    executor: ExecutorTime,
     cpu_us_per_fire: float,
     defaults: Deployment,
     high: Deployment,
@@ -517,14 +584,14 @@ def throughput_model(
         "high_throughput_parameters": HIGH_THROUGHPUT_PARAMETERS,
     }
     for name, fleet in fleets.items():
-        caps = throughput_caps(fleet, defaults, executor_seconds, cpu_us_per_fire)
-        high_caps = throughput_caps(fleet, high, executor_seconds, cpu_us_per_fire)
+        caps = throughput_caps(fleet, defaults, executor, cpu_us_per_fire)
+        high_caps = throughput_caps(fleet, high, executor, cpu_us_per_fire)
         by_shards = {}
         for shards in SHARD_COUNTS:
             sized = replace(defaults, shard_count=shards, dispatch_threads=shards)
             by_shards[str(shards)] = _whole(
                 deployment_fires_per_second(
-                    throughput_caps(fleet, sized, executor_seconds, cpu_us_per_fire)
+                    throughput_caps(fleet, sized, executor, cpu_us_per_fire)
                 )
             )
         out["scenarios"][name] = {
@@ -541,7 +608,9 @@ def throughput_model(
         "ExecutorBatchSize": defaults.executor_batch_size,
         "DispatcherMemoryMB": round(defaults.sizes["DispatcherFunction"].memory_gb * 1024),
     }
-    out["executor_seconds_per_invocation"] = round(executor_seconds, 3)
+    out["executor_seconds_per_invocation"] = round(
+        executor.seconds(defaults.executor_batch_size, defaults.sizes["ExecutorFunction"]), 3
+    )
     return out
 
 

@@ -228,25 +228,63 @@ def cost_lines(cost: dict[str, Any], capacity: dict[str, Any]) -> list[str]:
         "function's architecture and memory in template.yaml, DynamoDB on-demand, or "
         "provisioned at 70% utilisation.",
         "",
-        f"Estimated, not measured: the executor's billed time per invocation, "
-        f"{cost.get('executor_seconds_per_invocation')} s: 30 ms of work plus the wait for "
-        "the fire time, "
+        "The executor's billed time per invocation, "
+        f"{cost.get('executor_seconds_per_invocation')} s for a batch of ten: the wait for "
+        "the fire time ("
         + (
-            f"the lateness step's measured mean wait ({cost.get('executor_wait_mean_ms')} ms, "
-            "lateness.executor_wait_ms.mean in results.json)"
+            f"the lateness step's measured mean wait, {cost.get('executor_wait_mean_ms')} ms, "
+            "lateness.executor_wait_ms.mean in results.json"
             if cost.get("executor_wait") == "measured"
-            else "the template's send lead (the lateness step has not measured the wait "
-            "with that lead)"
+            else "estimated: the template's send lead, as the lateness step has not measured "
+            "the wait with that lead"
         )
-        + "; a batch's records run in parallel, so a batch takes about as long as one fire. "
-        "The dispatcher's 0.1 s per sweep, plus per fire its requests' round trips (10 ms "
-        "each) over the threads that wait on them and its CPU per fire (the "
+        + "), one record's four requests in turn (10 ms each; the records run in parallel "
+        "threads, so their round trips overlap), and every record's CPU ("
+        + (
+            f"{cost.get('executor_cpu_us_per_fire')} us a fire, measured by the executor_cpu step"
+            if cost.get("executor_cpu") == "measured"
+            else f"estimated at {cost.get('executor_cpu_us_per_fire')} us a fire"
+        )
+        + ") at the executor's share of a vCPU; a lone task's invocation runs one fire. "
+        "Estimated: the dispatcher's 0.1 s per sweep, plus per fire its requests' round "
+        "trips (10 ms each) over the threads that wait on them and its CPU per fire (the "
         "dispatcher_cpu step) at its share of a vCPU. EventBridge Scheduler's target: "
         "128 MB arm64, 100 ms.",
         "",
+        *executor_memory_lines(cost.get("executor_memory") or {}),
         *idle_lines(cost.get("idle_deployment_usd_per_month") or {}),
     ]
     return lines
+
+
+def executor_memory_lines(memory: dict[str, Any]) -> list[str]:
+    """The executor's memory priced at each size, and the one the measurement picks."""
+    if not memory:
+        return []
+    lines = [
+        "### The executor's memory",
+        "",
+        f"A full batch of {memory['batch_size']} at each memory size, with this run's "
+        "wait and CPU. Less memory costs less while the executor waits, but gives the "
+        "batch's records less of a vCPU to share; the size to deploy is the cheapest whose "
+        f"batch's CPU fits in the send lead ({memory['send_lead_ms']} ms), so the batch's "
+        "last record claims its run before its fire time.",
+        "",
+        "| memory (MB) | billed s per batch | batch CPU (ms) | executor USD per million fires "
+        "| fits the lead |",
+        "|---|---|---|---|---|",
+    ]
+    for o in memory["options"]:
+        lines.append(
+            f"| {o['memory_mb']} | {o['seconds_per_invocation']} | {o['batch_cpu_ms']} | "
+            f"{o['usd_per_million_fires']} | {'yes' if o['fits_lead'] else 'no'} |"
+        )
+    verdict = (
+        "the template deploys it"
+        if memory["choice_mb"] == memory["template_mb"]
+        else f"**the template deploys {memory['template_mb']} MB**"
+    )
+    return [*lines, "", f"Chosen: {memory['choice_mb']} MB; {verdict}.", ""]
 
 
 IDLE_LINES = {
@@ -393,6 +431,7 @@ def markdown(r: dict[str, Any], png: str | None) -> str:
     cost = r.get("cost") or {}
     measured = r.get("capacity_per_fire") or {}
     cpu = r.get("dispatcher_cpu_us_per_fire") or {}
+    executor_cpu = r.get("executor_cpu_us_per_fire") or {}
     soak = r.get("soak") or {}
     detail = r.get("soak_detail") or {}
     fuzz = r.get("api_fuzz") or {}
@@ -427,6 +466,8 @@ def markdown(r: dict[str, Any], png: str | None) -> str:
         f"{goal(None if amp.get('value') is None else amp['value'] <= 1.1)} |",
         f"| dispatcher CPU per fire (us), stubbed AWS | {cpu.get('value')} "
         f"({cpu.get('fires_per_second_per_vcpu')} fires/s per vCPU) | |",
+        f"| executor CPU per fire (us), the emulator's work left out | "
+        f"{executor_cpu.get('value')} | |",
         f"| soak: fires / lost / duplicates | {soak.get('fires')} / {soak.get('lost')} / "
         f"{soak.get('duplicates')} | 0 lost, 0 duplicates: "
         f"{goal(None if not soak else soak.get('lost') == 0 and soak.get('duplicates') == 0)} |",

@@ -26,6 +26,7 @@ from results import load_results, merge_results  # noqa: E402
 
 STEPS = (
     "dispatcher_cpu",
+    "executor_cpu",
     "requests",
     "capacity",
     "read_amplification",
@@ -61,6 +62,7 @@ def main() -> int:
         print(f"   {name}: {timings[name]} s", flush=True)
 
     step("dispatcher_cpu", lambda: {"dispatcher_cpu_us_per_fire": cpu(quick)})
+    step("executor_cpu", lambda: {"executor_cpu_us_per_fire": executor_cpu(quick)})
     step("requests", lambda: {"requests_per_fire": requests(quick)})
     step("capacity", lambda: capacity(quick))
     step("read_amplification", lambda: {"read_amplification": amplification(quick)})
@@ -92,6 +94,13 @@ def cpu(quick: bool) -> dict[str, Any]:
         "fires_per_second_per_vcpu": min(v["fires_per_second_per_vcpu"] for v in figures.values()),
         "by_schedule": figures,
     }
+
+
+def executor_cpu(quick: bool) -> dict[str, Any]:
+    import counts
+
+    figures = counts.executor_cpu(tasks=10 if quick else 40, minutes=3 if quick else 10)
+    return {"value": figures["us_per_fire"], **figures}
 
 
 def requests(quick: bool) -> dict[str, Any]:
@@ -203,12 +212,14 @@ def derived(results: dict[str, Any]) -> dict[str, Any]:
     if not (measured.get("idle_tick") and tel):
         return out  # the capacity step has not run
     defaults = model.deployment()
-    executor_seconds, wait_source = model.executor_seconds_per_invocation(results)
-    measured_wait = model.executor_wait_mean_ms(results) if wait_source == "measured" else None
+    executor = model.executor_time(results)
+    measured_wait = (
+        model.executor_wait_mean_ms(results) if executor.wait_source == "measured" else None
+    )
     cpu_us = (results.get("dispatcher_cpu_us_per_fire") or {}).get("value", 0.0)
     per_million: dict[str, Any] = {
         "lone_per_minute_task": {
-            label: model.per_million(model.lone_task_usage(m, tel), defaults, executor_seconds)
+            label: model.per_million(model.lone_task_usage(m, tel), defaults, executor)
             for label, m in measured["lone_per_minute_task"].items()
         }
     }
@@ -217,7 +228,7 @@ def derived(results: dict[str, Any]) -> dict[str, Any]:
             label: model.per_million(
                 model.fleet_usage(scenario, m, measured["idle_tick"], tel, defaults, cpu_us),
                 defaults,
-                executor_seconds,
+                executor,
             )
             for label, m in measured[name].items()
         }
@@ -229,9 +240,14 @@ def derived(results: dict[str, Any]) -> dict[str, Any]:
         "idle_deployment_usd_per_month": model.idle_deployment_per_month(
             defaults, measured["idle_tick"], tel
         ),
-        "executor_seconds_per_invocation": round(executor_seconds, 3),
-        "executor_wait": wait_source,
+        "executor_seconds_per_invocation": round(
+            executor.seconds(defaults.executor_batch_size, defaults.sizes["ExecutorFunction"]), 3
+        ),
+        "executor_wait": executor.wait_source,
         "executor_wait_mean_ms": measured_wait,
+        "executor_cpu": executor.cpu_source,
+        "executor_cpu_us_per_fire": round(executor.cpu_seconds_per_fire * 1e6, 1),
+        "executor_memory": model.executor_memory_choice(executor, defaults, model.send_lead_ms()),
         "tracing": defaults.tracing,
         "prices_usd": model.PRICES_USD,
         "prices_as_of": model.PRICES_AS_OF,
@@ -241,7 +257,7 @@ def derived(results: dict[str, Any]) -> dict[str, Any]:
             "per_minute_task": measured["at_scale_per_minute"]["1KB"],
             "per_second_task": measured["at_scale_per_second"]["1KB"],
         },
-        executor_seconds,
+        executor,
         cpu_us,
         defaults,
         model.deployment(model.HIGH_THROUGHPUT_PARAMETERS),

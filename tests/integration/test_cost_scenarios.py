@@ -66,3 +66,9 @@ def test_an_executor_batch_publishes_its_outcomes_and_lateness():
     metrics = telemetry.executor_batch(10)["custom_metrics"]
     assert "Sundial/RunsSucceeded[service=executor]" in metrics
     assert "Sundial/LatenessMs[service=executor]" in metrics
+
+
+def test_the_executor_cpu_measure_runs_every_planned_fire_and_times_the_emulator_apart():
+    figures = counts.executor_cpu(tasks=2, minutes=3)
+    assert figures["fires"] == 6  # every fire of every task, none dropped as stale
+    assert figures["emulator_us_per_fire"] > 0  # moto's answers were timed, to be left out

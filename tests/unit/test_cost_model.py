@@ -45,6 +45,9 @@ FLEET = {
     },
 }
 NOTHING = FireUsage(0, 0, 0, 0, 0, 0, 0, 1)
+# An executor invocation billed 0.5 s, whatever it runs: the wait plus one record's
+# four round trips of 10 ms, no CPU.
+HALF_SECOND = model.ExecutorTime(0.46, "measured", 0.0, "measured")
 
 
 def test_an_alarm_on_a_metric_reads_one_and_a_math_alarm_reads_each_metric_stat():
@@ -66,12 +69,36 @@ def test_the_deployment_is_what_the_template_makes_with_its_parameters():
 
 def test_the_executor_wait_is_the_one_measured_with_the_deployed_lead_else_that_lead():
     measured = {"lateness": {"executor_wait_ms": {"mean": 120.0, "send_lead_ms": 100}}}
-    assert model.executor_seconds_per_invocation(measured) == pytest.approx((0.15, "measured"))
-    seconds, source = model.executor_seconds_per_invocation({})
-    assert (seconds, source) == (pytest.approx(0.13), "estimated")  # the 100 ms send lead
+    time = model.executor_time(measured)
+    assert (time.wait_seconds, time.wait_source) == (pytest.approx(0.12), "measured")
+    time = model.executor_time({})
+    assert (time.wait_seconds, time.wait_source) == (pytest.approx(0.1), "estimated")  # the lead
     # A wait measured with another lead (the local stack's own) says nothing of a deployment.
     other_lead = {"lateness": {"executor_wait_ms": {"mean": 240.0, "send_lead_ms": 300}}}
-    assert model.executor_seconds_per_invocation(other_lead) == (pytest.approx(0.13), "estimated")
+    assert model.executor_time(other_lead).wait_seconds == pytest.approx(0.1)
+
+
+def test_a_batch_bills_one_records_round_trips_and_every_records_cpu_at_its_vcpu_share():
+    measured = {"executor_cpu_us_per_fire": {"value": 2000.0}}
+    time = model.executor_time(measured)
+    assert (time.cpu_seconds_per_fire, time.cpu_source) == (0.002, "measured")
+    # 10 records x 2 ms of CPU on 512/1769 of a vCPU, after the wait and 4 round trips.
+    expected = 0.1 + 4 * 0.010 + 10 * 0.002 / (512 / 1769)
+    assert time.seconds(10, HALF_GB_ARM) == pytest.approx(expected)
+    # The records' threads share one interpreter: more than a vCPU does not run them faster.
+    assert time.seconds(10, FunctionSize("arm64", 4.0)) == pytest.approx(0.1 + 0.04 + 0.02)
+
+
+def test_the_executor_memory_chosen_is_the_cheapest_whose_batch_cpu_fits_the_send_lead():
+    time = model.ExecutorTime(0.1, "measured", 0.002, "measured")
+    choice = model.executor_memory_choice(time, WHERE, lead_ms=100)
+    by_memory = {o["memory_mb"]: o for o in choice["options"]}
+    # 20 ms of CPU per batch: 256 MB's share of a vCPU takes 138 ms, past the lead.
+    assert not by_memory[256]["fits_lead"] and by_memory[384]["fits_lead"]
+    fitting = [o for o in choice["options"] if o["fits_lead"]]
+    cheapest = min(fitting, key=lambda o: o["usd_per_million_fires"])
+    assert choice["choice_mb"] == cheapest["memory_mb"]
+    assert by_memory[256]["usd_per_million_fires"] < cheapest["usd_per_million_fires"]
 
 
 def test_active_tracing_records_every_request_below_one_a_second_and_5_percent_beyond():
@@ -102,10 +129,12 @@ def test_a_fleet_fire_pays_its_own_usage_and_its_share_of_the_tick():
 
 
 def test_nothing_used_costs_nothing_and_tracing_costs_only_when_active():
-    assert model.per_million(NOTHING, WHERE, 0.5)["on_demand"]["total"] == 0
+    assert model.per_million(NOTHING, WHERE, HALF_SECOND)["on_demand"]["total"] == 0
     one_invocation = replace(NOTHING, executor_invocations=1.0)
-    passthrough = model.per_million(one_invocation, WHERE, 0.5)["on_demand"]
-    active = model.per_million(one_invocation, replace(WHERE, tracing="Active"), 0.5)["on_demand"]
+    passthrough = model.per_million(one_invocation, WHERE, HALF_SECOND)["on_demand"]
+    active = model.per_million(one_invocation, replace(WHERE, tracing="Active"), HALF_SECOND)[
+        "on_demand"
+    ]
     assert passthrough["xray"] == 0
     assert active["xray"] == pytest.approx(5.0)  # one trace a fire at one fire a second
     # 0.2 per million requests, 0.5 GB x 0.5 s per invocation at the arm64 price
@@ -121,7 +150,7 @@ def test_a_sweep_is_as_fast_as_its_threads_wait_unless_its_cpu_is_slower():
 
 
 def test_throughput_caps_follow_shards_concurrency_and_write_units_per_fire():
-    caps = model.throughput_caps(FLEET, WHERE, executor_seconds=0.5, cpu_us_per_fire=0)
+    caps = model.throughput_caps(FLEET, WHERE, HALF_SECOND, cpu_us_per_fire=0)
     assert caps["due_index"] == pytest.approx(16 * 1000 / 4)
     assert caps["runs_table"] == pytest.approx(40_000 / 3)
     assert caps["executor"] == pytest.approx(100 * 10 / 0.5)
