@@ -64,7 +64,9 @@ EVENT_PAYLOAD_CHUNK_BYTES = 64 * 1024
 # the executor's share of a vCPU (the executor_cpu step measures it per fire; the
 # threads share one interpreter, so never more than one vCPU).
 EXECUTOR_REQUESTS_PER_FIRE = 4  # guard read, definition read, claim, outcome
-EXECUTOR_CPU_SECONDS_PER_FIRE_ESTIMATE = 0.003  # when the executor_cpu step has not run
+# When the executor_cpu step has not run: per fire, and up to the run's claim.
+EXECUTOR_CPU_SECONDS_PER_FIRE_ESTIMATE = 0.003
+EXECUTOR_CPU_BEFORE_CLAIM_SECONDS_PER_FIRE_ESTIMATE = 0.0015
 # Memory sizes the executor is priced at to choose its own (executor_memory_choice).
 EXECUTOR_MEMORY_CANDIDATES_MB = (256, 384, 512, 768, 1024, 1769)
 # A sweep's fixed part: its shard queries and leases, a few DynamoDB round trips of
@@ -220,6 +222,9 @@ class ExecutorTime:
     wait_source: str  # "measured" (lateness step) or "estimated" (the send lead)
     cpu_seconds_per_fire: float  # on one vCPU
     cpu_source: str  # "measured" (executor_cpu step) or "estimated"
+    # The part of it up to the run's claim (the batch's task reads included): what a
+    # record must get done before its fire time.
+    cpu_before_claim_seconds_per_fire: float
 
     def seconds(self, fires_per_invocation: float, size: FunctionSize) -> float:
         """Billed seconds of one invocation running `fires_per_invocation` fires."""
@@ -242,37 +247,43 @@ def executor_time(results: Mapping[str, Any], template: Any = None) -> ExecutorT
     else an estimate."""
     lead_ms = send_lead_ms(template)
     wait_ms = executor_wait_mean_ms(results, lead_ms)
-    cpu_us = (results.get("executor_cpu_us_per_fire") or {}).get("value")
+    cpu = results.get("executor_cpu_us_per_fire") or {}
+    measured = cpu.get("value") is not None and cpu.get("us_before_claim_per_fire") is not None
     return ExecutorTime(
         wait_seconds=(lead_ms if wait_ms is None else wait_ms) / 1000,
         wait_source="estimated" if wait_ms is None else "measured",
-        cpu_seconds_per_fire=EXECUTOR_CPU_SECONDS_PER_FIRE_ESTIMATE
-        if cpu_us is None
-        else cpu_us / 1e6,
-        cpu_source="estimated" if cpu_us is None else "measured",
+        cpu_seconds_per_fire=cpu["value"] / 1e6
+        if measured
+        else EXECUTOR_CPU_SECONDS_PER_FIRE_ESTIMATE,
+        cpu_source="measured" if measured else "estimated",
+        cpu_before_claim_seconds_per_fire=cpu["us_before_claim_per_fire"] / 1e6
+        if measured
+        else EXECUTOR_CPU_BEFORE_CLAIM_SECONDS_PER_FIRE_ESTIMATE,
     )
 
 
 def executor_memory_choice(time: ExecutorTime, where: Deployment, lead_ms: int) -> dict[str, Any]:
     """The executor's memory priced at each candidate size for full batches, and the
-    one to deploy: the cheapest whose full batch's CPU fits in the send lead, so the
-    batch's last record claims its run before its fire time. Less memory is cheaper
-    while the executor waits (the wait is billed by the GB), but shares less of a vCPU
-    among the batch's records."""
+    one to deploy: the cheapest at which a full batch's CPU up to its claims fits in the
+    send lead, so the batch's last record claims its run before its fire time. Less
+    memory is cheaper while the executor waits (the wait is billed by the GB), but
+    shares less of a vCPU among the batch's records."""
     base = where.sizes["ExecutorFunction"]
     batch = where.executor_batch_size
     options = []
     for memory_mb in EXECUTOR_MEMORY_CANDIDATES_MB:
         size = FunctionSize(base.architecture, memory_mb / 1024)
         seconds = time.seconds(batch, size)
-        batch_cpu_ms = 1000 * batch * time.cpu_seconds_per_fire / min(size.vcpus(), 1.0)
+        share = min(size.vcpus(), 1.0)
+        before_claims_ms = 1000 * batch * time.cpu_before_claim_seconds_per_fire / share
         options.append(
             {
                 "memory_mb": memory_mb,
                 "seconds_per_invocation": round(seconds, 3),
-                "batch_cpu_ms": round(batch_cpu_ms, 1),
+                "batch_cpu_ms": round(1000 * batch * time.cpu_seconds_per_fire / share, 1),
+                "batch_cpu_before_claims_ms": round(before_claims_ms, 1),
                 "usd_per_million_fires": round(_invocation(size, seconds) / batch, 4),
-                "fits_lead": batch_cpu_ms <= lead_ms,
+                "fits_lead": before_claims_ms <= lead_ms,
             }
         )
     fitting = [o for o in options if o["fits_lead"]] or options[-1:]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from sundial import store
-from sundial.execute.admission import load_current_task
+from sundial.execute.admission import load_current_task, load_current_tasks
 from sundial.store import ScheduleItem, TaskItem, VersionMismatch, writes
 from sundial.store import overlap as slots
 from sundial.store import tasks as task_store
@@ -250,6 +250,78 @@ def test_a_definition_update_is_seen_by_the_next_fire_even_through_a_stale_read(
     # The stale copy was noticed (older than the version the schedule state names) and
     # the definition read again, consistently.
     assert count_gets() == [(schedule_key(task.task_id), True), (task.task_id, True)]
+
+
+def _fire_at(task: TaskItem, at: int, kind: str = "scheduled") -> FireMessage:
+    return FireMessage(
+        execution_id=f"{task.task_id}:{at}",
+        task_id=task.task_id,
+        tenant=task.tenant,
+        fire_at=at,
+        schedule_version=1,
+        kind=kind,
+    )
+
+
+def test_a_batch_reads_its_tasks_in_two_requests_and_the_units_one_at_a_time_would(
+    tables, make_task
+):
+    tasks = [store.create_task(make_task(payload={"n": n}), due_at=60_000) for n in range(5)]
+    # Ten messages, two fires of each task (a per-second task's fires share a batch).
+    messages = [_fire_at(task, at) for task in tasks for at in (60_000, 61_000)]
+
+    with metered() as one_at_a_time:
+        singly = [load_current_task(message) for message in messages]
+    with metered() as together:
+        current = load_current_tasks(messages)
+
+    assert together.calls == {"BatchGetItem": 2}
+    assert one_at_a_time.calls == {"GetItem": 20}
+    assert [current[m.execution_id].payload for m in messages] == [t.payload for t in singly]
+    # Each task read once for the batch: half the units of reading it for each message.
+    assert together.total_read_units() * 2 == pytest.approx(one_at_a_time.total_read_units())
+
+
+def test_a_batch_drops_the_fires_of_paused_and_rescheduled_tasks_and_leaves_deleted_ones_out(
+    tables, make_task
+):
+    paused, moved, deleted, fresh = (
+        store.create_task(make_task(), due_at=60_000) for _ in range(4)
+    )
+    messages = [_fire_at(task, 60_000) for task in (paused, moved, deleted, fresh)]
+    store.update_task("acme", paused.task_id, {"state": "paused", "due_at": None})
+    store.update_task("acme", moved.task_id, {"schedule": "@daily"})
+    store.delete_task("acme", deleted.task_id)
+
+    current = load_current_tasks([*messages, _fire_at(paused, 61_000, kind="manual")])
+
+    assert current[messages[0].execution_id] is None
+    assert current[messages[1].execution_id] is None
+    # No schedule state: decided alone (load_current_task), which finds it deleted.
+    assert messages[2].execution_id not in current
+    assert load_current_task(messages[2]) is None
+    assert current[messages[3].execution_id].task_id == fresh.task_id
+    # A manual trigger of the paused task still runs.
+    assert current[f"{paused.task_id}:61000"] is not None
+
+
+def test_a_batch_sees_a_definition_update_even_through_a_stale_read(tables, make_task, monkeypatch):
+    task = store.create_task(make_task(payload={"n": 1}), due_at=60_000)
+    stale = store.get_task("acme", task.task_id)
+    store.update_task("acme", task.task_id, {"payload": {"n": 2}})
+    real_batch_get = TaskItem.batch_get
+
+    def lagging_replica(keys, consistent_read=None, **kwargs):
+        # An eventually consistent read that has not seen the update yet.
+        if consistent_read:
+            return real_batch_get(keys, consistent_read=consistent_read, **kwargs)
+        return iter([stale])
+
+    monkeypatch.setattr(TaskItem, "batch_get", lagging_replica)
+
+    loaded = load_current_tasks([_fire(task)])[f"{task.task_id}:60000"]
+
+    assert loaded is not None and (loaded.payload, loaded.version) == ({"n": 2}, 2)
 
 
 # --- tasks stored before schedule states existed ----------------------------------------------

@@ -669,9 +669,11 @@ def _execute(sqs: SimSqs, executor: Any) -> None:
 
     while records := sqs.receive(10):
         deadline = time.monotonic() + 900
-        for record in records:
+        deliveries = [Delivery.from_record(record) for record in records]
+        current = executor.admit(deliveries)  # as the batch handler reads its tasks
+        for record, delivery in zip(records, deliveries, strict=True):
             try:
-                processed = executor.process(Delivery.from_record(record), deadline)
+                processed = executor.process(delivery, deadline, current)
             except Crash:
                 continue  # the invocation died: the message comes back after its visibility
             if processed.acknowledge:

@@ -47,7 +47,7 @@ FLEET = {
 NOTHING = FireUsage(0, 0, 0, 0, 0, 0, 0, 1)
 # An executor invocation billed 0.5 s, whatever it runs: the wait plus one record's
 # four round trips of 10 ms, no CPU.
-HALF_SECOND = model.ExecutorTime(0.46, "measured", 0.0, "measured")
+HALF_SECOND = model.ExecutorTime(0.46, "measured", 0.0, "measured", 0.0)
 
 
 def test_an_alarm_on_a_metric_reads_one_and_a_math_alarm_reads_each_metric_stat():
@@ -79,9 +79,10 @@ def test_the_executor_wait_is_the_one_measured_with_the_deployed_lead_else_that_
 
 
 def test_a_batch_bills_one_records_round_trips_and_every_records_cpu_at_its_vcpu_share():
-    measured = {"executor_cpu_us_per_fire": {"value": 2000.0}}
+    measured = {"executor_cpu_us_per_fire": {"value": 2000.0, "us_before_claim_per_fire": 900.0}}
     time = model.executor_time(measured)
     assert (time.cpu_seconds_per_fire, time.cpu_source) == (0.002, "measured")
+    assert time.cpu_before_claim_seconds_per_fire == 0.0009
     # 10 records x 2 ms of CPU on 512/1769 of a vCPU, after the wait and 4 round trips.
     expected = 0.1 + 4 * 0.010 + 10 * 0.002 / (512 / 1769)
     assert time.seconds(10, HALF_GB_ARM) == pytest.approx(expected)
@@ -89,11 +90,12 @@ def test_a_batch_bills_one_records_round_trips_and_every_records_cpu_at_its_vcpu
     assert time.seconds(10, FunctionSize("arm64", 4.0)) == pytest.approx(0.1 + 0.04 + 0.02)
 
 
-def test_the_executor_memory_chosen_is_the_cheapest_whose_batch_cpu_fits_the_send_lead():
-    time = model.ExecutorTime(0.1, "measured", 0.002, "measured")
+def test_the_executor_memory_chosen_is_the_cheapest_whose_batch_claims_fit_the_send_lead():
+    time = model.ExecutorTime(0.1, "measured", 0.004, "measured", 0.002)
     choice = model.executor_memory_choice(time, WHERE, lead_ms=100)
     by_memory = {o["memory_mb"]: o for o in choice["options"]}
-    # 20 ms of CPU per batch: 256 MB's share of a vCPU takes 138 ms, past the lead.
+    # 20 ms of CPU up to a batch's claims: 256 MB's share of a vCPU takes 138 ms, past
+    # the lead; 384 MB's 92 ms fits.
     assert not by_memory[256]["fits_lead"] and by_memory[384]["fits_lead"]
     fitting = [o for o in choice["options"] if o["fits_lead"]]
     cheapest = min(fitting, key=lambda o: o["usd_per_million_fires"])

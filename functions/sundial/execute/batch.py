@@ -46,6 +46,8 @@ def process_batch(
     """Run every record of an SQS event; the partial batch response for Lambda."""
     deadline = invocation_deadline(context)
     store.connect()  # before the records' threads race to create the clients
+    # Every record's task, read for the batch at once (two requests, not two a record).
+    current = executor.admit([Delivery.from_record(r) for r in event.get("Records") or []])
     # Threads of this batch only: a record waiting for its fire time holds a thread, and
     # the local stack runs several batches at once in one process, which must not wait
     # for each other's threads (in Lambda an environment runs one batch at a time).
@@ -54,7 +56,9 @@ def process_batch(
     async def handle(record: SQSRecord) -> str:
         delivery = Delivery.from_record(record)
         loop = asyncio.get_running_loop()
-        processed = await loop.run_in_executor(threads, executor.process, delivery, deadline)
+        processed = await loop.run_in_executor(
+            threads, executor.process, delivery, deadline, current
+        )
         metrics.record_outcome(processed)  # on the loop's thread: metrics are not thread-safe
         if not processed.acknowledge:
             raise ReturnedToQueue(processed.outcome)

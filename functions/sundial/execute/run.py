@@ -6,7 +6,8 @@
 2. `admission.load_current_task`: a message for a task that is gone, paused (scheduled
    fires), or rescheduled since (older `schedule_version`) is dropped without a run
    record. A message more than a second early (jitter beyond SQS's 15-minute delay)
-   goes back to the queue until due, unclaimed.
+   goes back to the queue until due, unclaimed. A batch reads its records' tasks
+   together, before they start (`Executor.admit`).
 3. `claim`: one conditional write; a finished run is a duplicate (acknowledged), a
    live lease a concurrent duplicate (back to the queue until the lease ends). A
    message up to a second early is claimed at once; its run starts on the fire time.
@@ -24,7 +25,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -33,7 +34,7 @@ from sundial.core.clock import SYSTEM_CLOCK, Clock
 from sundial.core.planning import EARLY_CLAIM_MS
 from sundial.core.vocabulary import Outcome
 from sundial.execute import overlap
-from sundial.execute.admission import load_current_task, run_key_of
+from sundial.execute.admission import load_current_task, load_current_tasks, run_key_of
 from sundial.execute.attempt import Attempt, Processed, retry_policy
 from sundial.execute.failures import TargetFailure
 from sundial.execute.recording import OutcomeRecorder
@@ -78,23 +79,51 @@ class Executor:
         self.clock = clock or SYSTEM_CLOCK
         self.outcomes = OutcomeRecorder(queue, self.clock, random_source)
 
-    def process(self, delivery: Delivery, deadline: float) -> Processed:
-        """Take one delivery through the protocol; `deadline` is the invocation's end
-        (time.monotonic()). Never raises: an unexpected error returns the message to
-        the queue with a short backoff."""
+    def admit(self, deliveries: Sequence[Delivery]) -> dict[str, TaskItem | None]:
+        """Step 2 for a whole batch before its records start: the current task of each
+        well-formed message, by execution id (None: stale), in two requests
+        (`admission.load_current_tasks`). Each record is then given it (`process`'s
+        `current`). A message left out, or a batch whose read fails (the records then
+        read their own), goes through step 2 on its own."""
+        messages = []
+        for delivery in deliveries:
+            try:
+                messages.append(parse_message(delivery.body))
+            except MalformedMessage:
+                continue  # its record's own parse dead-letters it
         try:
-            return self._process(delivery, deadline)
+            return load_current_tasks(messages)
+        except Exception:
+            logger.exception("batch read of tasks failed; each record reads its own")
+            return {}
+
+    def process(
+        self,
+        delivery: Delivery,
+        deadline: float,
+        current: Mapping[str, TaskItem | None] | None = None,
+    ) -> Processed:
+        """Take one delivery through the protocol; `deadline` is the invocation's end
+        (time.monotonic()), `current` what `admit` read for its batch. Never raises: an
+        unexpected error returns the message to the queue with a short backoff."""
+        try:
+            return self._process(delivery, deadline, current or {})
         except Exception:
             logger.exception("run failed unexpectedly", extra={"message_id": delivery.message_id})
             self.queue.back_off_after_error(delivery)
             return Processed(Outcome.ERROR, acknowledge=False)
 
-    def _process(self, delivery: Delivery, deadline: float) -> Processed:
+    def _process(
+        self, delivery: Delivery, deadline: float, current: Mapping[str, TaskItem | None]
+    ) -> Processed:
         parsed = self.parse(delivery)
         if parsed is None:
             return Processed(Outcome.MALFORMED, acknowledge=True, dead_lettered=True)
         message, key = parsed
-        task = load_current_task(message)
+        if message.execution_id in current:
+            task = current[message.execution_id]
+        else:
+            task = load_current_task(message)
         if task is None:
             return Processed(Outcome.STALE, acknowledge=True)
         now = self.clock.now_ms()

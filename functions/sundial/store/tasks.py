@@ -14,7 +14,7 @@ otherwise, so paused and completed tasks cost nothing to sweep.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pynamodb.expressions.condition import Condition
@@ -145,6 +145,38 @@ def get_definition(task_id: str, at_least_version: int) -> TaskItem | None:
     if item is None or int(item.version) < at_least_version:
         item = _read(task_id, consistent=True)
     return item
+
+
+def get_schedule_states(task_ids: Iterable[str]) -> dict[str, ScheduleItem]:
+    """The schedule states of these tasks (at most 100), read consistently in one
+    BatchGetItem, by task id; a task without one (deleted, or stored before schedule
+    states existed) is left out."""
+    keys = sorted({schedule_key(t) for t in task_ids if is_task_key(t)})
+    if not keys:
+        return {}
+    return {state.task_id: state for state in ScheduleItem.batch_get(keys, consistent_read=True)}
+
+
+def get_definitions(versions: Mapping[str, int]) -> dict[str, TaskItem]:
+    """The definitions of these tasks (at most 100), each at the version `versions` names
+    or newer, by task id; a task that is gone is left out.
+
+    `get_definition` for many: one eventually consistent BatchGetItem, then each copy
+    older than asked (a write moments ago) read again consistently.
+    """
+    keys = sorted(t for t in versions if is_task_key(t))
+    if not keys:
+        return {}
+    found = {item.task_id: item for item in TaskItem.batch_get(keys)}
+    for task_id in keys:
+        item = found.get(task_id)
+        if item is None or int(item.version) < versions[task_id]:
+            fresh = _read(task_id, consistent=True)
+            if fresh is None:
+                found.pop(task_id, None)
+            else:
+                found[task_id] = fresh
+    return found
 
 
 def list_tasks(

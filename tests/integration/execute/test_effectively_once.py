@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from execute_helpers import FIRE_AT, event, failures, fire, has_run, manual, run_of
 
 from sundial import store
@@ -289,6 +291,57 @@ def test_a_batch_creates_its_dynamodb_clients_before_its_records_fan_out(
     assert created_on and set(created_on) == {threading.current_thread().name}
 
 
+@pytest.fixture
+def task_reads() -> Iterator[list[str]]:
+    """The operation of every read of the tasks table made inside the test."""
+    calls: list[str] = []
+
+    def record(event_name: str, **_: Any) -> None:
+        calls.append(event_name.rsplit(".", 1)[-1])
+
+    hooks = [
+        (model._get_connection().connection.client, f"provide-client-params.dynamodb.{op}")
+        for model in (store.TaskItem, store.ScheduleItem)
+        for op in ("GetItem", "BatchGetItem")
+    ]
+    for client, event_name in hooks:
+        client.meta.events.register(event_name, record)
+    yield calls
+    for client, event_name in hooks:
+        client.meta.events.unregister(event_name, record)
+
+
+def test_a_batch_reads_its_records_tasks_together_before_they_start(
+    probe, probe_task, work, deliver, task_reads
+):
+    for n in range(6):
+        work.send(fire(probe_task(), at=FIRE_AT + n))
+    records = work.receive(6)
+    task_reads.clear()
+
+    assert failures(deliver(*records)) == []
+
+    assert len(probe.calls) == 6
+    # The schedule states, then the definitions: two reads for the batch, none a record.
+    assert task_reads == ["BatchGetItem", "BatchGetItem"]
+
+
+def test_a_batch_whose_task_read_fails_runs_each_record_on_its_own_read(
+    probe, probe_task, work, deliver, monkeypatch
+):
+    for n in range(3):
+        work.send(fire(probe_task(), at=FIRE_AT + n))
+    records = work.receive(3)
+
+    def throttled(task_ids: Any) -> Any:
+        raise store.TaskItem.DoesNotExist("throttled past the SDK's retries")
+
+    monkeypatch.setattr(store, "get_schedule_states", throttled)
+
+    assert failures(deliver(*records)) == []
+    assert len(probe.calls) == 3
+
+
 def test_concurrent_batches_in_one_process_do_not_wait_for_each_others_threads(
     probe_task, work, context
 ):
@@ -300,7 +353,10 @@ def test_concurrent_batches_in_one_process_do_not_wait_for_each_others_threads(
     all_started = threading.Barrier(20, timeout=10)
 
     class Waiting:
-        def process(self, delivery: Any, deadline: float) -> Processed:
+        def admit(self, deliveries: Any) -> dict[str, Any]:
+            return {}
+
+        def process(self, delivery: Any, deadline: float, current: Any) -> Processed:
             all_started.wait()  # every record of both batches running at once
             return Processed(Outcome.SUCCEEDED, acknowledge=True)
 
