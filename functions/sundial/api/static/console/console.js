@@ -202,13 +202,19 @@
 
   const descriptions = new Map();
 
-  // A schedule in words, from POST /preview; cached per (schedule, zone).
-  function describeInto(el, schedule, timezone) {
+  // A task's schedule in words, from POST /preview; cached per (schedule, zone). The
+  // preview counts from the task's creation, not from now: a one-time task that has
+  // fired has no fire time after now, and the API refuses such a preview; every stored
+  // schedule fires after the moment it was accepted.
+  function describeInto(el, task) {
+    const { schedule, timezone } = task;
     const key = schedule + "\n" + timezone;
     let entry = descriptions.get(key);
     if (!entry) {
       entry = { text: null };
-      entry.promise = api("POST", "/preview", { schedule, timezone, count: 1 }).then(
+      const query = { schedule, timezone, count: 1 };
+      if (task.created_at) query.after = task.created_at;
+      entry.promise = api("POST", "/preview", query).then(
         (reply) => { entry.text = reply.description; },
         (error) => {
           if (error.status === 0 || error.status >= 500) descriptions.delete(key);
@@ -222,12 +228,28 @@
 
   // ---- notices -----------------------------------------------------------------------
 
-  let statusTimer = null;
+  // A notice ("Created …", "Signed in.") stays a few seconds, then fades out. It survives
+  // the one navigation that usually follows it (create -> task page) but no other.
+  const STATUS_SHOWN_MS = 5000;
+  const STATUS_FADE_MS = 600;
+  let statusTimers = [];
+  let statusView = -1;
 
   function flash(message) {
-    clearTimeout(statusTimer);
+    clearStatus();
     $status.textContent = message;
-    statusTimer = setTimeout(() => { $status.textContent = ""; }, 8000);
+    statusView = viewToken;
+    statusTimers = [
+      setTimeout(() => $status.classList.add("fading"), STATUS_SHOWN_MS),
+      setTimeout(clearStatus, STATUS_SHOWN_MS + STATUS_FADE_MS),
+    ];
+  }
+
+  function clearStatus() {
+    statusTimers.forEach(clearTimeout);
+    statusTimers = [];
+    $status.classList.remove("fading");
+    $status.textContent = "";
   }
 
   function errorBox(error, context) {
@@ -309,6 +331,7 @@
     viewToken += 1;
     clearTimeout(refreshTimer);
     clearError();  // an error belongs to the view it happened in
+    if (statusView < viewToken - 1) clearStatus();
     const hash = location.hash.startsWith("#/") ? location.hash : "#/tasks";
     if (!memoryKey) return showLogin();
     $nav.hidden = false;
@@ -526,7 +549,7 @@
 
     function taskRow(task) {
       const words = h("div", { class: "desc" });
-      describeInto(words, task.schedule, task.timezone);
+      describeInto(words, task);
       return h("tr", { "data-task-id": task.id },
         h("td", {},
           h("a", { href: taskHref(task.id), "data-focus": "open:" + task.id }, taskLabel(task)),
@@ -613,7 +636,7 @@
 
   function taskProps(task) {
     const words = h("span", { class: "desc" });
-    describeInto(words, task.schedule, task.timezone);
+    describeInto(words, task);
     const rows = [
       ["ID", h("span", { class: "mono" }, task.id)],
       ["Schedule", [h("code", {}, task.schedule), " \u2014 ", words]],
@@ -777,10 +800,14 @@
     // Live preview: debounced; only the newest answer is shown.
     let previewTimer = null;
     let previewSeq = 0;
+    // The periodic refresh only keeps "in 5 s" current; it never re-sends a schedule the
+    // API refused (that answer would not change), only the next edit does.
+    let previewAccepted = false;
     async function runPreview() {
       const seq = ++previewSeq;
       const expression = schedule.value.trim();
       const zone = timezone.value.trim() || "UTC";
+      previewAccepted = false;
       if (!expression) {
         setFieldError("f-schedule", "");
         render(preview, h("p", { class: "muted" }, "Type a schedule to see its next fire times."));
@@ -790,6 +817,7 @@
         const reply = await api("POST", "/preview",
           { schedule: expression, timezone: zone, count: 5 });
         if (seq !== previewSeq || !isCurrent(token)) return;
+        previewAccepted = true;
         setFieldError("f-schedule", "");
         setFieldError("f-timezone", "");
         render(preview, h("p", { class: "desc" }, reply.description),
@@ -928,7 +956,7 @@
       h("div", { class: "create" }, form,
         h("section", { class: "card", "aria-labelledby": "preview-title" },
           h("h2", { id: "preview-title" }, "Next fire times"), preview)));
-    every(PREVIEW_REFRESH_MS, async () => { if (schedule.value.trim()) await runPreview(); });
+    every(PREVIEW_REFRESH_MS, async () => { if (previewAccepted) await runPreview(); });
     if (!moveFocus) schedule.focus();
   }
 
