@@ -8,6 +8,7 @@
   const PREVIEW_DELAY_MS = 300;
   const PREVIEW_REFRESH_MS = 15000;
   const RUNS_SHOWN = 25;
+  const RUNS_CHARTED = 100;  // one page of the API
   const HANDLERS = ["echo", "log", "sleep"];
   const KNOWN_BADGES = ["active", "paused", "completed", "running", "retrying", "succeeded",
     "failed", "skipped"];
@@ -342,6 +343,7 @@
     if (hash === "#/tasks") view = showTasks();
     else if (hash === "#/new") view = showCreate();
     else if (hash === "#/dead-letters") view = showDeadLetters();
+    else if (hash === "#/overview") view = showOverview();
     else if ((match = hash.match(/^#\/tasks\/([^/?]+)$/))) {
       let id = match[1];
       try { id = decodeURIComponent(id); } catch (e) { /* a malformed %-escape: use as is */ }
@@ -589,9 +591,11 @@
     const title = heading("Task");
     const head = h("div", { class: "toolbar" });
     const props = h("div");
+    const chart = h("div", { class: "chart" });
     const runs = h("div", { class: "wide" }, h("p", { class: "muted" }, "Loading\u2026"));
     const updated = h("span", { class: "muted small" });
     let gone = false;
+    let current = null;  // the task as last read; the edit form starts from it
 
     async function load() {
       if (gone) return;
@@ -600,7 +604,7 @@
       try {
         [task, runList] = await Promise.all([
           api("GET", taskPath(id)),
-          api("GET", taskPath(id, "runs") + "?limit=" + RUNS_SHOWN),
+          api("GET", taskPath(id, "runs") + "?limit=" + RUNS_CHARTED),
         ]);
       } catch (error) {
         if (error.status === 404 && isCurrent(token)) {
@@ -610,28 +614,359 @@
           render(props, h("p", { class: "card" }, error.message, " ",
             h("a", { href: "#/tasks" }, "Back to the task list"), "."));
           head.replaceChildren();
+          tools.hidden = true;
           history.hidden = true;
           return;
         }
         throw error;
       }
       if (!isCurrent(token)) return;
+      current = task;
       title.textContent = taskLabel(task);
       document.title = taskLabel(task) + " \u00b7 Sundial console";
       render(head, badge(task.state), taskActions(task, refresh, () => go("#/tasks")));
       render(props, taskProps(task));
-      render(runs, runsTable(runList.runs));
+      render(chart, runsChart(runList.runs));
+      render(runs, runsTable(runList.runs.slice(0, RUNS_SHOWN)));
     }
 
     const refresh = tracked(updated, load,
       "Auto-refreshing every " + TASK_REFRESH_MS / 1000 + " s");
 
+    // The forms are built once and left alone by the refresh, so typing is never lost.
+    const tools = h("div", { class: "tools" },
+      editSection(id, () => current, refresh),
+      backfillSection(id, () => current, refresh));
     const history = h("section", { "aria-labelledby": "runs-title" },
-      h("div", { class: "head" }, h("h2", { id: "runs-title" }, "Run history"), updated), runs);
+      h("div", { class: "head" }, h("h2", { id: "runs-title" }, "Run history"), updated),
+      chart, runs);
     $main.replaceChildren(
-      h("p", {}, h("a", { href: "#/tasks" }, "\u2190 All tasks")), title, head, props, history);
+      h("p", {}, h("a", { href: "#/tasks" }, "\u2190 All tasks")), title, head, props, tools,
+      history);
     every(TASK_REFRESH_MS, refresh);
     return refresh();
+  }
+
+  // ---- edit a task --------------------------------------------------------------------
+
+  // An API error's `field` on PATCH -> the edit form's control.
+  const EDIT_CONTROLS = {
+    schedule: "e-schedule", timezone: "e-timezone", description: "e-description",
+    payload: "e-payload", "retry.max_attempts": "e-attempts",
+    "retry.backoff_seconds": "e-backoff", timeout_seconds: "e-timeout", overlap: "e-overlap",
+  };
+
+  // "Edit task": a form filled from the task when opened, saved as a PATCH of the fields
+  // that changed with If-Match: the version it was filled from. If the task changed in
+  // between, the API answers 412 and nothing is overwritten; the form offers a reload.
+  function editSection(id, currentTask, afterSave) {
+    const { controls, field, setFieldError, clearFieldErrors } = formFields();
+    const schedule = h("input", { type: "text", autocomplete: "off", spellcheck: "false" });
+    const timezone = h("input", { type: "text", autocomplete: "off", spellcheck: "false" });
+    const description = h("input", { type: "text", autocomplete: "off", maxlength: "1024" });
+    const payload = h("textarea", { rows: "4", spellcheck: "false" });
+    const attempts = h("input", { type: "number", min: "1", inputmode: "numeric" });
+    const backoff = h("input", { type: "number", min: "0", inputmode: "numeric" });
+    const timeout = h("input", { type: "number", min: "1", inputmode: "numeric" });
+    const overlap = h("select", {}, ["allow", "skip", "buffer_one"]
+      .map((value) => h("option", { value }, value)));
+    const conflict = h("div", { class: "error", role: "alert", hidden: true });
+    const save = h("button", { type: "submit", class: "primary" }, "Save changes");
+    const cancel = h("button", { type: "button" }, "Cancel");
+    let base = null;  // the task the form was filled from: what "changed" means, and If-Match
+    let busy = false;
+
+    // Each edited value as the form shows it and as the API takes it.
+    const FIELDS = [
+      ["schedule", schedule, (t) => t.schedule, (v) => v.trim()],
+      ["timezone", timezone, (t) => t.timezone, (v) => v.trim()],
+      ["description", description, (t) => t.description || "", (v) => v.trim()],
+      ["payload", payload, (t) => json(t.payload), (v) => JSON.parse(v.trim() || "null")],
+      ["retry.max_attempts", attempts, (t) => String(t.retry.max_attempts), Number],
+      ["retry.backoff_seconds", backoff, (t) => String(t.retry.backoff_seconds), Number],
+      ["timeout_seconds", timeout, (t) => String(t.timeout_seconds), Number],
+      ["overlap", overlap, (t) => t.overlap, (v) => v],
+    ];
+
+    function fill(task) {
+      base = task;
+      for (const [, control, shown] of FIELDS) control.value = shown(task);
+      clearFieldErrors();
+      conflict.hidden = true;
+      conflict.replaceChildren();
+    }
+
+    // Only what changed goes in the PATCH: a field nobody touched is never rewritten.
+    function changes() {
+      const body = {};
+      for (const [path, control, shown, parse] of FIELDS) {
+        if (control.value === shown(base)) continue;
+        let value;
+        try {
+          value = parse(control.value);
+        } catch (e) {
+          throw new ApiError(0, "invalid_json", "Not valid JSON: " + e.message, path);
+        }
+        if (path === "payload" && JSON.stringify(value) === JSON.stringify(base.payload)) continue;
+        const [head, tail] = path.split(".");
+        if (tail) body[head] = Object.assign(body[head] || {}, { [tail]: value });
+        else body[head] = value;
+      }
+      return body;
+    }
+
+    function showConflict(error) {
+      const reload = h("button", { type: "button" }, "Reload the form");
+      reload.addEventListener("click", async () => {
+        await afterSave();
+        fill(currentTask());
+        schedule.focus();
+      });
+      render(conflict,
+        h("p", {}, h("strong", {}, "Not saved: the task was changed elsewhere.")),
+        h("p", {}, "You edited version " + base.version + "; " + error.message + ". " +
+          "Nothing was overwritten. Reload the form to start again from the latest " +
+          "version (your changes here are discarded)."),
+        h("p", {}, reload));
+      conflict.hidden = false;
+      reload.focus();
+    }
+
+    async function submit(event) {
+      event.preventDefault();
+      if (busy || !base) return;
+      clearError();
+      clearFieldErrors();
+      let body;
+      try {
+        body = changes();
+      } catch (error) {
+        setFieldError(EDIT_CONTROLS[error.field], error.message);
+        controls[EDIT_CONTROLS[error.field]].control.focus();
+        return;
+      }
+      if (!Object.keys(body).length) {
+        flash("Nothing to save: no field was changed.");
+        return;
+      }
+      busy = true;
+      save.setAttribute("aria-disabled", "true");
+      try {
+        const task = await api("PATCH", taskPath(id), body,
+          { "If-Match": '"' + base.version + '"' });
+        section.open = false;
+        await afterSave();  // the page shows the saved task before saying so
+        flash("Saved \u201c" + taskLabel(task) + "\u201d (version " + task.version + ").");
+      } catch (error) {
+        if (error.status === 401) return;
+        if (error.status === 412) {
+          showConflict(error);
+          return;
+        }
+        const controlId = EDIT_CONTROLS[error.field] ||
+          (error.field && error.field.startsWith("payload") ? "e-payload" : null);
+        if (controlId && setFieldError(controlId, error.message)) {
+          controls[controlId].control.focus();
+        } else {
+          showError(error, "The task was not saved");
+        }
+      } finally {
+        busy = false;
+        save.removeAttribute("aria-disabled");
+      }
+    }
+
+    const form = h("form", { novalidate: true, "aria-label": "Edit task" },
+      h("div", { class: "row2" },
+        field("e-schedule", "Schedule", schedule),
+        field("e-timezone", "Time zone", timezone, null)),
+      field("e-description", "Description", description),
+      field("e-payload", "Payload (JSON)", payload),
+      h("div", { class: "row3" },
+        field("e-attempts", "Maximum attempts", attempts),
+        field("e-backoff", "Backoff (seconds)", backoff),
+        field("e-timeout", "Timeout (seconds)", timeout),
+        field("e-overlap", "Overlap", overlap)),
+      conflict,
+      h("div", { class: "toolbar" }, save, cancel,
+        h("span", { class: "muted small" }, "Saves only the fields you change.")));
+    form.addEventListener("submit", submit);
+    const section = h("details", { class: "card tool" }, h("summary", {}, "Edit task"), form);
+    cancel.addEventListener("click", () => { section.open = false; });
+    // Opening the form fills it from the task as last read: that version is the one the
+    // save must find unchanged.
+    section.addEventListener("toggle", () => {
+      if (section.open && currentTask()) {
+        fill(currentTask());
+        schedule.focus();
+      }
+    });
+    return section;
+  }
+
+  // ---- backfill ---------------------------------------------------------------------
+
+  // A datetime-local value ("2026-05-01T09:00" or with seconds) read as UTC.
+  function utcFromLocalInput(value) {
+    if (!value) return null;
+    return (value.length === 16 ? value + ":00" : value) + "Z";
+  }
+
+  function localInputFromDate(date) {
+    return date.toISOString().slice(0, 19);
+  }
+
+  // "Backfill": run the task's scheduled times in a past range now (times in UTC, as the
+  // API's range is absolute; the task's own zone only decides which times those are).
+  function backfillSection(id, currentTask, afterBackfill) {
+    const { controls, field, setFieldError, clearFieldErrors } = formFields();
+    const from = h("input", { type: "datetime-local", step: "1" });
+    const to = h("input", { type: "datetime-local", step: "1" });
+    const submit = h("button", { type: "submit", class: "primary" }, "Run these fires now");
+    const outcome = h("p", { class: "small", role: "status" });
+    let busy = false;
+
+    async function backfill(event) {
+      event.preventDefault();
+      if (busy) return;
+      clearError();
+      clearFieldErrors();
+      outcome.textContent = "";
+      const start = utcFromLocalInput(from.value);
+      const end = utcFromLocalInput(to.value);
+      if (!start) { setFieldError("b-from", "Enter the start of the range."); from.focus(); return; }
+      if (!end) { setFieldError("b-to", "Enter the end of the range."); to.focus(); return; }
+      busy = true;
+      submit.setAttribute("aria-disabled", "true");
+      try {
+        const reply = await api("POST", taskPath(id, "backfill"), { start, end });
+        const task = currentTask();
+        const what = reply.fires === 1 ? "1 run" : reply.fires + " runs";
+        outcome.className = "small";
+        outcome.textContent = "Queued " + what + " (fire times from " + start + " to " + end +
+          ").";
+        flash("Backfill of \u201c" + (task ? taskLabel(task) : id) + "\u201d: queued " +
+          what + ".");
+        await afterBackfill();
+      } catch (error) {
+        if (error.status === 401) return;
+        const controlId = error.field === "start" ? "b-from" : error.field === "end" ? "b-to"
+          : null;
+        if (!controlId || !setFieldError(controlId, error.message)) {
+          outcome.className = "small error-text";
+          outcome.textContent = "Not queued: " + error.message;
+        } else {
+          controls[controlId].control.focus();
+        }
+      } finally {
+        busy = false;
+        submit.removeAttribute("aria-disabled");
+      }
+    }
+
+    const form = h("form", { novalidate: true, "aria-label": "Backfill" },
+      h("p", { class: "hint" }, "Runs the task's scheduled fire times in this range now, both " +
+        "ends included (at most 1,000). A time that already ran is not run again. " +
+        "Times are UTC."),
+      h("div", { class: "row2" },
+        field("b-from", "From (UTC)", from),
+        field("b-to", "To (UTC)", to)),
+      h("div", { class: "toolbar" }, submit), outcome);
+    form.addEventListener("submit", backfill);
+    const section = h("details", { class: "card tool" }, h("summary", {}, "Backfill"), form);
+    // Opened empty, it proposes the last hour.
+    section.addEventListener("toggle", () => {
+      if (!section.open || from.value || to.value) return;
+      const end = new Date(Math.floor(Date.now() / 60000) * 60000);
+      to.value = localInputFromDate(end);
+      from.value = localInputFromDate(new Date(end.getTime() - 3600000));
+    });
+    return section;
+  }
+
+  // ---- the runs chart -----------------------------------------------------------------
+
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const CHART = { width: 720, height: 220, left: 64, right: 16, top: 14, bottom: 34 };
+
+  function svg(tag, attributes, ...children) {
+    const el = document.createElementNS(SVG_NS, tag);
+    for (const [name, value] of Object.entries(attributes || {})) {
+      el.setAttribute(name, String(value));
+    }
+    return add(el, children);
+  }
+
+  // The task's recent runs: fire time across, lateness up, one dot per run coloured by
+  // status. A run not started yet (no lateness) sits on the zero line, drawn hollow.
+  function runsChart(runs) {
+    const points = runs
+      .map((run) => ({ run, at: Date.parse(run.fire_at), late: run.lateness_ms }))
+      .filter((point) => !Number.isNaN(point.at));
+    if (!points.length) return null;
+    const times = points.map((point) => point.at);
+    let first = Math.min(...times);
+    let last = Math.max(...times);
+    if (first === last) { first -= 30000; last += 30000; }
+    const lates = points.map((point) => point.late || 0);
+    const high = niceCeiling(Math.max(0, ...lates));
+    const low = Math.min(...lates) < 0 ? -niceCeiling(-Math.min(...lates)) : 0;
+    const { width, height, left, right, top, bottom } = CHART;
+    const x = (at) => left + (at - first) / (last - first) * (width - left - right);
+    const y = (ms) => top + (high - ms) / (high - low) * (height - top - bottom);
+
+    const oldest = points.reduce((a, b) => (a.at <= b.at ? a : b)).run.fire_at;
+    const newest = points.reduce((a, b) => (a.at >= b.at ? a : b)).run.fire_at;
+    const summary = "Lateness of the last " + points.length + " run" +
+      (points.length === 1 ? "" : "s") + " by fire time";
+    const yTicks = [...new Set([high, high / 2, 0, low])];
+    const chart = svg("svg", { viewBox: "0 0 " + width + " " + height, role: "img",
+      "aria-labelledby": "chart-title chart-desc" },
+      svg("title", { id: "chart-title" }, summary),
+      svg("desc", { id: "chart-desc" }, "From " + fmtTime(oldest) + " to " + fmtTime(newest) +
+        "; lateness from " + lateness(low) + " to " + lateness(high) + "."),
+      yTicks.map((ms) => [
+        svg("line", { class: ms === 0 ? "axis zero" : "grid", x1: left, x2: width - right,
+          y1: y(ms), y2: y(ms) }),
+        svg("text", { class: "tick", x: left - 6, y: y(ms) + 4, "text-anchor": "end" },
+          lateness(ms)),
+      ]),
+      svg("line", { class: "axis", x1: left, x2: left, y1: top, y2: height - bottom }),
+      svg("text", { class: "tick", x: left, y: height - bottom + 16, "text-anchor": "start" },
+        fmtTime(oldest)),
+      svg("text", { class: "tick", x: width - right, y: height - bottom + 16,
+        "text-anchor": "end" }, fmtTime(newest)),
+      svg("text", { class: "tick", x: (left + width - right) / 2, y: height - 4,
+        "text-anchor": "middle" }, "fire time \u2192 \u00b7 lateness \u2191"),
+      points.map(({ run, at, late }) => svg("circle", {
+        class: "point p-" + statusClass(run.status) + (late === null || late === undefined
+          ? " unstarted" : ""),
+        cx: x(at).toFixed(1), cy: y(late || 0).toFixed(1), r: 4,
+        "data-execution-id": run.execution_id,
+      }, svg("title", {}, fmtTime(run.fire_at) + " \u00b7 " + run.status + " \u00b7 " +
+        "lateness " + lateness(late)))));
+
+    const counts = new Map();
+    for (const { run } of points) counts.set(run.status, (counts.get(run.status) || 0) + 1);
+    const legend = h("ul", { class: "legend", "aria-label": "Runs by status" },
+      [...counts].map(([status, count]) => h("li", {},
+        h("span", { class: "swatch p-" + statusClass(status), "aria-hidden": "true" }),
+        status + " " + count)));
+    return h("figure", {}, chart, legend);
+  }
+
+  // The top of the lateness scale: the smallest 1, 2 or 5 x 10^n ms (at least 10 ms) at
+  // or above `ms`, so the ticks read as round numbers.
+  function niceCeiling(ms) {
+    for (let power = 10; ; power *= 10) {
+      for (const factor of [1, 2, 5]) {
+        if (power * factor >= ms) return power * factor;
+      }
+    }
+  }
+
+  function statusClass(status) {
+    return KNOWN_BADGES.includes(status) ? status : "other";
   }
 
   function taskProps(task) {
@@ -701,23 +1036,11 @@
     return parts.length ? parts : h("span", { class: "muted" }, "\u2014");
   }
 
-  // ---- create a task ------------------------------------------------------------------
+  // ---- forms ------------------------------------------------------------------------
 
-  // An API error's `field` (dotted path) -> the form control that holds it.
-  const FIELD_CONTROLS = {
-    name: "f-name", schedule: "f-schedule", timezone: "f-timezone", payload: "f-payload",
-    description: "f-description", "retry.max_attempts": "f-attempts",
-    timeout_seconds: "f-timeout", overlap: "f-overlap", "target.url": "f-url",
-    "target.method": "f-method", "target.name": "f-handler",
-  };
-
-  function newIdempotencyKey() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    return "console-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
-  }
-
-  function showCreate() {
-    const token = viewToken;
+  // Labelled form fields, each with a hint and an error line tied to its control by
+  // aria-describedby, so an API error about a field is read out with the field.
+  function formFields() {
     const controls = {};
 
     function field(id, label, control, hint) {
@@ -738,6 +1061,32 @@
       else entry.control.removeAttribute("aria-invalid");
       return true;
     }
+
+    function clearFieldErrors() {
+      for (const id of Object.keys(controls)) setFieldError(id, "");
+    }
+
+    return { controls, field, setFieldError, clearFieldErrors };
+  }
+
+  // ---- create a task ------------------------------------------------------------------
+
+  // An API error's `field` (dotted path) -> the form control that holds it.
+  const FIELD_CONTROLS = {
+    name: "f-name", schedule: "f-schedule", timezone: "f-timezone", payload: "f-payload",
+    description: "f-description", "retry.max_attempts": "f-attempts",
+    timeout_seconds: "f-timeout", overlap: "f-overlap", "target.url": "f-url",
+    "target.method": "f-method", "target.name": "f-handler",
+  };
+
+  function newIdempotencyKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return "console-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+  }
+
+  function showCreate() {
+    const token = viewToken;
+    const { controls, field, setFieldError, clearFieldErrors } = formFields();
 
     const name = h("input", { type: "text", autocomplete: "off", spellcheck: "false",
       maxlength: "64", placeholder: "nightly-report" });
@@ -873,7 +1222,7 @@
       event.preventDefault();
       if (busy) return;
       clearError();
-      for (const id of Object.keys(controls)) setFieldError(id, "");
+      clearFieldErrors();
       const body = { schedule: schedule.value.trim(), timezone: timezone.value.trim() || "UTC" };
       const invalid = [];
       if (name.value.trim()) body.name = name.value.trim();
@@ -958,6 +1307,182 @@
           h("h2", { id: "preview-title" }, "Next fire times"), preview)));
     every(PREVIEW_REFRESH_MS, async () => { if (previewAccepted) await runPreview(); });
     if (!moveFocus) schedule.focus();
+  }
+
+  // ---- overview ------------------------------------------------------------------------
+
+  const HOUR_MS = 3600000;
+  const DAY_MS = 24 * HOUR_MS;
+  const OVERVIEW_REFRESH_MS = 30000;
+  const OVERVIEW_TASK_PAGES = 2;  // the first 100 tasks
+  const OVERVIEW_DEAD_LETTER_PAGES = 3;
+  const OVERVIEW_PARALLEL = 4;  // run-history reads in flight at once
+
+  // Run `work` on each item, a few at a time.
+  async function inBatches(items, size, work) {
+    const results = [];
+    for (let i = 0; i < items.length; i += size) {
+      results.push(...await Promise.all(items.slice(i, i + size).map(work)));
+    }
+    return results;
+  }
+
+  // A count over a window, and whether it may be higher (the page read ended inside it).
+  function tally() {
+    return { hour: 0, day: 0, hourMore: false, dayMore: false };
+  }
+
+  function countInto(counts, at, now) {
+    if (at >= now - HOUR_MS) counts.hour += 1;
+    if (at >= now - DAY_MS) counts.day += 1;
+  }
+
+  function markTruncated(counts, oldest, now) {
+    if (oldest >= now - HOUR_MS) counts.hourMore = true;
+    if (oldest >= now - DAY_MS) counts.dayMore = true;
+  }
+
+  // The tenant's fires, failures and dead letters over the last hour and day, from the
+  // API's lists: the tasks (whose last run tells which ran today at all), one page of
+  // runs for each of those, and the dead letters. Fires and failures count by fire time.
+  async function loadOverview() {
+    const now = Date.now();
+    const tasks = [];
+    let next = null;
+    let pages = 0;
+    do {
+      const query = new URLSearchParams({ limit: "50" });
+      if (next) query.set("next_token", next);
+      const reply = await api("GET", "/tasks?" + query);
+      tasks.push(...reply.tasks);
+      next = reply.next_token;
+      pages += 1;
+    } while (next && pages < OVERVIEW_TASK_PAGES);
+    const moreTasks = Boolean(next);
+
+    const ranToday = tasks.filter((task) => task.last_run &&
+      Date.parse(task.last_run.fire_at) >= now - DAY_MS);
+    const perTask = await inBatches(ranToday, OVERVIEW_PARALLEL, async (task) => {
+      const fires = tally();
+      const failures = tally();
+      let reply;
+      try {
+        reply = await api("GET", taskPath(task.id, "runs") + "?limit=" + RUNS_CHARTED);
+      } catch (error) {
+        // Deleted since the list was read: its runs are no longer listed anywhere.
+        if (error.status === 404) return { task, fires, failures };
+        throw error;
+      }
+      for (const run of reply.runs) {
+        const at = Date.parse(run.fire_at);
+        countInto(fires, at, now);
+        if (run.status === "failed") countInto(failures, at, now);
+      }
+      if (reply.next_token && reply.runs.length) {
+        const oldest = Math.min(...reply.runs.map((run) => Date.parse(run.fire_at)));
+        markTruncated(fires, oldest, now);
+        markTruncated(failures, oldest, now);
+      }
+      return { task, fires, failures };
+    });
+
+    const deadLetters = tally();
+    next = null;
+    pages = 0;
+    let older = false;
+    let oldestSeen = now;
+    do {
+      const query = new URLSearchParams({ limit: "100" });
+      if (next) query.set("next_token", next);
+      const reply = await api("GET", "/dead-letters?" + query);
+      for (const item of reply.dead_letters) {
+        const at = Date.parse(item.dead_lettered_at);
+        if (at < now - DAY_MS) older = true;
+        oldestSeen = Math.min(oldestSeen, at);
+        countInto(deadLetters, at, now);
+      }
+      next = reply.next_token;
+      pages += 1;
+    } while (next && !older && pages < OVERVIEW_DEAD_LETTER_PAGES);
+    if (next && !older) markTruncated(deadLetters, oldestSeen, now);
+
+    const fires = tally();
+    const failures = tally();
+    for (const one of perTask) {
+      for (const [total, part] of [[fires, one.fires], [failures, one.failures]]) {
+        total.hour += part.hour;
+        total.day += part.day;
+        total.hourMore = total.hourMore || part.hourMore;
+        total.dayMore = total.dayMore || part.dayMore;
+      }
+    }
+    return { fires, failures, deadLetters, perTask, taskCount: tasks.length, moreTasks };
+  }
+
+  function showOverview() {
+    const token = viewToken;
+    const body = h("div", {}, h("p", { class: "muted" }, "Loading\u2026"));
+    const updated = h("span", { class: "muted small" });
+
+    async function load() {
+      const overview = await loadOverview();
+      if (!isCurrent(token)) return;
+      render(body, overviewTotals(overview), overviewByTask(overview.perTask),
+        h("p", { class: "muted small" }, overviewScope(overview)));
+    }
+    const refresh = tracked(updated, load,
+      "Auto-refreshing every " + OVERVIEW_REFRESH_MS / 1000 + " s");
+
+    const reload = h("button", { type: "button" }, "Refresh");
+    reload.addEventListener("click", refresh);
+    $main.replaceChildren(heading("Overview"),
+      h("p", { class: "muted" }, "This tenant's fires, failures and dead letters over the " +
+        "last hour and the last day."),
+      h("div", { class: "toolbar" }, reload, updated), body);
+    every(OVERVIEW_REFRESH_MS, refresh);
+    return refresh();
+  }
+
+  // "12", or "100+" when the lists read ended inside the span.
+  function counted(counts, span) {
+    return String(counts[span]) + (counts[span + "More"] ? "+" : "");
+  }
+
+  function overviewTotals({ fires, failures, deadLetters }) {
+    const row = (label, span) => h("tr", {},
+      h("th", { scope: "row" }, label),
+      h("td", { "data-metric": "fires-" + span }, counted(fires, span)),
+      h("td", { "data-metric": "failures-" + span, class: failures[span] ? "error-text" : null },
+        counted(failures, span)),
+      h("td", { "data-metric": "dead-letters-" + span }, counted(deadLetters, span)));
+    return h("table", { class: "overview" },
+      h("caption", { class: "sr-only" }, "Fires, failures and dead letters"),
+      h("thead", {}, h("tr", {}, ["", "Fires", "Failures", "Dead letters"]
+        .map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, row("Last hour", "hour"), row("Last day", "day")));
+  }
+
+  function overviewByTask(perTask) {
+    const busy = perTask.filter((one) => one.fires.day)
+      .sort((a, b) => b.failures.day - a.failures.day || b.fires.day - a.fires.day);
+    if (!busy.length) return h("p", { class: "card" }, "No task fired in the last day.");
+    return [h("h2", {}, "By task (last day)"), h("div", { class: "wide" },
+      h("table", { class: "by-task" },
+        h("thead", {}, h("tr", {}, ["Task", "Fires (hour)", "Fires (day)", "Failures (hour)",
+          "Failures (day)"].map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, busy.map(({ task, fires, failures }) => h("tr", {},
+          h("td", {}, h("a", { href: taskHref(task.id) }, taskLabel(task))),
+          h("td", {}, counted(fires, "hour")), h("td", {}, counted(fires, "day")),
+          h("td", {}, counted(failures, "hour")), h("td", {}, counted(failures, "day")))))))];
+  }
+
+  function overviewScope({ taskCount, moreTasks, perTask }) {
+    return "Counted from the last " + RUNS_CHARTED + " runs of each task that ran in the " +
+      "last day (" +
+      perTask.length + " of " + taskCount + " task" + (taskCount === 1 ? "" : "s") +
+      (moreTasks ? "; only the first " + taskCount + " tasks are read" : "") + "). " +
+      "\u201c+\u201d: at least that many. Fires and failures count by fire time; runs of " +
+      "deleted tasks are not counted.";
   }
 
   // ---- dead letters ----------------------------------------------------------------
