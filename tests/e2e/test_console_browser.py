@@ -1,19 +1,26 @@
 """The web console in a real browser (headless Debian Chromium driven by Playwright),
 against `sundial local`: sign in, create a task through the form with its live preview,
-watch it run, pause it; trigger a failing task, redrive its dead letter, delete it.
+watch it run and chart it, pause, edit (and lose a race to another edit), backfill it;
+trigger a failing task, see it in the overview, redrive its dead letter, delete it; a
+completed one-time task's page.
 
-Every wait is a bounded Playwright expectation; nothing sleeps and hopes.
+Every wait is a bounded Playwright expectation; nothing sleeps and hopes. Every HTTP
+response of 400 or more is recorded, and each test checks that it saw exactly the ones it
+provoked: the console's own background requests never fail.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -52,6 +59,8 @@ class Console:
     page: Page
     base: str
     errors: list[str] = field(default_factory=list)
+    # "400 PATCH /v1/tasks/…" for each response >= 400 (or request that got none) so far.
+    failures: list[str] = field(default_factory=list)
 
     def open(self, key: str, view: str = "") -> None:
         """Load the console (at `view`, e.g. "#/dead-letters") and sign in with `key`."""
@@ -61,7 +70,18 @@ class Console:
         self.page.get_by_role("button", name="Sign in").click()
 
     def status(self):
-        return self.page.get_by_role("status")
+        return self.page.locator("#status")
+
+    def take_failures(self) -> list[str]:
+        """The failed requests since the last call, in order."""
+        taken, self.failures[:] = list(self.failures), []
+        return taken
+
+    def metric(self, name: str) -> int:
+        """A number of the overview, e.g. "failures-day"."""
+        text = self.page.locator(f'td[data-metric="{name}"]').inner_text()
+        assert text.isdigit(), (name, text)
+        return int(text)
 
     def task_id_from_url(self) -> str:
         match = re.search(r"#/tasks/([^/?]+)$", self.page.url)
@@ -102,6 +122,19 @@ def console(browser: Browser, stack) -> Iterator[Console]:
             opened.errors.append(f"console error: {message.text}")  # e.g. a CSP violation
 
     page.on("console", on_console)
+
+    def on_response(response) -> None:
+        if response.status >= 400:
+            path = urlsplit(response.url).path
+            opened.failures.append(f"{response.status} {response.request.method} {path}")
+
+    page.on("response", on_response)
+    page.on(
+        "requestfailed",
+        lambda request: opened.failures.append(
+            f"no response {request.method} {urlsplit(request.url).path}"
+        ),
+    )
     yield opened
     context.close()
 
@@ -118,9 +151,14 @@ def test_console_creates_a_task_shows_its_runs_and_pauses_it(console, stack, tmp
     page.get_by_label("API key").fill(alpha.key)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Tasks", exact=True)).to_be_visible()
+    assert console.take_failures() == ["401 GET /v1/tasks"]
 
+    # "Signed in." fades on its own and does not come back on the next page.
+    expect(console.status()).to_have_text("Signed in.")
+    expect(console.status()).to_be_empty()
     page.get_by_role("navigation").get_by_role("link", name="New task").click()
     expect(page.get_by_role("heading", name="New task")).to_be_visible()
+    expect(console.status()).to_be_empty()
     name = f"console-{uuid.uuid4().hex[:8]}"
     page.get_by_label("Name", exact=True).fill(name)
     schedule = page.get_by_label("Schedule")
@@ -139,6 +177,7 @@ def test_console_creates_a_task_shows_its_runs_and_pauses_it(console, stack, tmp
         re.compile(r"\d{2}:\d{2}:\d[02468] \((in \d+ s|now)\)")
     )
     expect(schedule).not_to_have_attribute("aria-invalid", "true")
+    assert console.take_failures() == ["400 POST /v1/preview"]
 
     page.get_by_label("Handler", exact=True).check()
     page.get_by_label("Handler name").fill("echo")
@@ -180,10 +219,64 @@ def test_console_creates_a_task_shows_its_runs_and_pauses_it(console, stack, tmp
     expect(page.locator("main .badge").first).to_have_text("paused")
     assert alpha.call("GET", f"/tasks/{task_id}").body["state"] == "paused"
 
+    # The chart of its runs: one dot per run, coloured by status, with a legend.
+    chart = page.get_by_role("img", name=re.compile(r"^Lateness of the last \d+ runs?"))
+    expect(chart).to_be_visible()
+    expect(chart.locator("circle.point.p-succeeded").first).to_be_visible()
+    expect(page.get_by_role("list", name="Runs by status")).to_contain_text("succeeded")
+
+    # Edit it: the form starts from the task as read; an invalid value is refused next to
+    # its field; a valid one is saved with the version it was read at.
+    page.locator("summary", has_text="Edit task").click()
+    edit = page.get_by_role("form", name="Edit task")
+    expect(edit.get_by_label("Schedule")).to_have_value("*/2 * * * * *")
+    zone = edit.get_by_label("Time zone")
+    zone.fill("Mars/Olympus_Mons")
+    edit.get_by_role("button", name="Save changes").click()
+    expect(zone).to_have_attribute("aria-invalid", "true")
+    expect(zone).to_have_accessible_description(re.compile("Mars/Olympus_Mons"))
+    assert console.take_failures() == [f"400 PATCH /v1/tasks/{task_id}"]
+    zone.fill("Europe/Berlin")
+    edit.get_by_label("Description").fill("Edited in the console")
+    edit.get_by_label("Maximum attempts").fill("5")
+    edit.get_by_role("button", name="Save changes").click()
+    expect(console.status()).to_contain_text(f"Saved “{name}”")
+    expect(page.locator("dl.props")).to_contain_text("Edited in the console")
+    saved = alpha.call("GET", f"/tasks/{task_id}").body
+    assert (saved["timezone"], saved["description"]) == ("Europe/Berlin", "Edited in the console")
+    assert saved["retry"]["max_attempts"] == 5 and saved["payload"] == json.loads(payload)
+
+    # Someone else saves first: the console's save is refused (412), nothing is overwritten,
+    # and the form offers to start again from their version.
+    page.locator("summary", has_text="Edit task").click()
+    edit.get_by_label("Description").fill("Mine")
+    theirs = alpha.call("PATCH", f"/tasks/{task_id}", {"description": "Theirs"})
+    assert theirs.status == 200, theirs.body
+    edit.get_by_role("button", name="Save changes").click()
+    expect(edit.get_by_role("alert")).to_contain_text("changed elsewhere")
+    assert console.take_failures() == [f"412 PATCH /v1/tasks/{task_id}"]
+    assert alpha.call("GET", f"/tasks/{task_id}").body["description"] == "Theirs"
+    edit.get_by_role("button", name="Reload the form").click()
+    expect(edit.get_by_label("Description")).to_have_value("Theirs")
+    expect(edit.get_by_role("alert")).to_be_hidden()
+
+    # Backfill ten seconds from before it existed: six fire times, both ends included.
+    # (Whole seconds but not :00, which the date input would shorten to hh:mm.)
+    end = (datetime.now(UTC) - timedelta(minutes=2)).replace(second=30, microsecond=0)
+    start = end - timedelta(seconds=10)
+    page.locator("summary", has_text="Backfill").click()
+    backfill = page.get_by_role("form", name="Backfill")
+    backfill.get_by_label("From (UTC)").fill(start.strftime("%Y-%m-%dT%H:%M:%S"))
+    backfill.get_by_label("To (UTC)").fill(end.strftime("%Y-%m-%dT%H:%M:%S"))
+    backfill.get_by_role("button", name="Run these fires now").click()
+    expect(backfill.get_by_role("status")).to_contain_text("Queued 6 runs")
+    expect(console.status()).to_contain_text(f"Backfill of “{name}”: queued 6 runs")
+
     screenshot = tmp_path / "console.png"
     page.screenshot(path=screenshot, full_page=True)
     shutil.copyfile(screenshot, REVIEW_SCREENSHOT)
     assert console.errors == []
+    assert console.take_failures() == []
     assert alpha.call("DELETE", f"/tasks/{task_id}").status == 204
 
 
@@ -208,8 +301,15 @@ def test_console_triggers_a_failing_task_redrives_its_dead_letter_and_deletes_it
     assert created.status == 201, created.body
     task_id = created.body["id"]
 
-    # Signing in keeps the page the link pointed to.
-    console.open(beta.key, f"#/tasks/{task_id}")
+    # The overview, before: this tenant's counts over the last hour and day.
+    console.open(beta.key, "#/overview")
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    expect(page.locator('td[data-metric="failures-day"]')).to_have_text(re.compile(r"^\d+$"))
+    failures_before = console.metric("failures-day")
+    dead_letters_before = console.metric("dead-letters-day")
+
+    # A link to a task page keeps working once signed in.
+    page.goto(f"{console.base}/console#/tasks/{task_id}")
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
     expect(page.locator("dl.props")).to_contain_text("<script>window.__pwned=1</script>")
     expect(page.locator("main b")).to_have_count(0)
@@ -227,6 +327,20 @@ def test_console_triggers_a_failing_task_redrives_its_dead_letter_and_deletes_it
     expect(dead).to_contain_text("no handler named 'no_such_handler'", timeout=RUN_TIMEOUT_MS)
     expect(dead.get_by_role("link", name=task_id)).to_be_visible()
     page.screenshot(path=tmp_path / "console-dead-letters.png", full_page=True)
+
+    # The overview counts the failed fire and its dead letter.
+    page.get_by_role("navigation").get_by_role("link", name="Overview").click()
+    failures_hour = page.locator('td[data-metric="failures-hour"]')
+    expect(page.locator('td[data-metric="failures-day"]')).to_have_text(str(failures_before + 1))
+    expect(failures_hour).to_have_text(re.compile(r"^[1-9]\d*$"))
+    expect(page.locator('td[data-metric="dead-letters-day"]')).to_have_text(
+        str(dead_letters_before + 1)
+    )
+    expect(page.locator('td[data-metric="fires-hour"]')).to_have_text(re.compile(r"^[1-9]"))
+    expect(page.locator("table.by-task")).to_contain_text(name)
+    page.screenshot(path=tmp_path / "console-overview.png", full_page=True)
+
+    page.get_by_role("navigation").get_by_role("link", name="Dead letters").click()
     dead.get_by_role("button", name=f"Redrive {execution_id}").click()
     expect(console.status()).to_contain_text("Redriven: 1")
 
@@ -241,3 +355,39 @@ def test_console_triggers_a_failing_task_redrives_its_dead_letter_and_deletes_it
     assert beta.call("GET", f"/tasks/{task_id}").status == 404
     assert page.evaluate("window.__pwned") is None
     assert console.errors == []
+    assert console.take_failures() == []
+
+
+def test_console_shows_a_completed_one_time_task_without_failing_requests(console, stack):
+    page = console.page
+    beta = stack.client("beta")
+    name = f"console-once-{uuid.uuid4().hex[:8]}"
+    fire_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=3)
+    created = beta.call(
+        "POST",
+        "/tasks",
+        {
+            "name": name,
+            "schedule": f"at({fire_at:%Y-%m-%dT%H:%M:%S})",
+            "target": {"type": "handler", "name": "echo"},
+        },
+    )
+    assert created.status == 201, created.body
+    task_id = created.body["id"]
+
+    # Its page follows it to `completed`; the schedule is still described (the preview
+    # counts from its creation, not from now, when it has no fire time left).
+    console.open(beta.key, f"#/tasks/{task_id}")
+    expect(page.locator("main .badge").first).to_have_text("completed", timeout=RUN_TIMEOUT_MS)
+    expect(page.locator("dl.props .desc")).to_contain_text("Once, at")
+    expect(page.locator(".chart circle.point.p-succeeded")).to_have_count(1)
+    # A few more refreshes of the page (every 3 s), then back to the list.
+    updated = page.locator("#runs-title + span")
+    first = updated.inner_text()
+    expect(updated).not_to_have_text(first)
+    page.get_by_role("link", name="All tasks").click()
+    row = page.locator("tr", has=page.get_by_role("link", name=name, exact=True))
+    expect(row).to_contain_text("Once, at")
+    assert console.errors == []
+    assert console.take_failures() == []
+    assert beta.call("DELETE", f"/tasks/{task_id}").status == 204
