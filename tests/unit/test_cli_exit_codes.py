@@ -18,10 +18,22 @@ from typing import Any
 import pytest
 from cli_runner import cli_runner
 from sundial_cli import cli
+from sundial_client import RetryPolicy
+
+
+@pytest.fixture(autouse=True)
+def _retries_without_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Failures are retried as in use, without the waits between attempts."""
+    monkeypatch.setattr(RetryPolicy, "wait", lambda self, seconds: None)
 
 
 def failing_with(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> None:
+    """Every request fails with `error` (an HTTP error's body can be read on every retry)."""
+    body = error.read() if isinstance(error, urllib.error.HTTPError) else b""
+
     def open_(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(error, urllib.error.HTTPError):
+            raise http_error(error.code, body)
         raise error
 
     monkeypatch.setattr(urllib.request.OpenerDirector, "open", open_)
