@@ -7,8 +7,10 @@ from typing import Any
 import click
 from sundial_client import DEFAULT_TIMEOUT_SECONDS, DEFAULT_URL, SundialClientError
 
+from sundial_cli.apply import apply
 from sundial_cli.dead_letters import dead_letters
 from sundial_cli.errors import cli_error
+from sundial_cli.export import export
 from sundial_cli.import_crontab import import_crontab
 from sundial_cli.keys import keys
 from sundial_cli.local import local
@@ -19,7 +21,7 @@ from sundial_cli.tasks import tasks
 EPILOG = """\b
 Exit codes: 0 success; 1 failed (a file, the keys table); 2 usage error;
 3 the API refused the request (or offline, the input is invalid);
-4 the API could not be reached.
+4 the API could not be reached. `apply --dry-run` exits 2 when the plan has changes.
 """
 
 
@@ -61,7 +63,7 @@ def cli(ctx: click.Context, url: str, key: str | None, timeout: float) -> None:
     settings.url, settings.key, settings.timeout = url, key or None, timeout
 
 
-for command in (tasks, preview, dead_letters, keys, import_crontab, local):
+for command in (tasks, apply, export, preview, dead_letters, keys, import_crontab, local):
     cli.add_command(command)
 
 
