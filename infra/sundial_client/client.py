@@ -161,15 +161,10 @@ class Client:
     def backfill_task(
         self, task_id: str, start: datetime | str, end: datetime | str
     ) -> BackfillResponse:
-        """Run the scheduled times in [start, end] now. Not repeated after a lost answer."""
+        """Run the scheduled times in [start, end] now (a time already enqueued is not
+        enqueued again, so a retried backfill runs each time once)."""
         body = {"start": _timestamp(start), "end": _timestamp(end)}
-        return self._model(
-            BackfillResponse,
-            "POST",
-            _task_path(task_id, "backfill"),
-            body=body,
-            repeatable=False,
-        )
+        return self._model(BackfillResponse, "POST", _task_path(task_id, "backfill"), body=body)
 
     # --- runs and dead letters --------------------------------------------------------
 

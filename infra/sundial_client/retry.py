@@ -2,13 +2,14 @@
 
 A call is retried only when sending it again cannot do twice what it asks:
 
-* a 429, or a connection that was never made: the API did nothing, so every call is
-  retried;
+* a 429, a 503 `enqueue_failed` (nothing was enqueued), or a connection that was never
+  made: the API did nothing, so every call is retried;
 * a 5xx, or an answer lost after the request went out: the API may have acted, so only
   calls that are safe to repeat are retried: reads, deletes, pause and resume (no-ops
-  the second time), updates (the same change again), and creates, which carry an
+  the second time), updates (the same change again), backfills (a backfilled time keeps
+  its scheduled fire's key, so it is not enqueued twice), and creates, which carry an
   `Idempotency-Key` so that a repeated create returns the first task instead of making
-  a second one. Trigger, backfill and redrive are not repeated: each would run again.
+  a second one. Trigger and redrive are not repeated: each would run again.
 * a 409 `idempotency_in_progress`: the first attempt of a create is still running;
   retrying returns its result once it is stored.
 
@@ -51,7 +52,7 @@ NO_RETRIES = RetryPolicy(attempts=1)
 
 def retried_status(status: int, code: str | None, *, repeatable: bool) -> bool:
     """Whether an error answer is worth another attempt of the call."""
-    if status == 429:
+    if status == 429 or (status == 503 and code == "enqueue_failed"):
         return True
     if status == 409 and code == "idempotency_in_progress":
         return True
