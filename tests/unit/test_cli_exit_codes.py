@@ -172,7 +172,16 @@ def test_local_refuses_malformed_fixed_keys_before_starting() -> None:
 
 def test_help_lists_every_command_group() -> None:
     out = run("--help").stdout
-    for command in ("tasks", "preview", "dead-letters", "keys", "import-crontab", "local"):
+    for command in (
+        "tasks",
+        "apply",
+        "export",
+        "preview",
+        "dead-letters",
+        "keys",
+        "import-crontab",
+        "local",
+    ):
         assert command in out
     tasks = run("tasks --help").stdout
     for command in (
