@@ -33,7 +33,7 @@ from sundial.core.task import TaskCreate, TaskUpdate, TaskView
 from sundial_client.errors import ApiError, NotFound, Unreachable, error_class
 from sundial_client.pagination import Page, items
 from sundial_client.retry import RetryPolicy, retried_status
-from sundial_client.transport import Answer, AnswerLost, NotSent, UrllibTransport
+from sundial_client.transport import Answer, AnswerLost, NotSent, Transport, UrllibTransport
 
 DEFAULT_URL = "http://127.0.0.1:8080/v1"
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -69,13 +69,13 @@ class Client:
         *,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         retry: RetryPolicy | None = None,
-        transport: Any = None,
+        transport: Transport | None = None,
     ):
         self.base_url = check_base_url(base_url)
         self.key = key
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
-        self.transport = transport or UrllibTransport(self.base_url, timeout)
+        self.transport: Transport = transport or UrllibTransport(self.base_url, timeout)
 
     # --- tasks -------------------------------------------------------------------------
 
