@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import click
+from typing import Any
 
-from sundial_cli.client import DEFAULT_TIMEOUT_SECONDS, DEFAULT_URL
+import click
+from sundial_client import DEFAULT_TIMEOUT_SECONDS, DEFAULT_URL, SundialClientError
+
+from sundial_cli.apply import apply
 from sundial_cli.dead_letters import dead_letters
+from sundial_cli.errors import cli_error
+from sundial_cli.export import export
 from sundial_cli.import_crontab import import_crontab
 from sundial_cli.keys import keys
 from sundial_cli.local import local
@@ -16,11 +21,23 @@ from sundial_cli.tasks import tasks
 EPILOG = """\b
 Exit codes: 0 success; 1 failed (a file, the keys table); 2 usage error;
 3 the API refused the request (or offline, the input is invalid);
-4 the API could not be reached.
+4 the API could not be reached. `apply --dry-run` exits 2 when the plan has changes.
 """
 
 
-@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+class _Sundial(click.Group):
+    """The root group: a failure of the API client that a command lets through ends it
+    as the CLI's error (one line on stderr, the exit code of its kind)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SundialClientError as exc:
+            settings = ctx.ensure_object(CliState)
+            raise cli_error(exc, url=settings.url, key_given=bool(settings.key)) from None
+
+
+@click.group(cls=_Sundial, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--url",
     envvar="SUNDIAL_URL",
@@ -46,7 +63,7 @@ def cli(ctx: click.Context, url: str, key: str | None, timeout: float) -> None:
     settings.url, settings.key, settings.timeout = url, key or None, timeout
 
 
-for command in (tasks, preview, dead_letters, keys, import_crontab, local):
+for command in (tasks, apply, export, preview, dead_letters, keys, import_crontab, local):
     cli.add_command(command)
 
 

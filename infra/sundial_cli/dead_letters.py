@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-import click
+from typing import Any
 
-from sundial_cli.output import api_options, console, emit_json, json_option, note, state
+import click
+from sundial_client import Page
+
+from sundial_cli.output import (
+    api_options,
+    as_json,
+    collect_pages,
+    console,
+    emit_json,
+    json_option,
+    note,
+    state,
+)
 from sundial_cli.render import dead_letters_table
 
 
@@ -21,9 +33,12 @@ def dead_letters() -> None:
 @json_option
 def list_(limit: int, every_page: bool, next_token: str | None) -> None:
     """The tenant's dead letters, newest first."""
-    query = {"limit": limit, "next_token": next_token}
     client = state().client()
-    found, token = client.collect("/dead-letters", "dead_letters", query, every_page=every_page)
+
+    def page(token: str | None) -> Page[Any]:
+        return client.list_dead_letters_page(limit=limit, next_token=token)
+
+    found, token = collect_pages(page, next_token, every_page)
     if state().json:
         emit_json({"dead_letters": found, "next_token": token})
         return
@@ -42,8 +57,7 @@ def redrive(execution_ids: tuple[str, ...]) -> None:
     Each run goes back to `retrying` with its attempt count kept, and leaves the dead
     letters once it succeeds.
     """
-    body = {"execution_ids": list(execution_ids)} if execution_ids else None
-    reply = state().client().call("POST", "/dead-letters/redrive", body=body).body
+    reply = as_json(state().client().redrive_dead_letters(list(execution_ids) or None))
     if state().json:
         emit_json(reply)
     else:

@@ -19,6 +19,8 @@ from enum import IntEnum
 from typing import IO, Any
 
 import click
+from sundial_client import ApiError, SundialClientError
+from sundial_client.transport import is_loopback
 
 
 class ExitCode(IntEnum):
@@ -65,3 +67,14 @@ class Unreachable(CliError):
     """The API could not be reached, or did not answer in time."""
 
     exit_code = ExitCode.UNREACHABLE
+
+
+def cli_error(error: SundialClientError, *, url: str, key_given: bool) -> CliError:
+    """The client's failure as the CLI reports it, with a hint where one helps."""
+    if isinstance(error, ApiError):
+        message = error.message
+        if error.status == 401 and not key_given:
+            message += " (no API key given: pass --key or set SUNDIAL_API_KEY)"
+        return Rejected(error.code, message, error.field, status=error.status)
+    hint = " (is `sundial local` running?)" if is_loopback(url) else ""
+    return Unreachable(f"{error}{hint}")

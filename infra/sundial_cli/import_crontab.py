@@ -19,10 +19,10 @@ from typing import IO, Any
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from sundial_client import ApiError, Client, SundialClientError
 
-from sundial_cli.client import ApiClient
 from sundial_cli.crontab import CronJob, Remark, parse_crontab
-from sundial_cli.errors import CliError, ExitCode, Rejected, Unreachable
+from sundial_cli.errors import CliError, ExitCode, Rejected, cli_error
 from sundial_cli.output import api_options, console, emit_json, json_option, state, table, text
 from sundial_cli.task_options import TAG
 
@@ -104,8 +104,8 @@ def import_crontab(
                 continue
             try:
                 importer.add(entry)
-            except (Unreachable, Rejected) as exc:
-                fatal = exc
+            except SundialClientError as exc:
+                fatal = cli_error(exc, url=state().url, key_given=bool(state().key))
                 break
             advance()
     _report(importer.results, parsed.ignored, dry_run)
@@ -120,7 +120,7 @@ def import_crontab(
 class _Importer:
     def __init__(
         self,
-        client: ApiClient | None,
+        client: Client | None,
         prefix: str,
         target: dict[str, Any] | None,
         tags: dict[str, str],
@@ -135,7 +135,8 @@ class _Importer:
     def add(self, job: CronJob) -> None:
         """Create (or, in a dry run, validate) the job's task and record the outcome.
 
-        Raises Unreachable, or Rejected for errors no other line would escape (401, 403).
+        Raises the client's Unreachable, or its ApiError for errors no other line would
+        escape (401, 403).
         """
         body = job.task(self.prefix, self.target or PLACEHOLDER_TARGET, self.tags)
         result: dict[str, Any] = {
@@ -157,8 +158,8 @@ class _Importer:
             self._validate(body, result)
             return
         try:
-            task = self.client.call("POST", "/tasks", body=body).body
-        except Rejected as exc:
+            task = self.client.create_task(body)
+        except ApiError as exc:
             if exc.status in FATAL_STATUSES:
                 self.results.pop()
                 raise
@@ -167,9 +168,12 @@ class _Importer:
                     status="exists", reason=f"a task named {body['name']} exists (imported before)"
                 )
             else:
-                result.update(status="failed", reason=exc.format_message(), error=exc.envelope())
+                error = Rejected(exc.code, exc.message, exc.field, status=exc.status)
+                result.update(
+                    status="failed", reason=error.format_message(), error=error.envelope()
+                )
             return
-        result.update(status="created", task_id=task["id"])
+        result.update(status="created", task_id=task.id)
 
     def _validate(self, body: dict[str, Any], result: dict[str, Any]) -> None:
         from sundial.core.errors import SundialError

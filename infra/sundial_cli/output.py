@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import click
+from pydantic import BaseModel
 from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-
-from sundial_cli.client import DEFAULT_TIMEOUT_SECONDS, DEFAULT_URL, ApiClient, check_base_url
+from sundial_client import DEFAULT_TIMEOUT_SECONDS, DEFAULT_URL, Client, Page, check_base_url
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Piped output is not wrapped at 80 columns: grep and awk want whole rows.
@@ -35,12 +35,12 @@ class CliState:
     timeout: float = DEFAULT_TIMEOUT_SECONDS
     json: bool = False
 
-    def client(self) -> ApiClient:
+    def client(self) -> Client:
         try:
             check_base_url(self.url)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="'--url' / SUNDIAL_URL") from None
-        return ApiClient(self.url, self.key, self.timeout)
+        return Client(self.url, self.key, timeout=self.timeout)
 
 
 def state() -> CliState:
@@ -91,6 +91,25 @@ def console() -> Console:
 
 def emit_json(document: Any) -> None:
     click.echo(json.dumps(document, ensure_ascii=False))
+
+
+def as_json(model: BaseModel) -> dict[str, Any]:
+    """A model of the API as the JSON document the API sent (tables render these too)."""
+    return model.model_dump(mode="json")
+
+
+def collect_pages(
+    page: Callable[[str | None], Page[Any]], next_token: str | None, every_page: bool
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The items (as JSON) of the page `next_token` names and the token after it; with
+    `every_page`, of every page after it too, to the last (whose token is None)."""
+    found: list[dict[str, Any]] = []
+    while True:
+        current = page(next_token)
+        found += [as_json(item) for item in current.items]
+        next_token = current.next_token
+        if not every_page or not next_token:
+            return found, next_token
 
 
 def note(message: str) -> None:

@@ -5,9 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from sundial_client import Page
 
-from sundial_cli.client import task_path
-from sundial_cli.output import api_options, console, emit_json, json_option, note, state
+from sundial_cli.output import (
+    api_options,
+    as_json,
+    collect_pages,
+    console,
+    emit_json,
+    json_option,
+    note,
+    state,
+)
 from sundial_cli.render import runs_table, task_table, tasks_table
 from sundial_cli.task_options import TAG, task_body, task_options
 
@@ -35,8 +44,7 @@ def create(idempotency_key: str | None, **options: Any) -> None:
         --target-url https://example.com/hook --payload '{"report": "daily"}'
     """
     body = task_body(options, update=False)
-    headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-    task = state().client().call("POST", "/tasks", body=body, headers=headers).body
+    task = as_json(state().client().create_task(body, idempotency_key=idempotency_key))
     _show_task(task, f"Created task {task['id']}.")
 
 
@@ -56,13 +64,15 @@ def list_(
     next_token: str | None,
 ) -> None:
     """List tasks: id, name, state, schedule, next fire, last run."""
-    query = {
-        "state": task_state,
-        "tag": f"{tag[0]}:{tag[1]}" if tag else None,
-        "limit": limit,
-        "next_token": next_token,
-    }
-    found, token = _collect("/tasks", "tasks", query, every_page)
+    client = state().client()
+    tag_filter = f"{tag[0]}:{tag[1]}" if tag else None
+
+    def page(token: str | None) -> Page[Any]:
+        return client.list_tasks_page(
+            state=task_state, tag=tag_filter, limit=limit, next_token=token
+        )
+
+    found, token = collect_pages(page, next_token, every_page)
     if state().json:
         emit_json({"tasks": found, "next_token": token})
         return
@@ -76,7 +86,7 @@ def list_(
 @json_option
 def get(task_id: str) -> None:
     """Show one task."""
-    _show_task(state().client().call("GET", task_path(task_id)).body)
+    _show_task(as_json(state().client().get_task(task_id)))
 
 
 @tasks.command()
@@ -93,12 +103,7 @@ def update(task_id: str, if_match: str | None, **options: Any) -> None:
     body = task_body(options, update=True)
     if not body:
         raise click.UsageError("nothing to update: give a field flag or --file")
-    task = (
-        state()
-        .client()
-        .call("PATCH", task_path(task_id), body=body, headers=_if_match(if_match))
-        .body
-    )
+    task = as_json(state().client().update_task(task_id, body, if_match=if_match))
     _show_task(task, f"Updated task {task['id']} (version {task['version']}).")
 
 
@@ -109,7 +114,7 @@ def update(task_id: str, if_match: str | None, **options: Any) -> None:
 @json_option
 def delete(task_id: str, if_match: str | None) -> None:
     """Delete a task (its run history expires on its own)."""
-    state().client().call("DELETE", task_path(task_id), headers=_if_match(if_match))
+    state().client().delete_task(task_id, if_match=if_match)
     if state().json:
         emit_json({"id": task_id, "deleted": True})
     else:
@@ -142,7 +147,7 @@ def resume(task_id: str, if_match: str | None) -> None:
 @json_option
 def trigger(task_id: str) -> None:
     """Run a task now, also while paused."""
-    reply = state().client().call("POST", task_path(task_id, "trigger")).body
+    reply = as_json(state().client().trigger_task(task_id))
     if state().json:
         emit_json(reply)
     else:
@@ -159,8 +164,12 @@ def trigger(task_id: str) -> None:
 @json_option
 def runs(task_id: str, limit: int, every_page: bool, next_token: str | None) -> None:
     """A task's runs, newest first."""
-    query = {"limit": limit, "next_token": next_token}
-    found, token = _collect(task_path(task_id, "runs"), "runs", query, every_page)
+    client = state().client()
+
+    def page(token: str | None) -> Page[Any]:
+        return client.list_runs_page(task_id, limit=limit, next_token=token)
+
+    found, token = collect_pages(page, next_token, every_page)
     if state().json:
         emit_json({"runs": found, "next_token": token})
         return
@@ -176,8 +185,7 @@ def runs(task_id: str, limit: int, every_page: bool, next_token: str | None) -> 
 @json_option
 def backfill(task_id: str, start: str, end: str) -> None:
     """Run the task's scheduled times in [START, END] now (at most 1,000 per call)."""
-    body = {"start": start, "end": end}
-    reply = state().client().call("POST", task_path(task_id, "backfill"), body=body).body
+    reply = as_json(state().client().backfill_task(task_id, start, end))
     if state().json:
         emit_json(reply)
     else:
@@ -187,24 +195,15 @@ def backfill(task_id: str, start: str, end: str) -> None:
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _collect(
-    path: str, key: str, query: dict[str, Any], every_page: bool
-) -> tuple[list[Any], str | None]:
-    return state().client().collect(path, key, query, every_page=every_page)
-
-
 def _more(what: str, token: str | None) -> None:
     if token:
         note(f"More {what}: add --all, or --next-token {token}")
 
 
-def _if_match(version: str | None) -> dict[str, str] | None:
-    return {"If-Match": version} if version else None
-
-
 def _transition(task_id: str, action: str, if_match: str | None, verb: str) -> None:
     client = state().client()
-    task = client.call("POST", task_path(task_id, action), headers=_if_match(if_match)).body
+    change = client.pause_task if action == "pause" else client.resume_task
+    task = as_json(change(task_id, if_match=if_match or None))
     if state().json:
         emit_json(task)
     else:

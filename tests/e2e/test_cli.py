@@ -74,3 +74,34 @@ def test_an_error_from_the_running_stack_is_one_line_and_exit_code_3(stack):
     assert done.returncode == 3
     assert done.stdout == ""
     assert done.stderr.startswith("error: not_found") and done.stderr.count("\n") == 1
+
+
+def test_task_files_applied_to_the_local_stack_round_trip_through_export(stack, tmp_path):
+    suffix = uuid.uuid4().hex[:8]
+    (tmp_path / "nightly.yaml").write_text(
+        f"name: nightly-{suffix}\n"
+        'schedule: "0 30 2 * * *"\n'
+        "timezone: Europe/Berlin\n"
+        "target: {type: handler, name: report}\n"
+        "retry: {max_attempts: 5}\n"
+    )
+    (tmp_path / "more.yml").write_text(
+        f"- name: hourly-{suffix}\n  schedule: '@hourly'\n  target: {{type: handler, name: h}}\n"
+    )
+    assert sundial(stack, f"apply --dry-run -f {tmp_path}").returncode == 2
+    assert sundial(stack, f"apply -f {tmp_path}").returncode == 0
+    assert sundial(stack, f"apply --dry-run -f {tmp_path}").returncode == 0  # nothing to do
+    nightly = tmp_path / "nightly.yaml"
+    nightly.write_text(nightly.read_text().replace("max_attempts: 5", "max_attempts: 6"))
+    dry_run = sundial(stack, f"apply --dry-run --json -f {tmp_path}")
+    assert dry_run.returncode == 2  # changes pending
+    plan = json.loads(dry_run.stdout)["plan"]
+    changed = [step for step in plan if step["action"] != "unchanged"]
+    assert [(s["name"], s["changes"]) for s in changed] == [
+        (f"nightly-{suffix}", [{"field": "retry.max_attempts", "before": "5", "after": "6"}])
+    ]
+    assert sundial(stack, f"apply -f {tmp_path}").returncode == 0
+    exported = sundial(stack, "export")
+    assert exported.returncode == 0 and f"name: hourly-{suffix}" in exported.stdout
+    again = sundial(stack, "apply --dry-run -f -", input=exported.stdout)
+    assert again.returncode == 0, again.stdout + again.stderr

@@ -18,10 +18,22 @@ from typing import Any
 import pytest
 from cli_runner import cli_runner
 from sundial_cli import cli
+from sundial_client import RetryPolicy
+
+
+@pytest.fixture(autouse=True)
+def _retries_without_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Failures are retried as in use, without the waits between attempts."""
+    monkeypatch.setattr(RetryPolicy, "wait", lambda self, seconds: None)
 
 
 def failing_with(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> None:
+    """Every request fails with `error` (an HTTP error's body can be read on every retry)."""
+    body = error.read() if isinstance(error, urllib.error.HTTPError) else b""
+
     def open_(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(error, urllib.error.HTTPError):
+            raise http_error(error.code, body)
         raise error
 
     monkeypatch.setattr(urllib.request.OpenerDirector, "open", open_)
@@ -160,7 +172,16 @@ def test_local_refuses_malformed_fixed_keys_before_starting() -> None:
 
 def test_help_lists_every_command_group() -> None:
     out = run("--help").stdout
-    for command in ("tasks", "preview", "dead-letters", "keys", "import-crontab", "local"):
+    for command in (
+        "tasks",
+        "apply",
+        "export",
+        "preview",
+        "dead-letters",
+        "keys",
+        "import-crontab",
+        "local",
+    ):
         assert command in out
     tasks = run("tasks --help").stdout
     for command in (

@@ -11,9 +11,37 @@ from typing import Any
 import pytest
 from cli_runner import cli_runner
 from sundial_cli import cli
-from sundial_cli.client import ApiClient, Reply
+from sundial_client import Client
 
-TASK = {"id": "01JTASK", "version": 2, "state": "active", "schedule": "@daily"}
+# A task as the API returns it: the CLI reads answers as the API's TaskView.
+TASK = {
+    "id": "01JTASK",
+    "name": None,
+    "schedule": "@daily",
+    "timezone": "UTC",
+    "start_at": None,
+    "end_at": None,
+    "description": "",
+    "target": {"type": "handler", "name": "report"},
+    "payload": {},
+    "retry": {
+        "max_attempts": 3,
+        "backoff_seconds": 2,
+        "max_backoff_seconds": 300,
+        "max_event_age_seconds": 86400,
+    },
+    "timeout_seconds": 30,
+    "overlap": "allow",
+    "misfire": {"policy": "fire_once", "grace_seconds": 60},
+    "jitter_seconds": 0,
+    "tags": {},
+    "state": "active",
+    "version": 2,
+    "next_fire_times": ["2026-01-01T00:00:00+00:00"],
+    "last_run": None,
+    "created_at": "2025-12-31T12:00:00+00:00",
+    "updated_at": "2025-12-31T12:00:00+00:00",
+}
 
 
 @pytest.fixture
@@ -21,11 +49,11 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """The requests the CLI makes, answered with TASK instead of reaching a server."""
     requests: list[dict[str, Any]] = []
 
-    def call(self: ApiClient, method: str, path: str, **kwargs: Any) -> Reply:
+    def call(self: Client, method: str, path: str, **kwargs: Any) -> Any:
         requests.append({"method": method, "path": path, **kwargs})
-        return Reply(200, {}, TASK)
+        return TASK
 
-    monkeypatch.setattr(ApiClient, "call", call)
+    monkeypatch.setattr(Client, "_call", call)
     return requests
 
 

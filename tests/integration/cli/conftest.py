@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from cli_harness import KEYS, Sundial, cli_runner
+from sundial_client import RetryPolicy
 from sundial_local.gateway import ApiGateway, GatewayConfig, GatewayServer
 from sundial_local.runtime import LocalFunction
 from sundial_local.template import Template
@@ -23,6 +24,12 @@ from sundial.settings import reset_settings
 from sundial.store import apikeys
 
 REGION = "us-east-1"
+
+
+@pytest.fixture(autouse=True)
+def _retries_without_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Failures are retried as in use, without the waits between attempts."""
+    monkeypatch.setattr(RetryPolicy, "wait", lambda self, seconds: None)
 
 
 @pytest.fixture
