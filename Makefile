@@ -13,8 +13,12 @@ STAMP := $(VENV)/.installed
 SAM_VENV := $(VENV)/sam-cli
 SAM := $(SAM_VENV)/bin/sam
 SAM_ENV := AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} SAM_CLI_TELEMETRY=0
+# checkov, the template's security scanner, too: it pins boto3 and packaging exactly.
+# tests/infrastructure/test_checkov.py finds it here and runs it offline.
+CHECKOV_VENV := $(VENV)/checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
 
-.PHONY: install test lint run clean bench soak sam-cli sam-validate sam-build
+.PHONY: install test lint run clean bench soak sam-cli sam-validate sam-build checkov
 
 install: $(STAMP)
 
@@ -30,11 +34,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(RUN_STAMP) $(STAMP)
 
-# tests/infrastructure runs cfn-lint, `sam validate --lint` and `sam build` (arm64).
+# tests/infrastructure runs cfn-lint, `sam validate --lint`, `sam build` (arm64) and
+# checkov.
 # The console's browser test drives a system Chromium (/usr/bin/chromium, or
 # $SUNDIAL_CHROMIUM) and is skipped, saying why, where there is none: `make test`
 # installs nothing outside .venv. CI installs Chromium first (.ci/run).
-test: $(STAMP) $(SAM)
+test: $(STAMP) $(SAM) $(CHECKOV)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q
@@ -45,6 +50,16 @@ $(SAM):
 	$(SAM_VENV)/bin/python -m pip install -q 'aws-sam-cli>=1.120,<2'
 
 sam-cli: $(SAM)
+
+$(CHECKOV):
+	$(PY) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install -q 'checkov>=3.2,<4'
+
+# The template's security scan, as the tests run it: offline, built-in policies only.
+checkov: $(CHECKOV)
+	CKV_SKIP_PACKAGE_UPDATE_CHECK=true BC_SKIP_MAPPING=TRUE $(CHECKOV) --file template.yaml \
+		--framework cloudformation --skip-download --compact
 
 sam-validate: $(SAM)
 	$(SAM_ENV) $(SAM) validate --lint

@@ -234,10 +234,11 @@ def test_executor_timeout_never_exceeds_the_lambda_maximum():
 
 
 def test_queues_are_encrypted_and_dead_letters_kept_fourteen_days(transformed):
+    template = resolver(transformed)
     queues = of_type(transformed, "AWS::SQS::Queue")
     assert set(queues) == {"WorkQueue", "DeadLetterQueue"}
     for queue in queues.values():
-        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+        assert template.resolve(queue["Properties"])["SqsManagedSseEnabled"] is True
     assert queues["DeadLetterQueue"]["Properties"]["MessageRetentionPeriod"] == (
         DEAD_LETTER_RETENTION
     )
@@ -248,7 +249,7 @@ def test_queues_are_encrypted_and_dead_letters_kept_fourteen_days(transformed):
 # --- tables --------------------------------------------------------------------------------
 
 # Tables whose loss loses data; the idempotency table is disposable (its records expire
-# within a day), so it is neither retained nor backed up.
+# within a day), so it is not retained.
 DURABLE_TABLES = ("TasksTable", "RunsTable", "KeysTable")
 
 
@@ -271,6 +272,12 @@ def test_durable_tables_have_point_in_time_recovery_and_are_retained(transformed
     }
     assert table["DeletionPolicy"] == "Retain"
     assert table["UpdateReplacePolicy"] == "Retain"
+
+
+def test_every_table_has_point_in_time_recovery(transformed):
+    for table in of_type(transformed, "AWS::DynamoDB::Table").values():
+        recovery = table["Properties"]["PointInTimeRecoverySpecification"]
+        assert recovery == {"PointInTimeRecoveryEnabled": True}
 
 
 def test_runs_expire_by_ttl(transformed):
@@ -603,3 +610,128 @@ def test_free_text_parameters_are_patterned(name, accepted, refused):
     pattern = re.compile(PARAMETERS[name]["AllowedPattern"])
     assert all(pattern.fullmatch(value) for value in accepted)
     assert not any(pattern.fullmatch(value) for value in refused)
+
+
+# --- encryption ----------------------------------------------------------------------------
+
+CUSTOMER_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+# Where each kind of resource names its KMS key.
+KEY_PROPERTY = {
+    "AWS::DynamoDB::Table": "SSESpecification",
+    "AWS::SQS::Queue": "KmsMasterKeyId",
+    "AWS::SNS::Topic": "KmsMasterKeyId",
+    "AWS::Logs::LogGroup": "KmsKeyId",
+    "AWS::SecretsManager::Secret": "KmsKeyId",
+    "AWS::Lambda::Function": "KmsKeyArn",
+}
+# The roles that send to the work or dead-letter queue need a data key too.
+SQS_PRODUCERS = ("DispatcherFunctionRole", "ExecutorFunctionRole", "ApiFunctionRole")
+
+
+def keyed_resources(body: dict[str, Any], parameters: dict[str, Any]) -> dict[str, Any]:
+    """Every resource that holds data or logs, properties resolved, conditions applied."""
+    template = resolver(body, parameters)
+    found: dict[str, Any] = {}
+    for logical_id, resource in body["Resources"].items():
+        if resource["Type"] not in KEY_PROPERTY:
+            continue
+        if "Condition" in resource and not template.condition(resource["Condition"]):
+            continue
+        found[logical_id] = (resource["Type"], template.resolve(resource["Properties"]))
+    return found
+
+
+def test_a_customer_key_encrypts_every_table_queue_topic_log_group_secret_and_environment(
+    transformed,
+):
+    resources = keyed_resources(transformed, {"KmsKeyArn": CUSTOMER_KEY})
+    kinds = {kind for kind, _ in resources.values()}
+    assert kinds == set(KEY_PROPERTY)
+    for logical_id, (kind, properties) in resources.items():
+        if kind == "AWS::DynamoDB::Table":
+            assert properties["SSESpecification"] == {
+                "SSEEnabled": True,
+                "SSEType": "KMS",
+                "KMSMasterKeyId": CUSTOMER_KEY,
+            }, logical_id
+        else:
+            assert properties[KEY_PROPERTY[kind]] == CUSTOMER_KEY, logical_id
+        if kind == "AWS::SQS::Queue":
+            assert "SqsManagedSseEnabled" not in properties, logical_id
+
+
+def test_without_a_customer_key_aws_keys_encrypt_and_no_key_is_named(transformed):
+    for logical_id, (kind, properties) in keyed_resources(transformed, {}).items():
+        if kind == "AWS::DynamoDB::Table":
+            assert properties["SSESpecification"] == {"SSEEnabled": True}, logical_id
+        else:
+            assert KEY_PROPERTY[kind] not in properties, logical_id
+        if kind == "AWS::SQS::Queue":
+            assert properties["SqsManagedSseEnabled"] is True, logical_id
+    assert not [s for s in statements(transformed, {}) if "kms:" in str(s["Action"])]
+
+
+def test_every_function_role_may_use_the_customer_key(transformed):
+    granted: dict[str, set[str]] = {}
+    for statement in statements(transformed, {"KmsKeyArn": CUSTOMER_KEY}):
+        actions = [a for a in as_list(statement["Action"]) if a.startswith("kms:")]
+        if actions:
+            assert as_list(statement["Resource"]) == [CUSTOMER_KEY], statement
+            granted.setdefault(statement["_role"], set()).update(actions)
+    roles = {f"{function}Role" for function in FUNCTIONS}
+    assert set(granted) == roles
+    for role in roles:
+        # Lambda decrypts each function's environment with its role.
+        assert "kms:Decrypt" in granted[role], role
+    for role in SQS_PRODUCERS:
+        assert granted[role] == {"kms:Decrypt", "kms:GenerateDataKey"}, role
+
+
+def test_the_customer_key_parameter_takes_a_key_arn_only():
+    pattern = re.compile(PARAMETERS["KmsKeyArn"]["AllowedPattern"])
+    assert pattern.fullmatch("")
+    assert pattern.fullmatch(CUSTOMER_KEY)
+    assert pattern.fullmatch("arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/mrk-1a2b3c")
+    # Log groups and grants need the key itself, not an alias.
+    assert not pattern.fullmatch("arn:aws:kms:us-east-1:123456789012:alias/sundial")
+    assert not pattern.fullmatch("1234abcd-12ab-34cd-56ef-1234567890ab")
+
+
+# --- concurrency ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("maximum", [2, 100, 400])
+def test_the_executor_reserves_what_its_event_source_mapping_may_run(transformed, maximum):
+    template = resolver(transformed, {"ExecutorMaximumConcurrency": maximum})
+    resources = transformed["Resources"]
+    function = template.resolve(resources["ExecutorFunction"]["Properties"])
+    mapping = template.resolve(resources["ExecutorWorkMapping"]["Properties"])
+    assert mapping["ScalingConfig"]["MaximumConcurrency"] == maximum
+    assert function["ReservedConcurrentExecutions"] == maximum
+
+
+def test_the_api_function_is_capped_by_its_reserved_concurrency(transformed):
+    template = resolver(transformed, {"ApiReservedConcurrency": 30})
+    function = template.resolve(transformed["Resources"]["ApiFunction"]["Properties"])
+    assert function["ReservedConcurrentExecutions"] == 30
+    assert PARAMETERS["ApiReservedConcurrency"]["Default"] >= 1
+
+
+# --- least privilege -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("legacy", ["false", "true"])
+def test_the_dispatcher_may_query_the_due_index_it_is_told_to_sweep(transformed, legacy):
+    parameters = {"LegacyDueIndex": legacy}
+    template = resolver(transformed, parameters)
+    function = template.resolve(transformed["Resources"]["DispatcherFunction"]["Properties"])
+    due_index = function["Environment"]["Variables"]["DUE_INDEX"]
+    queried = {
+        resource
+        for statement in statements(transformed, parameters)
+        if statement["_role"] == "DispatcherFunctionRole"
+        and "dynamodb:Query" in as_list(statement["Action"])
+        for resource in as_list(statement["Resource"])
+    }
+    assert f"TasksTable.Arn/index/{due_index}" in queried
+    assert queried <= {"TasksTable.Arn/index/schedule_due", "TasksTable.Arn/index/due"}
