@@ -294,8 +294,8 @@ def _check(body: dict[str, Any], now: datetime, result: Translation) -> None:
     try:
         spec = parse_task_create(body)
     except SundialError as exc:
-        where = f" ({exc.field})" if exc.field else ""
-        result.unsupported.append(f"not valid in Sundial: {exc.code}{where}: {exc.message}")
+        # The API's messages name the field ("target.source must not ...").
+        result.unsupported.append(f"not valid in Sundial: {exc.message}")
         return
     timing = Timing(
         task_id=result.task_name,
