@@ -20,7 +20,7 @@ from sundial_cli.preview import preview
 from sundial_cli.tasks import tasks
 
 EPILOG = """\b
-Exit codes: 0 success; 1 failed (a file, the keys table); 2 usage error;
+Exit codes: 0 success; 1 failed (a file, the keys table, AWS); 2 usage error;
 3 the API refused the request (or offline, the input is invalid);
 4 the API could not be reached. `apply --dry-run` exits 2 when the plan has changes.
 """
