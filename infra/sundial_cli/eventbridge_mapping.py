@@ -68,7 +68,6 @@ SERVICE_NAMES = {
     "codepipeline": "CodePipeline",
     "inspector": "Inspector",
 }
-SENDS_TO = "Sundial sends to Lambda, SQS, SNS, EventBridge buses, HTTP and handlers"
 
 
 @dataclass
@@ -167,7 +166,9 @@ def _target(target: Mapping[str, Any], result: Translation) -> dict[str, Any] | 
         return None
     _, partition, service, region, account, resource = parts
     if service == "scheduler" and resource.startswith("aws-sdk:"):
-        result.unsupported.append(f"a universal target ({resource}) calls an AWS API; {SENDS_TO}")
+        result.unsupported.append(
+            f"a universal target ({resource}): Sundial does not call AWS APIs for a task"
+        )
         return None
     if service == "lambda":
         # EventBridge Scheduler invokes functions asynchronously: Sundial's `event`.
@@ -177,10 +178,7 @@ def _target(target: Mapping[str, Any], result: Translation) -> dict[str, Any] | 
     if service == "sqs":
         group = (target.get("SqsParameters") or {}).get("MessageGroupId")
         if group:
-            result.notes.append(
-                f"SQS message group {group!r}: Sundial sends each task's messages "
-                "in a group of their own (the task id)"
-            )
+            result.notes.append(f"SQS message group {group!r} replaced by the task's id")
         domain = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
         return {"type": "sqs", "queue_url": f"https://sqs.{region}.{domain}/{account}/{resource}"}
     if service == "events" and resource.startswith("event-bus/"):
@@ -197,7 +195,7 @@ def _target(target: Mapping[str, Any], result: Translation) -> dict[str, Any] | 
             "detail_type": parameters["DetailType"],
         }
     kind = SERVICE_NAMES.get(service, service)
-    result.unsupported.append(f"a {kind} target ({arn}); {SENDS_TO}")
+    result.unsupported.append(f"a {kind} target ({arn}): not a kind Sundial sends to")
     return None
 
 
@@ -209,9 +207,7 @@ def _payload(text: str | None, result: Translation) -> Any:
     if CONTEXT_ATTRIBUTE.search(text):
         found = ", ".join(sorted(set(CONTEXT_ATTRIBUTE.findall(text))))
         result.unsupported.append(
-            f"the input uses context attributes ({found}), which Sundial would send as "
-            "literal text (its runs carry scheduled_time, execution_id and attempt "
-            "beside the payload)"
+            f"the input's context attributes ({found}) would be sent as literal text"
         )
         return None
     try:
@@ -226,10 +222,7 @@ def _retry(policy: Mapping[str, Any] | None, result: Translation) -> dict[str, i
     age = policy.get("MaximumEventAgeInSeconds", DEFAULT_EVENT_AGE_SECONDS)
     attempts = retries + 1
     if attempts > MAX_ATTEMPTS_MAX:
-        result.notes.append(
-            f"{retries} retries ({attempts} attempts) capped at Sundial's "
-            f"{MAX_ATTEMPTS_MAX} attempts; the event age limit ({age} s) still applies"
-        )
+        result.notes.append(f"{retries} retries capped: {MAX_ATTEMPTS_MAX} attempts, the limit")
         attempts = MAX_ATTEMPTS_MAX
     return {"max_attempts": attempts, "max_event_age_seconds": age}
 
@@ -241,8 +234,7 @@ def _jitter(window: Mapping[str, Any] | None, result: Translation) -> int:
     seconds = minutes * 60
     if seconds > JITTER_MAX:
         result.notes.append(
-            f"flexible window of {minutes} minutes narrowed to Sundial's jitter limit of "
-            f"{JITTER_MAX // 60} minutes (every run still starts inside the window)"
+            f"window of {minutes} min narrowed to {JITTER_MAX // 60} (the jitter limit)"
         )
         return JITTER_MAX
     return seconds
@@ -252,9 +244,7 @@ def _window(schedule: Mapping[str, Any], body: dict[str, Any], result: Translati
     start, end = schedule.get("StartDate"), schedule.get("EndDate")
     if result.expression.strip().lower().startswith("at("):
         if start or end:
-            result.notes.append(
-                "StartDate/EndDate left out: EventBridge ignores them for at() schedules"
-            )
+            result.notes.append("StartDate/EndDate left out: EventBridge ignores them for at()")
         return
     if start:
         body["start_at"] = _timestamp(start)
@@ -273,19 +263,14 @@ def _noted_settings(
 ) -> None:
     dead_letters = (target.get("DeadLetterConfig") or {}).get("Arn")
     if dead_letters:
-        result.notes.append(
-            f"dead-letter queue {dead_letters} not used: runs out of attempts go to "
-            "Sundial's dead-letter list (sundial dead-letters list)"
-        )
+        result.notes.append(f"dead letters stay in Sundial's list, not sent to {dead_letters}")
     if schedule.get("KmsKeyArn"):
         result.notes.append(
-            f"input was encrypted with {schedule['KmsKeyArn']}: the payload is stored in "
-            "Sundial's tables, under their encryption"
+            f"input key {schedule['KmsKeyArn']} not used: the payload is stored under "
+            "the encryption of Sundial's tables"
         )
     if schedule.get("ActionAfterCompletion") == "DELETE":
-        result.notes.append(
-            "ActionAfterCompletion DELETE: the task stays, completed, after its last run"
-        )
+        result.notes.append("kept, completed, after its last run (ActionAfterCompletion DELETE)")
 
 
 def _check(body: dict[str, Any], now: datetime, result: Translation) -> None:

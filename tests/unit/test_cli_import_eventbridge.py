@@ -105,7 +105,7 @@ def test_an_sqs_message_group_is_noted_as_replaced_by_the_tasks_own() -> None:
         ),
         NOW,
     )
-    assert any("message group 'g1'" in note for note in result.notes)
+    assert any("message group 'g1' replaced" in note for note in result.notes)
 
 
 @pytest.mark.parametrize(
@@ -144,7 +144,7 @@ def test_a_flexible_window_is_jitter_narrowed_to_the_limit_with_a_note() -> None
     )
     assert inside.body and inside.body["jitter_seconds"] == 1800
     assert wider.body and wider.body["jitter_seconds"] == 3600
-    assert any("1440 minutes narrowed" in note for note in wider.notes)
+    assert any("window of 1440 min narrowed" in note for note in wider.notes)
 
 
 def test_retries_are_attempts_plus_one_capped_at_the_limit_with_the_event_age_kept() -> None:
@@ -217,7 +217,8 @@ def test_dead_letters_kms_and_deletion_after_completion_are_noted_not_refused() 
     )
     assert result.body is not None
     notes = " ".join(result.notes)
-    assert "dlq not used" in notes and "key/k" in notes and "ActionAfterCompletion" in notes
+    assert f"not sent to arn:aws:sqs:eu-west-1:{ACCOUNT}:dlq" in notes
+    assert "key/k not used" in notes and "ActionAfterCompletion DELETE" in notes
 
 
 def test_every_imported_task_carries_the_schedules_arn_and_is_valid_for_the_api() -> None:
