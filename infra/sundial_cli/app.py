@@ -12,6 +12,7 @@ from sundial_cli.dead_letters import dead_letters
 from sundial_cli.errors import cli_error
 from sundial_cli.export import export
 from sundial_cli.import_crontab import import_crontab
+from sundial_cli.imports import imports
 from sundial_cli.keys import keys
 from sundial_cli.local import local
 from sundial_cli.output import CliState, json_option
@@ -19,7 +20,7 @@ from sundial_cli.preview import preview
 from sundial_cli.tasks import tasks
 
 EPILOG = """\b
-Exit codes: 0 success; 1 failed (a file, the keys table); 2 usage error;
+Exit codes: 0 success; 1 failed (a file, the keys table, AWS); 2 usage error;
 3 the API refused the request (or offline, the input is invalid);
 4 the API could not be reached. `apply --dry-run` exits 2 when the plan has changes.
 """
@@ -63,7 +64,7 @@ def cli(ctx: click.Context, url: str, key: str | None, timeout: float) -> None:
     settings.url, settings.key, settings.timeout = url, key or None, timeout
 
 
-for command in (tasks, apply, export, preview, dead_letters, keys, import_crontab, local):
+for command in (tasks, apply, export, preview, dead_letters, keys, imports, import_crontab, local):
     cli.add_command(command)
 
 

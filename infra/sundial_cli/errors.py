@@ -5,7 +5,7 @@ script can branch on without parsing text:
 
 * 0 `OK`: the command did what it was asked.
 * 1 `FAILED`: it could not, for a reason of its own (a file that cannot be read, the
-  keys table, an unknown key id).
+  keys table, an unknown key id, AWS when a command reads it).
 * 2 `USAGE`: click's code for a bad flag, argument or option value.
 * 3 `REJECTED`: the API answered with an error (printed from its envelope as
   `error: <code> (<field>): <message>`), or, for the offline commands, the input is one

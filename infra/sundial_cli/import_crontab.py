@@ -17,13 +17,12 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sundial_client import ApiError, Client, SundialClientError
 
 from sundial_cli.crontab import CronJob, Remark, parse_crontab
 from sundial_cli.errors import CliError, ExitCode, Rejected, cli_error
 from sundial_cli.output import api_options, console, emit_json, json_option, state, table, text
+from sundial_cli.progress import progress_bar
 from sundial_cli.task_options import TAG
 
 RESULT_STYLES = {
@@ -97,7 +96,7 @@ def import_crontab(
         tags=dict(tags),
     )
     fatal: CliError | None = None
-    with _progress(len(parsed.jobs)) as advance:
+    with progress_bar(len(parsed.jobs)) as advance:
         for entry in parsed.entries:
             if isinstance(entry, Remark):
                 importer.results.append(_remark(entry))
@@ -227,29 +226,6 @@ def _check_timezone(timezone: str) -> None:
 def _default_prefix(filename: str) -> str:
     stem = Path(filename).name.split(".")[0] if filename not in ("-", "<stdin>") else ""
     return stem or "crontab"
-
-
-class _progress:
-    """A progress bar over the jobs on stderr, when stderr is a terminal and not --json."""
-
-    def __init__(self, total: int):
-        stderr = Console(stderr=True)
-        self.progress = Progress(
-            TextColumn("importing"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=stderr,
-            transient=True,
-            disable=state().json or not stderr.is_terminal,
-        )
-        self.task = self.progress.add_task("import", total=total)
-
-    def __enter__(self) -> Any:
-        self.progress.start()
-        return lambda: self.progress.advance(self.task)
-
-    def __exit__(self, *_exc: Any) -> None:
-        self.progress.stop()
 
 
 def _report(results: list[dict[str, Any]], ignored: int, dry_run: bool) -> None:

@@ -179,10 +179,12 @@ def test_help_lists_every_command_group() -> None:
         "preview",
         "dead-letters",
         "keys",
+        "import",
         "import-crontab",
         "local",
     ):
         assert command in out
+    assert "eventbridge" in run("import --help").stdout
     tasks = run("tasks --help").stdout
     for command in (
         "create",
