@@ -435,6 +435,9 @@ class RunItem(Model):
     fire_at = NumberAttribute()
     status = UnicodeAttribute()  # a RunStatus
     attempt = NumberAttribute()
+    # Random, fresh for every claim (store.runs.claim_run) and never written otherwise:
+    # a write that finds its own token on the run knows the run is as its claim left it.
+    claim_token = UnicodeAttribute(null=True)
     lease_until = NumberAttribute(null=True)
     next_attempt_at = NumberAttribute(null=True)
     started_at = NumberAttribute(null=True)
