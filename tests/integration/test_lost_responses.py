@@ -11,6 +11,7 @@ import pytest
 
 from sundial import store
 from sundial.store import RunItem, StaleAttempt
+from sundial.store import overlap as slots
 from sundial.store.deadletters import (
     DeadLetter,
     list_dead_letters,
@@ -154,6 +155,107 @@ def test_outcome_of_a_taken_over_claim_is_still_refused(tables):
         )
     with pytest.raises(StaleAttempt):
         release_claim(TASK, KEY.fire_key, 1, claim_token=stale.claim_token, now_ms=FIRE_AT)
+
+
+def test_dispatch_commit_applied_with_lost_response_is_won(tables, make_task, lost_responses):
+    task = store.create_task(make_task(), due_at=1_000)
+    lost_responses.lose_next("UpdateItem")
+
+    won = store.commit_dispatch(task.task_id, 1_000, 1, 2_000, last_fire_at=1_000, fires=3)
+
+    assert lost_responses.lost == ["UpdateItem"]
+    stored = store.get_task("acme", task.task_id)
+    assert won and (stored.due_at, stored.fires_dispatched) == (2_000, 3)  # added once
+
+
+def test_completing_commit_applied_with_lost_response_is_won(tables, make_task, lost_responses):
+    task = store.create_task(make_task(schedule="at(2026-01-01T00:00:00)"), due_at=1_000)
+    lost_responses.lose_next("TransactWriteItems")
+
+    won = store.commit_dispatch(task.task_id, 1_000, 1, None, 1_000, state="completed")
+
+    assert lost_responses.lost == ["TransactWriteItems"]
+    stored = store.get_task("acme", task.task_id)
+    assert won and (stored.state, stored.version) == ("completed", 2)  # bumped once
+
+
+def test_dispatch_commit_after_another_commit_still_loses(tables, make_task):
+    task = store.create_task(make_task(), due_at=1_000)
+    assert store.commit_dispatch(task.task_id, 1_000, 1, next_due_at=2_000, last_fire_at=1_000)
+
+    assert not store.commit_dispatch(task.task_id, 1_000, 1, 2_000, last_fire_at=1_000)
+
+
+def test_sweep_lease_taken_with_lost_response_is_ours(tables, lost_responses):
+    lost_responses.lose_next("PutItem")
+
+    assert store.acquire_sweep_lease("sweep-a", now_ms=1_000, duration_ms=60_000)
+
+    assert lost_responses.lost == ["PutItem"]
+    assert not store.acquire_sweep_lease("sweep-b", now_ms=2_000, duration_ms=60_000)
+
+
+def test_sweep_lease_given_back_with_lost_response_is_given_back(tables, lost_responses):
+    store.acquire_sweep_lease("sweep-a", now_ms=1_000, duration_ms=60_000)
+    lost_responses.lose_next("UpdateItem")
+
+    assert store.release_sweep_lease("sweep-a")
+
+    assert lost_responses.lost == ["UpdateItem"]
+    assert store.acquire_sweep_lease("sweep-b", now_ms=2_000, duration_ms=60_000)
+
+
+def test_overlap_slots_taken_with_lost_responses_are_ours(tables, make_task, lost_responses):
+    task = store.create_task(make_task(overlap="buffer_one"), due_at=None)
+    lost_responses.lose_next("UpdateItem")
+    lost_responses.lose_next("UpdateItem", after=1)
+
+    slots.take_running_slot(
+        task.task_id, "run-a", until_ms=5_000, now_ms=1_000, honour_waiting=True
+    )
+    slots.take_waiting_slot(
+        task.task_id, "run-b", behind="run-a", until_ms=9_000, receipt_handle="rb", now_ms=1_000
+    )
+
+    assert lost_responses.lost == ["UpdateItem", "UpdateItem"]
+    with pytest.raises(slots.SlotTaken):
+        slots.take_running_slot(
+            task.task_id, "run-c", until_ms=5_000, now_ms=1_000, honour_waiting=True
+        )
+
+
+def test_overlap_slot_left_with_lost_response_still_wakes_the_waiter(
+    tables, make_task, lost_responses
+):
+    task = store.create_task(make_task(overlap="buffer_one"), due_at=None)
+    slots.take_running_slot(
+        task.task_id, "run-a", until_ms=5_000, now_ms=1_000, honour_waiting=True
+    )
+    slots.take_waiting_slot(
+        task.task_id, "run-b", behind="run-a", until_ms=9_000, receipt_handle="rb", now_ms=1_000
+    )
+    lost_responses.lose_next("UpdateItem")
+
+    waiter = slots.leave_running_slot(task.task_id, "run-a", now_ms=2_000)
+
+    assert lost_responses.lost == ["UpdateItem"]
+    assert waiter == "rb"
+
+
+def test_overlap_slot_taken_over_is_not_left_by_its_old_holder(tables, make_task):
+    task = store.create_task(make_task(overlap="skip"), due_at=None)
+    slots.take_running_slot(
+        task.task_id, "run-a", until_ms=5_000, now_ms=1_000, honour_waiting=False
+    )
+    slots.take_running_slot(  # run-a's lease ran out: run-b takes the slot over
+        task.task_id, "run-b", until_ms=20_000, now_ms=6_000, honour_waiting=False
+    )
+
+    assert slots.leave_running_slot(task.task_id, "run-a", now_ms=7_000) is None
+    with pytest.raises(slots.SlotTaken):
+        slots.take_running_slot(
+            task.task_id, "run-c", until_ms=30_000, now_ms=8_000, honour_waiting=False
+        )
 
 
 def _letter(at_ms: int) -> DeadLetter:

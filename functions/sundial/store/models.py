@@ -361,6 +361,9 @@ class ScheduleItem(Model):
     # bookkeeping, moved by each dispatch commit
     last_fire_at = NumberAttribute(null=True)
     fires_dispatched = NumberAttribute(default=0)
+    # Random, fresh for every dispatch commit (store.tasks.commit_dispatch): a commit
+    # whose condition fails on an item carrying its own token was applied already.
+    commit_token = UnicodeAttribute(null=True)
     # overlap marker (`sundial.store.overlap`), written only for overlap `skip`/`buffer_one`:
     # the execution holding the task's run slot until its lease ends, and (buffer_one)
     # the one execution waiting for it, with the receipt handle that wakes its message.
