@@ -80,16 +80,19 @@ class LostResponses:
     def take(self, request: Any) -> bool:
         """Whether the response to `request`, just applied, is to be lost."""
         operation = _header(request, "X-Amz-Target").rpartition(".")[2]
-        if not _header(request, "amz-sdk-request").startswith("attempt=1;"):
+        # "attempt=1; max=6" (or "attempt=1" in older botocore) on the first send.
+        if _header(request, "amz-sdk-request").partition(";")[0].strip() != "attempt=1":
             return False  # a retry: it gets its answer
         with self.lock:
-            armed = next((a for a in self.armed if a[0] == operation), None)
-            if armed is None:
+            due = None
+            for armed in (a for a in self.armed if a[0] == operation):
+                if armed[1] > 0:
+                    armed[1] -= 1  # one more of the requests it lets by
+                elif due is None:
+                    due = armed
+            if due is None:
                 return False
-            if armed[1] > 0:
-                armed[1] -= 1
-                return False
-            self.armed.remove(armed)
+            self.armed.remove(due)
             self.lost.append(operation)
         return True
 
