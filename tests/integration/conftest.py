@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import botocore.session
 import pytest
+from botocore.exceptions import ReadTimeoutError
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 from sundial_local.template import create_queues, create_tables
@@ -56,6 +57,67 @@ def serialized_requests(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(BotocoreStubber, "process_request", locked)
 
 
+class LostResponses:
+    """Emulated DynamoDB applies a chosen request, and its caller never hears back.
+
+    `lose_next(operation)` arms the next request of that operation (e.g. "UpdateItem"),
+    or the one after `after` others: moto applies it, then the SDK sees a read timeout
+    instead of the response and re-sends the very same request (botocore's standard
+    retry), as it does when DynamoDB applied a write whose response the network lost.
+    Only a request's first send is lost; its retry gets an answer. `lost` lists the
+    operations lost so far.
+    """
+
+    def __init__(self) -> None:
+        self.armed: list[list[Any]] = []  # [operation, requests of it still to let by]
+        self.lost: list[str] = []
+        self.lock = threading.Lock()
+
+    def lose_next(self, operation: str, *, after: int = 0) -> None:
+        with self.lock:
+            self.armed.append([operation, after])
+
+    def take(self, request: Any) -> bool:
+        """Whether the response to `request`, just applied, is to be lost."""
+        operation = _header(request, "X-Amz-Target").rpartition(".")[2]
+        # "attempt=1; max=6" (or "attempt=1" in older botocore) on the first send.
+        if _header(request, "amz-sdk-request").partition(";")[0].strip() != "attempt=1":
+            return False  # a retry: it gets its answer
+        with self.lock:
+            due = None
+            for armed in (a for a in self.armed if a[0] == operation):
+                if armed[1] > 0:
+                    armed[1] -= 1  # one more of the requests it lets by
+                elif due is None:
+                    due = armed
+            if due is None:
+                return False
+            self.armed.remove(due)
+            self.lost.append(operation)
+        return True
+
+
+def _header(request: Any, name: str) -> str:
+    value = request.headers.get(name, "")
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+@pytest.fixture
+def lost_responses(serialized_requests: None, monkeypatch: pytest.MonkeyPatch) -> LostResponses:
+    """Arms DynamoDB requests whose response is lost after they are applied."""
+    faults = LostResponses()
+    process = BotocoreStubber.process_request
+
+    def applied_then_lost(self: BotocoreStubber, request: Any) -> Any:
+        response = process(self, request)
+        if faults.take(request):
+            raise ReadTimeoutError(endpoint_url=request.url)
+        return response
+
+    monkeypatch.setattr(BotocoreStubber, "process_request", applied_then_lost)
+    return faults
+
+
 @pytest.fixture
 def tables(aws_env: None, serialized_requests: None) -> Iterator[dict[str, str]]:
     """The template's tables in a fresh emulated account, with the store bound to them."""
@@ -93,7 +155,7 @@ def dead_letter(tables: dict[str, str]) -> Callable[..., str]:
     def file(task_id: str, tenant: str, offset_ms: int = 0) -> str:
         fire_at = DEAD_LETTER_FIRE_AT_MS + offset_ms
         key = run_key(task_id, fire_at)
-        claim_run(
+        run = claim_run(
             key.task_id,
             key.fire_key,
             execution_id=key.execution_id,
@@ -114,7 +176,8 @@ def dead_letter(tables: dict[str, str]) -> Callable[..., str]:
                 error="HTTP 404 from https://example.com/hook",
                 reason="permanent",
                 dead_lettered_at_ms=fire_at + 1_500,
-            )
+            ),
+            claim_token=run.claim_token,
         )
         return key.execution_id
 

@@ -34,7 +34,7 @@ def _run() -> RunItem:
     return RunItem.get(TASK, KEY.fire_key, consistent_read=True)
 
 
-def _fail_for_good(attempt: int, error: str, at_ms: int) -> None:
+def _fail_for_good(attempt: int, error: str, at_ms: int, token: str | None = None) -> None:
     """Record the attempt failed for good, as the executor does: with its dead letter."""
     record_dead_letter(
         DeadLetter(
@@ -48,7 +48,8 @@ def _fail_for_good(attempt: int, error: str, at_ms: int) -> None:
             error=error,
             reason="permanent",
             dead_lettered_at_ms=at_ms,
-        )
+        ),
+        claim_token=token,
     )
 
 
@@ -87,7 +88,9 @@ def test_every_run_gets_expires_at_from_retention(tables):
     retention_s = get_settings().run_retention_days * 86_400
     assert run.expires_at == FIRE_AT // 1000 + retention_s
 
-    done = store.record_success(TASK, KEY.fire_key, 1, finished_at_ms=FIRE_AT + 60_000)
+    done = store.record_success(
+        TASK, KEY.fire_key, 1, claim_token=None, finished_at_ms=FIRE_AT + 60_000
+    )
     assert done.expires_at == (FIRE_AT + 60_000) // 1000 + retention_s
 
 
@@ -113,7 +116,13 @@ def test_claim_takes_over_expired_lease_with_next_attempt(tables):
 def test_retrying_run_cannot_be_claimed_before_next_attempt_at(tables):
     _claim(now_ms=FIRE_AT)
     store.record_retry(
-        TASK, KEY.fire_key, 1, next_attempt_at_ms=FIRE_AT + 5_000, error="503", now_ms=FIRE_AT + 1
+        TASK,
+        KEY.fire_key,
+        1,
+        claim_token=None,
+        next_attempt_at_ms=FIRE_AT + 5_000,
+        error="503",
+        now_ms=FIRE_AT + 1,
     )
 
     with pytest.raises(NotYetDue) as raised:
@@ -129,11 +138,13 @@ def test_retrying_run_cannot_be_claimed_before_next_attempt_at(tables):
 def test_finished_run_claim_reports_duplicate(tables, finish):
     _claim(now_ms=FIRE_AT)
     if finish == "success":
-        store.record_success(TASK, KEY.fire_key, 1, finished_at_ms=FIRE_AT + 1)
+        store.record_success(TASK, KEY.fire_key, 1, claim_token=None, finished_at_ms=FIRE_AT + 1)
     elif finish == "failure":
         _fail_for_good(1, error="400", at_ms=FIRE_AT + 1)
     else:
-        store.record_skipped(TASK, KEY.fire_key, 1, reason="overlap", finished_at_ms=FIRE_AT + 1)
+        store.record_skipped(
+            TASK, KEY.fire_key, 1, claim_token=None, reason="overlap", finished_at_ms=FIRE_AT + 1
+        )
 
     with pytest.raises(Duplicate) as raised:
         _claim(now_ms=FIRE_AT + 10 * LEASE)
@@ -165,31 +176,37 @@ def test_two_concurrent_claims_on_one_run_only_one_wins(tables):
 
 
 def test_stale_worker_cannot_overwrite_newer_attempt(tables):
-    _claim(now_ms=FIRE_AT)  # attempt 1 ... whose lease then expires
+    stale = _claim(now_ms=FIRE_AT).claim_token  # attempt 1 ... whose lease then expires
     _claim(now_ms=FIRE_AT + LEASE + 1)  # attempt 2 takes over
 
     with pytest.raises(StaleAttempt):
-        store.record_success(TASK, KEY.fire_key, 1, finished_at_ms=FIRE_AT + LEASE + 2)
+        store.record_success(
+            TASK, KEY.fire_key, 1, claim_token=stale, finished_at_ms=FIRE_AT + LEASE + 2
+        )
     with pytest.raises(StaleAttempt):
-        _fail_for_good(1, error="x", at_ms=FIRE_AT + LEASE + 2)
+        _fail_for_good(1, error="x", at_ms=FIRE_AT + LEASE + 2, token=stale)
 
     run = _run()
     assert (run.status, run.attempt) == ("running", 2)
-    newer = store.record_success(TASK, KEY.fire_key, 2, finished_at_ms=FIRE_AT + LEASE + 3)
+    newer = store.record_success(
+        TASK, KEY.fire_key, 2, claim_token=None, finished_at_ms=FIRE_AT + LEASE + 3
+    )
     assert newer.status == "succeeded"
 
 
 def test_outcome_cannot_be_recorded_twice(tables):
-    _claim(now_ms=FIRE_AT)
-    store.record_success(TASK, KEY.fire_key, 1, finished_at_ms=FIRE_AT + 1)
+    token = _claim(now_ms=FIRE_AT).claim_token
+    store.record_success(TASK, KEY.fire_key, 1, claim_token=token, finished_at_ms=FIRE_AT + 1)
     with pytest.raises(StaleAttempt):
-        _fail_for_good(1, error="late", at_ms=FIRE_AT + 2)
+        _fail_for_good(1, error="late", at_ms=FIRE_AT + 2, token=token)
     assert _run().status == "succeeded"
 
 
 def test_outcome_without_a_claim_is_stale(tables):
     with pytest.raises(StaleAttempt):
-        store.record_skipped(TASK, KEY.fire_key, 1, reason="overlap", finished_at_ms=FIRE_AT)
+        store.record_skipped(
+            TASK, KEY.fire_key, 1, claim_token=None, reason="overlap", finished_at_ms=FIRE_AT
+        )
     with pytest.raises(RunItem.DoesNotExist):  # and created nothing
         _run()
 
@@ -197,7 +214,12 @@ def test_outcome_without_a_claim_is_stale(tables):
 def test_success_keeps_a_bounded_result_and_clears_the_lease(tables):
     _claim(now_ms=FIRE_AT)
     run = store.record_success(
-        TASK, KEY.fire_key, 1, finished_at_ms=FIRE_AT + 5, result={"status_code": 200}
+        TASK,
+        KEY.fire_key,
+        1,
+        claim_token=None,
+        finished_at_ms=FIRE_AT + 5,
+        result={"status_code": 200},
     )
     assert (run.status, run.result, run.finished_at, run.lease_until) == (
         "succeeded", {"status_code": 200}, FIRE_AT + 5, None,
@@ -206,7 +228,12 @@ def test_success_keeps_a_bounded_result_and_clears_the_lease(tables):
     other = store.run_key(TASK, FIRE_AT + 1)
     _claim(now_ms=FIRE_AT, key=other)
     big = store.record_success(
-        TASK, other.fire_key, 1, finished_at_ms=FIRE_AT, result={"body": "x" * MAX_RESULT_CHARS}
+        TASK,
+        other.fire_key,
+        1,
+        claim_token=None,
+        finished_at_ms=FIRE_AT,
+        result={"body": "x" * MAX_RESULT_CHARS},
     )
     assert big.result["truncated"] is True
 
@@ -220,7 +247,9 @@ def test_failure_keeps_a_bounded_error(tables):
 
 def test_skipped_run_records_its_reason(tables):
     _claim(now_ms=FIRE_AT)
-    run = store.record_skipped(TASK, KEY.fire_key, 1, reason="overlap", finished_at_ms=FIRE_AT)
+    run = store.record_skipped(
+        TASK, KEY.fire_key, 1, claim_token=None, reason="overlap", finished_at_ms=FIRE_AT
+    )
     assert (run.status, run.reason) == ("skipped", "overlap")
 
 

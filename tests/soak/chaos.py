@@ -1,6 +1,7 @@
 """The chaos soak: dispatchers and executors in threads over emulated DynamoDB, with
-crashes injected at every protocol step, duplicate SQS deliveries, DynamoDB throttling
-and target timeouts, on a simulated clock. Imported by the pytest soak (small size)
+crashes injected at every protocol step, duplicate SQS deliveries, DynamoDB throttling,
+conditional writes applied whose response is lost, and target timeouts, on a simulated
+clock. Imported by the pytest soak (small size)
 and by `benchmarks/soak.py` (`make soak`, large size).
 
 What Sundial promises (README "Guarantees and performance"), and what `SoakResult`
@@ -17,6 +18,10 @@ measures:
   recording its outcome; then the next attempt legitimately calls it again (that is
   why targets get the execution id as an idempotency key). A second call for any
   other execution counts as a duplicate.
+* **attempts numbered by what happened**: an execution's first target call is attempt 1,
+  unless earlier attempts really happened (a claim whose worker then died): a write
+  applied with its response lost, which the SDK sends again, is the writer's own, never
+  taken for another worker's (the claim's, for one, would make the first call attempt 2).
 
 Why an in-memory SQS stand-in: moto's SQS recomputes queue attributes over every
 queued message on each call, so 10,000 fires with DelaySeconds make it quadratic.
@@ -76,6 +81,11 @@ CRASH_POINTS = (
     "executor.after_claim",  # the run is claimed, the target not called
     "executor.after_target",  # the target ran, its outcome not recorded
 )
+# The conditional writes whose response the soak loses after DynamoDB applied them.
+LOST_RESPONSE_WRITES = ("claim", "outcome", "commit", "lease", "overlap")
+# Tasks at least this many seconds apart take the overlap marker (policy buffer_one);
+# their runs, at most a lease (12 s) long, never overlap, so none is ever skipped.
+OVERLAP_MARKER_EVERY = 20
 
 
 class Crash(BaseException):
@@ -89,6 +99,7 @@ class ChaosRates:
     duplicate_delivery: float = 0.05
     throttle: float = 0.04
     timeout: float = 0.005
+    lost_response: float = 0.02  # per conditional write, on its first send
 
 
 @dataclass
@@ -106,6 +117,9 @@ class SoakResult:
     unexpected_runs: int = 0
     doubled_run_records: int = 0  # successes recorded more than once for one execution
     reruns_without_cause: int = 0  # executions called twice with no crash/timeout to explain
+    lost_responses_by_write: dict[str, int] = field(default_factory=dict)
+    # Executions whose first target call was not attempt 1 + the claims abandoned before it.
+    misnumbered_attempts: int = 0
     redriven_to_dlq: int = 0
     simulated_seconds: int = 0
     wall_seconds: float = 0.0
@@ -118,11 +132,17 @@ class SoakResult:
             "crashes_injected",
             "duplicate_deliveries_injected",
             "throttles_injected",
+            "lost_responses_injected",
+            "misnumbered_attempts",
         )
         return {k: getattr(self, k) for k in keys}
 
+    @property
+    def lost_responses_injected(self) -> int:
+        return sum(self.lost_responses_by_write.values())
+
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "lost_responses_injected": self.lost_responses_injected}
 
 
 # --- the simulated clock ------------------------------------------------------------------
@@ -312,8 +332,12 @@ class Chaos:
         # the only ones the target may legitimately see more than once.
         self.reran: set[str] = set()
         self.crashes_per_id: Counter[str] = Counter()
+        # Claims whose worker died before calling the target: each is a real attempt.
+        self.abandoned_claims: Counter[str] = Counter()
         # The first visit of every crash point crashes, so even a small soak covers all.
         self.unvisited = set(CRASH_POINTS)
+        self.lost_responses: Counter[str] = Counter()
+        self.unlost = set(LOST_RESPONSE_WRITES)  # likewise: each write's first one is lost
 
     def roll(self, rate: float) -> bool:
         with self.lock:
@@ -335,7 +359,19 @@ class Chaos:
                 self.crashes_per_id[execution_id] += 1
                 if point == "executor.after_target":
                     self.reran.add(execution_id)
+                if point == "executor.after_claim":
+                    self.abandoned_claims[execution_id] += 1
         raise Crash(point)
+
+    def lose_response(self, write: str) -> bool:
+        """Whether this conditional write, just applied, loses its response."""
+        with self.lock:
+            if write in self.unlost:
+                self.unlost.discard(write)
+            elif self.rng.random() >= self.rates.lost_response:
+                return False
+            self.lost_responses[write] += 1
+        return True
 
     def throttle(self) -> bool:
         with self.lock:
@@ -351,12 +387,19 @@ class Target:
     def __init__(self, chaos: Chaos):
         self.chaos = chaos
         self.calls: Counter[str] = Counter()
+        # Executions whose first call was not attempt 1 + the claims abandoned before it.
+        self.misnumbered: set[str] = set()
         self.lock = threading.Lock()
 
     def __call__(self, payload: Any, invocation: Any) -> dict[str, Any]:
         execution_id = invocation.execution_id
         with self.lock:
             self.calls[execution_id] += 1
+            if self.calls[execution_id] == 1:
+                with self.chaos.lock:
+                    earlier = self.chaos.abandoned_claims[execution_id]
+                if invocation.attempt != 1 + earlier:
+                    self.misnumbered.add(execution_id)
         if invocation.attempt == 1 and self.chaos.roll(self.chaos.rates.timeout):
             with self.chaos.lock:
                 self.chaos.timeouts += 1
@@ -434,9 +477,45 @@ def patched(owner: Any, name: str, replacement: Any) -> Iterator[None]:
         setattr(owner, name, original)
 
 
+def conditional_write(request: Any) -> str | None:
+    """Which of LOST_RESPONSE_WRITES a DynamoDB request is (None: not a conditional write).
+
+    Told by what the request writes: the claim alone sets `claim_token`, the dispatch
+    commit alone `commit_token`; the overlap marker's attributes and the sweep lease's
+    key are their own; every other conditional write of the soak is a run's outcome.
+    """
+    target = request.headers.get("X-Amz-Target", b"")
+    operation = (target.decode() if isinstance(target, bytes) else target).rpartition(".")[2]
+    body = request.body.decode() if isinstance(request.body, bytes) else str(request.body)
+    if operation not in CONDITIONAL_OPERATIONS or "ConditionExpression" not in body:
+        return None
+    from sundial.store.models import SWEEP_LEASE_KEY
+
+    marks = (*WRITE_MARKS, ("lease", SWEEP_LEASE_KEY))
+    return next((write for write, mark in marks if mark in body), "outcome")
+
+
+CONDITIONAL_OPERATIONS = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
+WRITE_MARKS = (
+    ("claim", '"claim_token"'),
+    ("commit", '"commit_token"'),
+    ("overlap", '"running_execution"'),
+    ("overlap", '"waiting_execution"'),
+)
+
+
+def first_send(request: Any) -> bool:
+    """Whether the SDK sends `request` for the first time (not one of its retries)."""
+    header = request.headers.get("amz-sdk-request", b"")  # "attempt=1; max=6", or "attempt=1"
+    text = header.decode() if isinstance(header, bytes) else header
+    return text.partition(";")[0].strip() == "attempt=1"
+
+
 @contextlib.contextmanager
 def injected_faults(chaos: Chaos, sqs: SimSqs, successes: Counter[str]) -> Iterator[None]:
-    """Crash points on the protocol steps, throttling inside emulated DynamoDB."""
+    """Crash points on the protocol steps; throttling and lost responses inside emulated
+    DynamoDB."""
+    from botocore.exceptions import ReadTimeoutError
     from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
     from moto.dynamodb.models import DynamoDBBackend
 
@@ -491,11 +570,23 @@ def injected_faults(chaos: Chaos, sqs: SimSqs, successes: Counter[str]) -> Itera
 
         return operation
 
+    process = BotocoreStubber.process_request
+
+    def applied_then_lost(self: BotocoreStubber, request: Any) -> Any:
+        # DynamoDB applied the write; the network lost its answer. The SDK sends the
+        # same request again (its retry is never lost), whose condition meets the write.
+        response = process(self, request)
+        write = conditional_write(request)
+        if write is not None and first_send(request) and chaos.lose_response(write):
+            raise ReadTimeoutError(endpoint_url=request.url)
+        return response
+
     import types
 
     import botocore.endpoint
 
     with contextlib.ExitStack() as stack:
+        stack.enter_context(patched(BotocoreStubber, "process_request", applied_then_lost))
         stack.enter_context(patched(store, "acquire_sweep_lease", acquire_sweep_lease))
         stack.enter_context(patched(store, "release_sweep_lease", release_sweep_lease))
         stack.enter_context(patched(store, "commit_dispatch", commit_dispatch))
@@ -532,6 +623,7 @@ def seed_tasks(fires_wanted: int, clock: SimClock, rng: random.Random) -> dict[s
             if total >= fires_wanted:
                 break
             every = EVERY[n % len(EVERY)]
+            overlap = "buffer_one" if every >= OVERLAP_MARKER_EVERY else "allow"
             times = list(range(start_ms + every * 1000, end_ms, every * 1000))
             task_id = store.new_ulid()
             item = TaskItem(
@@ -544,7 +636,7 @@ def seed_tasks(fires_wanted: int, clock: SimClock, rng: random.Random) -> dict[s
                 payload={"n": n},
                 retry={"max_attempts": 5, "backoff_seconds": 1, "max_backoff_seconds": 10},
                 timeout_seconds=TASK_TIMEOUT_SECONDS,
-                overlap="allow",
+                overlap=overlap,
                 misfire={"policy": "fire_all", "grace_seconds": 3600},
                 jitter_seconds=0,
                 tags={},
@@ -725,4 +817,6 @@ def _verify(
         doubled_run_records=len(doubled_records),
         reruns_without_cause=len(doubled_calls),
         redriven_to_dlq=sqs.redriven,
+        lost_responses_by_write=dict(sorted(chaos.lost_responses.items())),
+        misnumbered_attempts=len(target.misnumbered),
     )

@@ -2,14 +2,15 @@
 
 Dispatchers (one of them without shard leases) and executors run in threads over
 emulated DynamoDB on a simulated clock, while every protocol step may crash, SQS
-delivers duplicates, DynamoDB throttles and targets time out. See chaos.py for what
+delivers duplicates, DynamoDB throttles or loses the response to a write it applied, and
+targets time out. See chaos.py for what
 each figure means and why SQS is a stand-in.
 """
 
 from __future__ import annotations
 
 import pytest
-from chaos import CRASH_POINTS, run_soak
+from chaos import CRASH_POINTS, LOST_RESPONSE_WRITES, run_soak
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +35,16 @@ def test_target_reruns_happen_only_after_a_crash_or_timeout_past_the_target(soak
     assert soak.target_calls > soak.fires  # reruns did happen, and were all explained
 
 
+def test_first_target_call_is_attempt_one_unless_an_earlier_attempt_happened(soak):
+    # A write applied whose response was lost is the writer's own: a claim re-sent by
+    # the SDK is not taken for another worker's, which would number the first call 2.
+    assert soak.misnumbered_attempts == 0
+
+
 def test_soak_injected_every_fault_it_claims_to(soak):
     assert set(soak.crashes_by_point) == set(CRASH_POINTS)
     assert soak.duplicate_deliveries_injected > 0
     assert soak.throttles_injected > 0
+    assert set(soak.lost_responses_by_write) == set(LOST_RESPONSE_WRITES)
     assert soak.timeouts_injected > 0 or soak.rerun_after_crash_or_timeout > 0
     assert soak.redriven_to_dlq == 0  # no fire left the protocol through the redrive net

@@ -46,7 +46,8 @@ class PreviewRequest(_Request):
 
 
 class BackfillRequest(_Request):
-    """`POST /tasks/{id}/backfill`: run the scheduled times in [start, end] now."""
+    """`POST /tasks/{id}/backfill`: run the scheduled times in [start, end] now, each
+    carrying its scheduled time (run `fire_at`, X-Sundial-Scheduled-Time)."""
 
     start: Timestamp
     end: Timestamp

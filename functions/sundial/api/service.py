@@ -235,7 +235,7 @@ def backfill_task(
             "another call",
             field="end",
         )
-    fires = workqueue.enqueue_backfill(task, start, end, now)
+    fires = workqueue.enqueue_backfill(task, start, end)
     metrics.add_metric(name="FiresBackfilled", unit="Count", value=fires)
     _dispatch_soon(task, now)
     return fires

@@ -50,6 +50,11 @@ class Attempt:
         return int(self.run.attempt)
 
     @property
+    def claim_token(self) -> str | None:
+        """The claim's token, by which its outcome writes know their own lost responses."""
+        return self.run.claim_token
+
+    @property
     def attempts_used(self) -> int:
         """Attempts of this round: since the last redrive, which grants a fresh budget."""
         return self.number - int(self.run.attempt_base or 0)

@@ -74,6 +74,7 @@ class OutcomeRecorder:
                 attempt.key.task_id,
                 attempt.key.fire_key,
                 number,
+                claim_token=attempt.claim_token,
                 next_attempt_at_ms=now + plan.delay_seconds * 1000,
                 error=failure.message,
                 now_ms=now,
@@ -92,6 +93,7 @@ class OutcomeRecorder:
                 attempt.key.task_id,
                 attempt.key.fire_key,
                 attempt.number,
+                claim_token=attempt.claim_token,
                 finished_at_ms=now,
                 result=result,
                 lateness_ms=lateness,
@@ -102,6 +104,7 @@ class OutcomeRecorder:
             attempt.key.task_id,
             attempt.key.fire_key,
             attempt.number,
+            claim_token=attempt.claim_token,
             tenant=attempt.message.tenant,
             execution_id=attempt.message.execution_id,
             dead_lettered_at=int(attempt.run.dead_lettered_at),
@@ -118,6 +121,7 @@ class OutcomeRecorder:
                 attempt.key.task_id,
                 attempt.key.fire_key,
                 attempt.number,
+                claim_token=attempt.claim_token,
                 reason=reason,
                 finished_at_ms=now,
             )
@@ -151,6 +155,7 @@ class OutcomeRecorder:
         try:
             dead_letter_records.record_dead_letter(
                 letter,
+                claim_token=attempt.claim_token,
                 previous_dead_lettered_at=int(previous) if previous is not None else None,
                 lateness_ms=lateness_ms,
             )

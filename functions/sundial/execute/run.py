@@ -270,7 +270,13 @@ class Executor:
         """buffer_one: give the claim back unused and come back when the running run ends."""
         now = self.clock.now_ms()
         try:
-            release_claim(attempt.key.task_id, attempt.key.fire_key, attempt.number, now_ms=now)
+            release_claim(
+                attempt.key.task_id,
+                attempt.key.fire_key,
+                attempt.number,
+                claim_token=attempt.claim_token,
+                now_ms=now,
+            )
         except store.StaleAttempt:
             return self.outcomes.superseded(attempt)
         # Back when the running run's lease ends (+1 s, as slots are free once `until` has

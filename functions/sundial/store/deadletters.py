@@ -24,6 +24,7 @@ from sundial.store.runs import (
     bounded_error,
     failure_actions,
     outcome_request,
+    own_outcome,
     retention_expiry,
     success_actions,
 )
@@ -65,14 +66,16 @@ class DeadLetter:
 def record_dead_letter(
     letter: DeadLetter,
     *,
+    claim_token: str | None,
     previous_dead_lettered_at: int | None = None,
     lateness_ms: int | None = None,
 ) -> DeadLetterItem:
     """Mark the claimed attempt `letter.attempt` failed and file its dead letter, atomically.
 
-    `previous_dead_lettered_at` is the run's earlier dead letter (it was redriven and
-    failed again): that record is replaced. Raises StaleAttempt when the attempt no
-    longer holds the run; then nothing is written.
+    `claim_token` is the claim's (see `store.runs`). `previous_dead_lettered_at` is the
+    run's earlier dead letter (it was redriven and failed again): that record is
+    replaced. Raises StaleAttempt when the attempt no longer holds the run; then nothing
+    is written.
     """
     now = letter.dead_lettered_at_ms
     item = DeadLetterItem(
@@ -114,10 +117,30 @@ def record_dead_letter(
     try:
         writes.transact(DeadLetterItem, requests)
     except writes.ConditionFailed as exc:
-        if 0 in exc.failed:
+        if 0 not in exc.failed:
+            raise
+        if not _applied(exc.failed[0], letter.attempt, claim_token, RunStatus.FAILED, now):
             raise StaleAttempt(letter.task_id, letter.fire_key, letter.attempt) from None
-        raise
     return item
+
+
+def _applied(
+    old: writes.RawItem | None,
+    attempt: int,
+    claim_token: str | None,
+    status: RunStatus,
+    dead_lettered_at: int | None,
+) -> bool:
+    # A transaction re-sent after DynamoDB applied it succeeds again (the SDK's
+    # ClientRequestToken makes TransactWriteItems idempotent for 10 minutes); an emulator,
+    # or a retry after that, fails it on its own write instead, which leaves the run as
+    # this claim's outcome with `dead_lettered_at` as the transaction set it.
+    run = own_outcome(old, attempt, claim_token, status)
+    return run is not None and _int(run.dead_lettered_at) == dead_lettered_at
+
+
+def _int(value: float | None) -> int | None:
+    return None if value is None else int(value)
 
 
 def record_redriven_success(
@@ -125,6 +148,7 @@ def record_redriven_success(
     fire_key: str,
     attempt: int,
     *,
+    claim_token: str | None,
     tenant: str,
     execution_id: str,
     dead_lettered_at: int,
@@ -159,8 +183,10 @@ def record_redriven_success(
     ]
     try:
         writes.transact(DeadLetterItem, requests)
-    except writes.ConditionFailed:
-        raise StaleAttempt(task_id, fire_key, attempt) from None
+    except writes.ConditionFailed as exc:
+        # The dead letter's delete is unconditional: only the run's request can fail.
+        if not _applied(exc.old_item, attempt, claim_token, RunStatus.SUCCEEDED, None):
+            raise StaleAttempt(task_id, fire_key, attempt) from None
 
 
 def list_dead_letters(

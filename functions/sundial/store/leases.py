@@ -6,6 +6,10 @@ to give it back, whatever the shard count. It cuts duplicate sends when sweeps o
 held and leaves every shard to the one working them. Correctness never depends on it,
 because the dispatch commit is conditional. A lease expires on its own, so a crashed
 sweep blocks the next ones only until `lease_until`.
+
+Both writes accept the lease held by their own owner, so a write DynamoDB applied whose
+response was lost passes again when the SDK re-sends it: it is never taken for another
+sweep's lease.
 """
 
 from __future__ import annotations

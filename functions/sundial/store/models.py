@@ -361,6 +361,9 @@ class ScheduleItem(Model):
     # bookkeeping, moved by each dispatch commit
     last_fire_at = NumberAttribute(null=True)
     fires_dispatched = NumberAttribute(default=0)
+    # Random, fresh for every dispatch commit (store.tasks.commit_dispatch): a commit
+    # whose condition fails on an item carrying its own token was applied already.
+    commit_token = UnicodeAttribute(null=True)
     # overlap marker (`sundial.store.overlap`), written only for overlap `skip`/`buffer_one`:
     # the execution holding the task's run slot until its lease ends, and (buffer_one)
     # the one execution waiting for it, with the receipt handle that wakes its message.
@@ -435,6 +438,9 @@ class RunItem(Model):
     fire_at = NumberAttribute()
     status = UnicodeAttribute()  # a RunStatus
     attempt = NumberAttribute()
+    # Random, fresh for every claim (store.runs.claim_run) and never written otherwise:
+    # a write that finds its own token on the run knows the run is as its claim left it.
+    claim_token = UnicodeAttribute(null=True)
     lease_until = NumberAttribute(null=True)
     next_attempt_at = NumberAttribute(null=True)
     started_at = NumberAttribute(null=True)

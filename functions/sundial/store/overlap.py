@@ -11,6 +11,11 @@ Two slots, each one conditional write to take or leave:
 A slot is free when its attribute is absent or its time has passed; an execution may
 always retake a slot it holds (a redelivery of the same execution). Only tasks whose
 overlap policy is `skip` or `buffer_one` are ever written here.
+
+Each write's condition holds again for the write itself, so when DynamoDB applied one
+whose response was lost, the SDK's retry passes and re-writes the same values instead
+of reporting the slot taken by another execution: taking a slot accepts a slot held by
+the same execution, and leaving it accepts a slot already free.
 """
 
 from __future__ import annotations
@@ -118,9 +123,15 @@ def leave_running_slot(task_id: str, execution_id: str, *, now_ms: int) -> str |
     """Give the running slot up; the receipt handle of a live waiter to wake, if any.
 
     A slot this execution no longer holds (it expired and was taken over) is left alone.
+    A slot found free is left as it is (our own leave applied with its response lost, or
+    the slot expired and its taker left it too), and a live waiter is woken all the
+    same: at worst its message is made visible twice, and its claim sorts that out.
     """
     actions = [ScheduleItem.running_execution.remove(), ScheduleItem.running_until.remove()]
-    condition = ScheduleItem.key.exists() & (ScheduleItem.running_execution == execution_id)
+    condition = ScheduleItem.key.exists() & (
+        (ScheduleItem.running_execution == execution_id)
+        | ScheduleItem.running_execution.does_not_exist()
+    )
     try:
         raw = writes.update(ScheduleItem, schedule_key(task_id), None, actions, condition)
     except writes.ConditionFailed:

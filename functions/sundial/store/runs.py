@@ -4,11 +4,18 @@ The execution protocol (README "How execution works"): a worker claims a run wit
 conditional write; every outcome it records afterwards is conditioned on still holding
 that claim (`status = running AND attempt = <its attempt>`), so a worker whose lease
 expired and was taken over cannot overwrite the newer attempt's record.
+
+A write whose response is lost (a timeout, a reset connection) after DynamoDB applied
+it is sent again by the SDK, and the retry's condition then fails on the write itself.
+So each claim stores a fresh random `claim_token`, which only that claim's own writes
+leave in place: a failed condition that finds the run exactly as this claim's write
+would leave it, token included, is this claim's write applied, not another worker's.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -53,13 +60,16 @@ def claim_run(
     previous attempt died); a takeover counts as a new attempt. The run starts at
     `max(now, fire_at)`: a message delivered up to a second early is claimed at once and
     its target runs on the fire time, so the claim's write is not on that second's path.
-    The winner holds a lease until that start plus `lease_ms`.
+    The winner holds a lease until that start plus `lease_ms`, and a fresh `claim_token`:
+    a retry of this very request that finds its own token returns the run as claimed.
 
     Raises Duplicate (already finished), LeaseHeld (another worker's lease is live;
     carries `lease_until`) or NotYetDue (retry backoff pending; carries `next_attempt_at`).
     """
     if lease_ms <= 0:
         raise ValueError(f"lease_ms must be positive, got {lease_ms}")
+    # Made once per claim, so the SDK's retries of this request carry the same token.
+    token = secrets.token_urlsafe(12)
     claimable = (
         RunItem.task_id.does_not_exist()
         | ((RunItem.status == RunStatus.RETRYING) & (RunItem.next_attempt_at <= now_ms))
@@ -71,6 +81,7 @@ def claim_run(
         RunItem.fire_at.set(fire_at_ms),
         RunItem.status.set(RunStatus.RUNNING),
         RunItem.attempt.set((RunItem.attempt | 0) + 1),
+        RunItem.claim_token.set(token),
         RunItem.lease_until.set(starts_at + lease_ms),
         RunItem.started_at.set(starts_at),
         # Lateness is that of the first attempt: retries are late by design.
@@ -84,14 +95,18 @@ def claim_run(
     try:
         raw = writes.update(RunItem, task_id, fire_key, actions, claimable)
     except writes.ConditionFailed as exc:
-        raise _refusal(execution_id, exc.old_item) from None
+        old = exc.old_item
+        if old is None:  # an absent item satisfies the condition; DynamoDB cannot get here
+            raise RuntimeError(f"claim of {execution_id} failed without an existing run") from None
+        run = RunItem.from_raw_data(old)
+        if run.claim_token == token:
+            # This claim was applied and its response lost; the SDK's retry failed on it.
+            return run
+        raise _refusal(execution_id, run) from None
     return RunItem.from_raw_data(raw)
 
 
-def _refusal(execution_id: str, old: writes.RawItem | None) -> Exception:
-    if old is None:  # an absent item satisfies the condition; DynamoDB cannot get here
-        return RuntimeError(f"claim of {execution_id} failed without an existing run")
-    run = RunItem.from_raw_data(old)
+def _refusal(execution_id: str, run: RunItem) -> Exception:
     if run.status in FINISHED_RUN_STATUSES:
         return Duplicate(execution_id, run.status)
     if run.status == RunStatus.RUNNING:
@@ -107,16 +122,19 @@ def record_success(
     fire_key: str,
     attempt: int,
     *,
+    claim_token: str | None,
     finished_at_ms: int,
     result: Any = None,
     lateness_ms: int | None = None,
 ) -> RunItem:
     """Mark the claimed attempt succeeded, keeping a bounded copy of `result` (any JSON).
 
-    Raises StaleAttempt when this attempt no longer holds the run.
+    `claim_token` is the claim's (`RunItem.claim_token`, None for a run claimed before
+    tokens existed). Raises StaleAttempt when this attempt no longer holds the run.
     """
     actions = success_actions(finished_at_ms, result)
-    return _record(task_id, fire_key, attempt, finished_at_ms, actions, lateness_ms)
+    closing = _closing(actions, finished_at_ms, lateness_ms)
+    return _record(task_id, fire_key, attempt, claim_token, RunStatus.SUCCEEDED, closing)
 
 
 def success_actions(finished_at_ms: int, result: Any = None) -> list[Action]:
@@ -138,6 +156,7 @@ def record_retry(
     fire_key: str,
     attempt: int,
     *,
+    claim_token: str | None,
     next_attempt_at_ms: int,
     error: str,
     now_ms: int,
@@ -153,7 +172,8 @@ def record_retry(
         RunItem.next_attempt_at.set(next_attempt_at_ms),
         RunItem.error.set(bounded_error(error)),
     ]
-    return _record(task_id, fire_key, attempt, now_ms, actions, lateness_ms)
+    closing = _closing(actions, now_ms, lateness_ms)
+    return _record(task_id, fire_key, attempt, claim_token, RunStatus.RETRYING, closing)
 
 
 def failure_actions(finished_at_ms: int, error: str) -> list[Action]:
@@ -170,6 +190,7 @@ def record_skipped(
     fire_key: str,
     attempt: int,
     *,
+    claim_token: str | None,
     reason: str,
     finished_at_ms: int,
 ) -> RunItem:
@@ -179,24 +200,44 @@ def record_skipped(
         RunItem.finished_at.set(finished_at_ms),
         RunItem.reason.set(reason),
     ]
-    return _record(task_id, fire_key, attempt, finished_at_ms, actions, None)
+    closing = _closing(actions, finished_at_ms, None)
+    return _record(task_id, fire_key, attempt, claim_token, RunStatus.SKIPPED, closing)
 
 
 def _record(
     task_id: str,
     fire_key: str,
     attempt: int,
-    now_ms: int,
-    actions: Sequence[Action],
-    lateness_ms: int | None,
+    claim_token: str | None,
+    status: RunStatus,
+    actions: list[Action],
 ) -> RunItem:
+    """Write an outcome (`actions`, setting `status`) guarded by the claim of `attempt`."""
     try:
-        raw = writes.update(
-            RunItem, task_id, fire_key, _closing(actions, now_ms, lateness_ms), held_by(attempt)
-        )
-    except writes.ConditionFailed:
-        raise StaleAttempt(task_id, fire_key, attempt) from None
+        raw = writes.update(RunItem, task_id, fire_key, actions, held_by(attempt))
+    except writes.ConditionFailed as exc:
+        own = own_outcome(exc.old_item, attempt, claim_token, status)
+        if own is None:
+            raise StaleAttempt(task_id, fire_key, attempt) from None
+        return own
     return RunItem.from_raw_data(raw)
+
+
+def own_outcome(
+    old: writes.RawItem | None, attempt: int, claim_token: str | None, status: RunStatus
+) -> RunItem | None:
+    """The run, when an outcome write of `attempt` whose condition failed finds it as that
+    very write left it (None otherwise: another worker holds or finished the run).
+
+    That is the write applied with its response lost, the SDK's retry failing on it: the
+    run carries this claim's token (a takeover writes a new one), this attempt's number,
+    and the status the write sets.
+    """
+    if old is None or claim_token is None:
+        return None
+    run = RunItem.from_raw_data(old)
+    mine = run.claim_token == claim_token and int(run.attempt) == attempt
+    return run if mine and run.status == status else None
 
 
 def outcome_request(
@@ -230,27 +271,39 @@ def held_by(attempt: int) -> Condition:
     return (RunItem.status == RunStatus.RUNNING) & (RunItem.attempt == attempt)
 
 
-def release_claim(task_id: str, fire_key: str, attempt: int, *, now_ms: int) -> None:
+def release_claim(
+    task_id: str, fire_key: str, attempt: int, *, claim_token: str | None, now_ms: int
+) -> None:
     """Give back a claim that did not start the target (it must wait for another run).
 
     The run becomes claimable at once, and the attempt is not counted: a first attempt
     leaves no record (as if never claimed); a later one returns to `retrying` with its
     previous attempt count, due now. Raises StaleAttempt when `attempt` no longer holds it.
     """
-    try:
-        if attempt == 1:
+    if attempt == 1:
+        try:
             writes.delete(RunItem, task_id, fire_key, held_by(attempt))
-            return
-        actions = [
-            RunItem.status.set(RunStatus.RETRYING),
-            RunItem.attempt.set(attempt - 1),
-            RunItem.next_attempt_at.set(now_ms),
-            RunItem.lease_until.remove(),
-            RunItem.expires_at.set(_expires_at(now_ms)),
-        ]
+        except writes.ConditionFailed as exc:
+            # No run at all: our delete was applied and its response lost (only the
+            # claim's holder deletes a first attempt's run). A run there is another
+            # delivery's new claim.
+            if exc.old_item is not None:
+                raise StaleAttempt(task_id, fire_key, attempt) from None
+        return
+    actions = [
+        RunItem.status.set(RunStatus.RETRYING),
+        RunItem.attempt.set(attempt - 1),
+        RunItem.next_attempt_at.set(now_ms),
+        RunItem.lease_until.remove(),
+        RunItem.expires_at.set(_expires_at(now_ms)),
+    ]
+    try:
         writes.update(RunItem, task_id, fire_key, actions, held_by(attempt))
-    except writes.ConditionFailed:
-        raise StaleAttempt(task_id, fire_key, attempt) from None
+    except writes.ConditionFailed as exc:
+        # Released with its response lost: the run is back at the previous attempt, with
+        # our token still on it (a new claim would have replaced the token).
+        if own_outcome(exc.old_item, attempt - 1, claim_token, RunStatus.RETRYING) is None:
+            raise StaleAttempt(task_id, fire_key, attempt) from None
 
 
 # --- reads -------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ otherwise, so paused and completed tasks cost nothing to sweep.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -370,8 +371,17 @@ def commit_dispatch(
     added to `fires_dispatched`. `state` (e.g. completed) is a user-visible change: it
     bumps `version` and is written to the definition too, in the same transaction
     (once in a task's life).
+
+    A commit applied whose response was lost is re-sent by the SDK, and fails its
+    condition on its own write; it finds its `commit_token` on the item and counts as
+    won, not as a race lost (a concurrent commit writes another token).
     """
-    actions: list[Action] = [*_due_actions(task_id, next_due_at)]
+    # Made once per commit, so the SDK's retries of this request carry the same token.
+    token = secrets.token_urlsafe(12)
+    actions: list[Action] = [
+        *_due_actions(task_id, next_due_at),
+        ScheduleItem.commit_token.set(token),
+    ]
     if last_fire_at is not None:
         actions.append(ScheduleItem.last_fire_at.set(last_fire_at))
     if fires:
@@ -399,8 +409,12 @@ def commit_dispatch(
                 writes.op_update(TaskItem, task_id, None, definition, TaskItem.task_id.exists()),
             ],
         )
-    except writes.ConditionFailed:
-        return False
+    except writes.ConditionFailed as exc:
+        # Our own commit, applied, fails the schedule state's condition and left our
+        # token there; anything else (another commit, an API write, a deleted task)
+        # means the commit lost the race.
+        old = exc.failed.get(0)
+        return old is not None and ScheduleItem.from_raw_data(old).commit_token == token
     return True
 
 

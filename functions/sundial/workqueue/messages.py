@@ -7,7 +7,8 @@ Body, a small versioned JSON document (version 1):
       "execution_id": "01J...:1763866200000",
       "task_id": "01J...",
       "tenant": "acme",
-      "fire_at": 1763866200000,       # epoch ms when the run should start (jitter included)
+      "fire_at": 1763866200000,       # epoch ms when the run is due (jitter included; a
+                                      # backfill's is its slot's time, long past)
       "schedule_version": 3,          # the task's timing version when this fire was planned
       "kind": "scheduled",            # a FireKind: scheduled | manual | backfill | redrive
       "coalesced": 1                  # scheduled fires this run stands for (misfire policy)

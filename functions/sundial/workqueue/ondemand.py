@@ -40,19 +40,19 @@ def enqueue_manual(task: TaskItem, now: datetime | None = None) -> str:
     return key.execution_id
 
 
-def enqueue_backfill(
-    task: TaskItem, start: datetime, end: datetime, now: datetime | None = None
-) -> int:
+def enqueue_backfill(task: TaskItem, start: datetime, end: datetime) -> int:
     """Run the scheduled times in [start, end] now; returns how many were enqueued.
 
     Each run gets the id its scheduled fire had, so a backfill never repeats a run that
-    already happened (the executor's claim sees the finished run and drops it).
+    already happened (the executor's claim sees the finished run and drops it), and its
+    slot's time as its fire time, as that fire would have had: in the run record, the
+    target's scheduled time and the envelope. The messages go out at once, and the
+    executor runs a fire time in the past at once (its event age counts from enqueueing).
     """
-    now = now or utc_now()
     work_queue_url()  # a deployment without a queue fails here, before anything is written
     times = backfill_times(store.timing_of(task), start, end, limit=MAX_BACKFILL_FIRES)
     messages = [
-        message_for(task, execution_id(task.task_id, at), to_ms(now), FireKind.BACKFILL)
+        message_for(task, execution_id(task.task_id, at), to_ms(at), FireKind.BACKFILL)
         for at in times
     ]
     if times:

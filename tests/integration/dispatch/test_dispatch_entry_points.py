@@ -82,6 +82,19 @@ def test_backfill_reuses_scheduled_execution_ids(sent, make_task):
     )
 
 
+def test_backfilled_runs_carry_their_slots_time(sent, make_task):
+    task = store.create_task(make_task(schedule="0 * * * *"))
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+
+    enqueue_backfill(task, start, start + timedelta(hours=2))
+
+    slots = [to_ms(start + timedelta(hours=h)) for h in range(3)]
+    assert sorted((m["fire_at"], m["execution_id"]) for m in sent) == [
+        (at, f"{task.task_id}:{at}") for at in slots
+    ]
+    assert all(m["delay"] == 0 for m in sent)  # run now, for past slots
+
+
 @dataclass
 class FakeContext:
     function_name: str = "sundial-dispatcher"
