@@ -104,6 +104,9 @@ class LocalStack:
                 # The deployed lead, so the executor's wait the bench measures here is
                 # the one a deployment pays (the cost model prices it).
                 "SEND_LEAD_MS": str(LOCAL_SEND_LEAD_MS),
+                # A run stuck with its message gone (a state file from an older stack)
+                # is re-driven within a couple of minutes, not a quarter of an hour.
+                "RECONCILE_AFTER_SECONDS": "120",
                 # Loopback targets (a webhook on this laptop) are allowed locally only.
                 "ALLOW_LOOPBACK_TARGETS": "true",
                 "POWERTOOLS_TRACE_DISABLED": "true",
