@@ -41,6 +41,11 @@ PARENT_CHECK_SECONDS = 1.0
 # With a state file: the stack asks for the saved state once it has made the template's
 # tables and queues (POST, answered with what was restored).
 RESTORE_PATH = "/_sundial/restore"
+# Requests the emulator works on at once. Its handlers are Python under one interpreter
+# lock: more at once only slows each (and so every client waiting on one) without serving
+# more; the rest wait their turn in line. Long polls do not count: they mostly wait.
+EMULATOR_CONCURRENCY = 4
+LONG_POLL_TARGET = "AmazonSQS.ReceiveMessage"
 # The DynamoDB writes a state file journals (the stack uses no other).
 JOURNALED_DYNAMODB_ACTIONS = frozenset(
     {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
@@ -114,6 +119,7 @@ def _serialize_dynamodb_requests(durability: Durability | None) -> None:
     """
     original = DomainDispatcherApplication.__call__
     locks = TableLocks()
+    working = threading.BoundedSemaphore(EMULATOR_CONCURRENCY)
 
     def dynamodb(
         self: DomainDispatcherApplication, environ: dict[str, Any], start_response: Any
@@ -144,8 +150,15 @@ def _serialize_dynamodb_requests(durability: Durability | None) -> None:
     ) -> Any:
         if durability is not None and environ.get("PATH_INFO") == RESTORE_PATH:
             return _restore(self, durability, start_response)
-        with durability.lock.shared() if durability is not None else contextlib.nullcontext():
-            if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        with contextlib.ExitStack() as held:
+            # In this order only (the table locks inside), so no two requests wait on
+            # each other.
+            if durability is not None:
+                held.enter_context(durability.lock.shared())
+            if target != LONG_POLL_TARGET:
+                held.enter_context(working)
+            if target.startswith("DynamoDB_"):
                 response = dynamodb(self, environ, start_response)
             else:
                 response = original(self, environ, start_response)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sundial import store
+from sundial.clients import EMULATOR_READ_TIMEOUT_ENV
 from sundial_local.emulator import Emulator
 from sundial_local.gateway import ApiGateway, GatewayConfig, GatewayServer
 from sundial_local.keys import ensure_local_keys
@@ -31,6 +32,9 @@ LOCAL_SEND_LEAD_MS = 100
 # How long a stopping stack waits for executions in flight before giving up on them
 # (they then return to the queue when their visibility timeout ends).
 SHUTDOWN_GRACE_SECONDS = 30
+# How long the functions wait for an answer from the emulator before retrying: longer
+# than a burst's queue at the emulator takes to drain.
+EMULATOR_READ_TIMEOUT_SECONDS = 60
 
 
 def parse_api_keys(spec: str) -> dict[str, str]:
@@ -107,6 +111,9 @@ class LocalStack:
                 # A run stuck with its message gone (a state file from an older stack)
                 # is re-driven within a couple of minutes, not a quarter of an hour.
                 "RECONCILE_AFTER_SECONDS": "120",
+                # The emulator queues what it cannot serve yet: wait for its answer rather
+                # than retry into the queue (see sundial.clients).
+                EMULATOR_READ_TIMEOUT_ENV: str(EMULATOR_READ_TIMEOUT_SECONDS),
                 # Loopback targets (a webhook on this laptop) are allowed locally only.
                 "ALLOW_LOOPBACK_TARGETS": "true",
                 "POWERTOOLS_TRACE_DISABLED": "true",
