@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,8 +90,12 @@ class Emulator:
         self.queues = create_queues(self.client("sqs"), template=self.template)
         if self.state_file:
             request = urllib.request.Request(f"{self.endpoint}{RESTORE_PATH}", method="POST")
-            with urllib.request.urlopen(request) as answer:
-                self.restored = json.loads(answer.read())
+            try:
+                with urllib.request.urlopen(request) as answer:
+                    self.restored = json.loads(answer.read())
+            except urllib.error.HTTPError as error:
+                problem = json.loads(error.read() or b"{}").get("error", error.reason)
+                raise RuntimeError(f"cannot restore {self.state_file}: {problem}") from None
 
         environment: dict[str, str] = {}
         for logical_id in functions(self.template):

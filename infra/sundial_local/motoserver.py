@@ -162,8 +162,8 @@ def _serialize_dynamodb_requests(durability: Durability | None) -> None:
                 response = dynamodb(self, environ, start_response)
             else:
                 response = original(self, environ, start_response)
-        if durability is not None:
-            durability.sync()  # reads too: what a client saw is never undone
+            if durability is not None:
+                durability.sync()  # reads too: what a client saw is never undone
         return response
 
     DomainDispatcherApplication.__call__ = call  # type: ignore[method-assign]
@@ -182,7 +182,11 @@ def _restore(app: DomainDispatcherApplication, durability: Durability, start_res
         if answer.status_code != 200:  # applied once, it applies again on the same state
             raise RuntimeError(f"replaying {target} failed: {answer.get_data(as_text=True)}")
 
-    restored = durability.restore(replay)
+    try:
+        restored: dict[str, Any] = durability.restore(replay)
+    except Exception as exc:  # the stack shows it and does not start
+        start_response("500 Internal Server Error", [("Content-Type", "application/json")])
+        return [json.dumps({"error": str(exc)}).encode()]
     start_response("200 OK", [("Content-Type", "application/json")])
     return [json.dumps(restored).encode()]
 

@@ -124,3 +124,9 @@ def test_the_journal_is_folded_into_the_state_file_at_start(restart, tmp_path):
     grown = journal.stat().st_size
     restart()
     assert journal.stat().st_size < grown  # only the header of a new generation
+
+
+def test_a_state_file_of_another_version_is_refused_with_its_reason(restart, tmp_path):
+    (tmp_path / "state.json").write_text('{"version": 1, "tables": {}}')
+    with pytest.raises(RuntimeError, match="another version of the local stack"):
+        restart()
