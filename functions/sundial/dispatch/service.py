@@ -79,7 +79,7 @@ def run_tick(
     )
     report = dispatcher.sweep()
     if continuation == 0:  # once per tick, not per continuation
-        _reconcile(settings)
+        _reconcile(settings, clock)
     continued = False
     if report.backlog_shards and continue_with and continuation < settings.max_continuations:
         continue_with({"continuation": continuation + 1, "parent_sweep_id": sweep_id})
@@ -87,7 +87,7 @@ def run_tick(
     return TickResult(report, continued)
 
 
-def _reconcile(settings: DispatcherSettings) -> None:
+def _reconcile(settings: DispatcherSettings, clock: Clock) -> None:
     """The safety net for runs whose message is gone; its failure never fails the tick."""
     if not settings.reconcile_page_size:
         return
@@ -95,6 +95,7 @@ def _reconcile(settings: DispatcherSettings) -> None:
         reconcile(
             after_ms=settings.reconcile_after_seconds * 1000,
             page_size=settings.reconcile_page_size,
+            now_ms=clock.now_ms(),
         )
     except Exception:
         logger.exception("reconciling stuck runs failed; the next tick tries again")
