@@ -401,7 +401,10 @@ def local_load_lines(load: dict[str, Any]) -> list[str]:
         f"Expected {load.get('expected_fires')} fires: {load.get('lost')} lost, "
         f"{load.get('doubled')} delivered twice. The last fire of the overload arrived "
         f"{load.get('caught_up_after_s')} s after its second. Load average before / after: "
-        f"{machine.get('load_average_before')} / {machine.get('load_average_after')}.",
+        f"{machine.get('load_average_before')} / {machine.get('load_average_after')}. "
+        "Lateness counts from each fire's second: a p50 past a second means the stack ran "
+        "behind the load on this machine (its cores shared with whatever else ran, as "
+        "the load average shows) and caught up later, every fire still exactly once.",
         "",
     ]
 
