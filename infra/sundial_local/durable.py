@@ -18,6 +18,8 @@ Why a journal and not the whole state saved on each write: a write's journal ent
 its own size (a few hundred bytes; an fsync is ~1 ms on a laptop SSD and shared by the
 writes in flight), while the state grows with the run history (megabytes after an hour
 of per-second tasks), so saving it per write would cost more the longer the stack runs.
+Measured on 2 cores: a PutItem takes 2.5-3 ms with or without the journal, sequential
+or from 8 threads at once (the flush is lost in moto's own time per request).
 
 The journal is folded into the state file (a snapshot, written beside it and renamed
 in, so a crash leaves the old or the new one, never half of one) at every start and
