@@ -417,6 +417,38 @@ def artifact_lines(artifacts: dict[str, Any]) -> list[str]:
     return lines
 
 
+def local_load_lines(load: dict[str, Any]) -> list[str]:
+    if not load:
+        return []
+    sustained, overload = load.get("sustained") or {}, load.get("overload") or {}
+    machine = load.get("machine") or {}
+    return [
+        "## Local stack under load",
+        "",
+        f"`sundial local` (default settings) on {machine.get('cpus')} CPUs: "
+        f"{load.get('rate')} per-second tasks for {load.get('sustained_minutes')} minutes, "
+        f"then twice that for {load.get('overload_minutes')} minute(s), at a loopback HTTP "
+        "target that counts deliveries per execution id.",
+        "",
+        "| phase | fires/s | fires | lateness p50 / p99 / max (ms) |",
+        "|---|---|---|---|",
+        *[
+            f"| {name} | {p.get('fires_per_second')} | {p.get('deliveries')} | "
+            f"{p.get('p50_ms')} / {p.get('p99_ms')} / {p.get('max_ms')} |"
+            for name, p in (("sustained", sustained), ("twice the load", overload))
+        ],
+        "",
+        f"Expected {load.get('expected_fires')} fires: {load.get('lost')} lost, "
+        f"{load.get('doubled')} delivered twice. The last fire of the overload arrived "
+        f"{load.get('caught_up_after_s')} s after its second. Load average before / after: "
+        f"{machine.get('load_average_before')} / {machine.get('load_average_after')}. "
+        "Lateness counts from each fire's second: a p50 past a second means the stack ran "
+        "behind the load on this machine (its cores shared with whatever else ran, as "
+        "the load average shows) and caught up later, every fire still exactly once.",
+        "",
+    ]
+
+
 def _get(results: dict[str, Any], *path: str) -> Any:
     value: Any = results
     for key in path:
@@ -491,6 +523,7 @@ def markdown(r: dict[str, Any], png: str | None) -> str:
         "scheduled time (`X-Sundial-Scheduled-Time`), on one clock.",
         "",
         *lateness_notes(late, wait),
+        *local_load_lines(r.get("local_load") or {}),
         "## Requests per fire (counted)",
         "",
         "| task | fires | DynamoDB writes | DynamoDB reads | SQS requests |",

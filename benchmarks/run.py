@@ -32,6 +32,7 @@ STEPS = (
     "read_amplification",
     "soak",
     "lateness",
+    "local_load",
     "fuzz",
     "artifacts",
 )
@@ -68,6 +69,7 @@ def main() -> int:
     step("read_amplification", lambda: {"read_amplification": amplification(quick)})
     step("soak", lambda: soak(quick))
     step("lateness", lambda: lateness(quick))
+    step("local_load", lambda: {"local_load": local_load(quick)})
     step("fuzz", lambda: {"api_fuzz": fuzz(quick)})
     step("artifacts", artifacts)
     results = load_results()
@@ -190,6 +192,15 @@ def lateness(quick: bool) -> dict[str, Any]:
     # a deployment only when the local stack sent with the deployed lead.
     wait["send_lead_ms"] = LOCAL_SEND_LEAD_MS
     return {"lateness_ms": figures, "lateness": {"executor_wait_ms": wait}}
+
+
+def local_load(quick: bool) -> dict[str, Any]:
+    """The local stack under load: 30 fires/s for 5 minutes, then 60 for one minute."""
+    import stack
+
+    if quick:
+        return stack.local_load(rate=30, minutes=1.0, overload_minutes=0.5)
+    return stack.local_load(rate=30, minutes=5.0, overload_minutes=1.0)
 
 
 def fuzz(quick: bool) -> dict[str, Any]:

@@ -278,3 +278,115 @@ def envelope_problem(response: Any) -> str | None:
     if not isinstance(error["code"], str) or not isinstance(error["message"], str):
         return "code and message must be strings"
     return None
+
+
+class CountingReceiver:
+    """The HTTP target of the load step: deliveries per execution id, and lateness."""
+
+    def __init__(self) -> None:
+        self.deliveries: dict[str, int] = {}
+        self.lateness_ms: dict[str, list[float]] = {}  # by path (the phase)
+        self.last_received = 0.0
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                received = time.time()
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                scheduled = datetime.fromisoformat(
+                    self.headers["X-Sundial-Scheduled-Time"].replace("Z", "+00:00")
+                ).timestamp()
+                execution = self.headers["X-Sundial-Execution-Id"]
+                with outer.lock:
+                    outer.deliveries[execution] = outer.deliveries.get(execution, 0) + 1
+                    late = outer.lateness_ms.setdefault(self.path, [])
+                    late.append((received - scheduled) * 1000)
+                    outer.last_received = received
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = BurstTolerantHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+
+def local_load(
+    rate: int = 30, minutes: float = 5.0, overload_minutes: float = 1.0
+) -> dict[str, Any]:
+    """`rate` per-second tasks for `minutes` (the sustained load), then as many again
+    for `overload_minutes` (twice the load), on the local stack as a user starts it.
+    Every execution id must reach the target exactly once; the figures say how late the
+    fires of each phase were and how long after the overload ended the last one came."""
+    receiver = CountingReceiver()
+    load_before = os.getloadavg()
+    sustained = int(minutes * 60)
+    overload = int(overload_minutes * 60)
+    with local_stack() as base:
+        start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=20)
+        overload_start = start + timedelta(seconds=sustained)
+        end = overload_start + timedelta(seconds=overload)
+        phases = {
+            "/sustained": (start, overload_start - timedelta(seconds=1)),
+            "/overload": (overload_start, end),
+        }
+        for path, (first, last) in phases.items():
+            tasks = rate if path == "/sustained" else 2 * rate
+            for n in range(tasks):
+                status, body = call(base, "POST", "/tasks", {
+                    "schedule": "* * * * * *",
+                    "timezone": "UTC",
+                    "start_at": first.isoformat(),
+                    "end_at": last.isoformat(),
+                    "target": {"type": "http", "url": receiver.url(path)},
+                    # Late fires are still owed: nothing may be merged away.
+                    "misfire": {"policy": "fire_all", "grace_seconds": 3600},
+                    "payload": {"n": n},
+                })  # fmt: skip
+                assert status == 201, body
+        # start_at and end_at are both inclusive.
+        expected = rate * sustained + 2 * rate * (overload + 1)
+        deadline = end.timestamp() + 600
+        while time.time() < deadline and len(receiver.deliveries) < expected:
+            time.sleep(1)
+        time.sleep(15)  # anything doubled late shows up too
+    receiver.server.shutdown()
+    with receiver.lock:
+        counts = list(receiver.deliveries.values())
+        late = {path: list(values) for path, values in receiver.lateness_ms.items()}
+
+    def phase(path: str) -> dict[str, Any]:
+        values = late.get(path, [])
+        return {
+            "fires_per_second": rate if path == "/sustained" else 2 * rate,
+            "p50_ms": round(percentile(values, 50), 1),
+            "p99_ms": round(percentile(values, 99), 1),
+            "max_ms": round(max(values), 1) if values else None,
+            "deliveries": len(values),
+        }
+
+    return {
+        "rate": rate,
+        "sustained_minutes": minutes,
+        "overload_minutes": overload_minutes,
+        "expected_fires": expected,
+        "delivered_fires": len(counts),
+        "lost": expected - len(counts),
+        "doubled": sum(1 for n in counts if n > 1),
+        "sustained": phase("/sustained"),
+        "overload": phase("/overload"),
+        # How long after the last overloaded second its last fire arrived.
+        "caught_up_after_s": round(receiver.last_received - end.timestamp(), 1),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        },
+    }

@@ -106,11 +106,18 @@ def local(
         with contextlib.suppress(Exception):
             stack.stop()
         raise CliError(f"cannot start on {host}:{port}: {exc.strerror or exc}") from None
+    except RuntimeError as exc:  # the emulator did not start, or refused the state file
+        with contextlib.suppress(Exception):
+            stack.stop()
+        raise CliError(str(exc)) from None
     try:
         _announce(stack)
         stack.wait()
     finally:
-        click.echo("Stopping: letting runs in flight finish...", err=state().json)
+        click.echo(
+            "Stopping: letting runs in flight finish (Ctrl-C again to stop now)...",
+            err=state().json,
+        )
         stack.stop()
 
 

@@ -8,12 +8,15 @@ Clients reach it through the standard `AWS_ENDPOINT_URL` variable, the mechanism
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import os
 import socket
 import subprocess
 import sys
 import threading
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +25,7 @@ import boto3
 from sundial import clients
 from sundial.settings import reset_settings
 from sundial.store import unbind_tables
-from sundial_local.motoserver import READY_PREFIX
+from sundial_local.motoserver import READY_PREFIX, RESTORE_PATH
 from sundial_local.runtime import LocalFunction
 from sundial_local.template import (
     DEFAULT_REGION,
@@ -58,13 +61,16 @@ class Emulator:
     """Starts moto, creates the template's resources, and exports the functions' environment.
 
     `overrides` are environment variables applied after the template's (local tick and
-    horizon, loopback targets, ...).
+    horizon, loopback targets, ...). With a `state_file`, the server keeps its state
+    there (see `durable.py`): `start` restores it into the new tables and queues.
     """
 
     host: str = "127.0.0.1"
     port: int = 0
     parameters: dict[str, Any] = field(default_factory=dict)
     overrides: dict[str, str] = field(default_factory=dict)
+    state_file: str | None = None
+    restored: dict[str, int] = field(default_factory=dict)
     endpoint: str = ""
     tables: dict[str, str] = field(default_factory=dict)
     queues: dict[str, str] = field(default_factory=dict)
@@ -82,6 +88,14 @@ class Emulator:
         self.template = Template.load(parameters=self.parameters)
         self.tables = create_tables(self.client("dynamodb"), template=self.template)
         self.queues = create_queues(self.client("sqs"), template=self.template)
+        if self.state_file:
+            request = urllib.request.Request(f"{self.endpoint}{RESTORE_PATH}", method="POST")
+            try:
+                with urllib.request.urlopen(request) as answer:
+                    self.restored = json.loads(answer.read())
+            except urllib.error.HTTPError as error:
+                problem = json.loads(error.read() or b"{}").get("error", error.reason)
+                raise RuntimeError(f"cannot restore {self.state_file}: {problem}") from None
 
         environment: dict[str, str] = {}
         for logical_id in functions(self.template):
@@ -112,6 +126,8 @@ class Emulator:
         """Start the server process; the port it listens on once it is ready."""
         command = [sys.executable, "-m", "sundial_local.motoserver", "--host", self.host]
         command += ["--port", str(self.port), "--parent-pid", str(os.getpid())]
+        if self.state_file:
+            command += ["--state-file", os.path.abspath(self.state_file)]
         self._server = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )

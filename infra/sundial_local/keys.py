@@ -8,10 +8,17 @@ nothing outlives the stack, so each start makes a fresh key.
 
 Keys given in SUNDIAL_LOCAL_API_KEYS are the configuration: each is (re)registered for
 the tenant it names, replacing what a restored state file holds under the same key.
+
+The stack's own keys are exactly those a start prints: a key an earlier start made (one
+configured then, or the generated `local` key) and this start does not print is revoked,
+so a key dropped from SUNDIAL_LOCAL_API_KEYS, or given to another tenant there, no
+longer opens its old tenant. Keys made through the API (`sundial keys create`) belong to
+their tenants and are left alone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -19,6 +26,9 @@ from sundial.store import apikeys
 
 LOCAL_TENANT = "local"
 KEY_FILE_SUFFIX = ".key"
+# How the stack marks the keys it makes (the table's description field).
+CONFIGURED_KEY = "SUNDIAL_LOCAL_API_KEYS"
+GENERATED_KEY = "sundial local"
 
 
 def key_file_for(state_file: str | os.PathLike[str]) -> Path:
@@ -29,12 +39,18 @@ def ensure_local_keys(
     configured: dict[str, str], state_file: str | os.PathLike[str] | None
 ) -> dict[str, str]:
     """Register the stack's keys and return them ({raw key: tenant})."""
-    if configured:
-        for key, tenant in configured.items():
-            apikeys.create_key(
-                tenant, raw_key=key, description="SUNDIAL_LOCAL_API_KEYS", replace=True
-            )
-        return dict(configured)
+    keys = _configured(configured) if configured else _generated(state_file)
+    _revoke_stack_keys_but(keys)
+    return keys
+
+
+def _configured(configured: dict[str, str]) -> dict[str, str]:
+    for key, tenant in configured.items():
+        apikeys.create_key(tenant, raw_key=key, description=CONFIGURED_KEY, replace=True)
+    return dict(configured)
+
+
+def _generated(state_file: str | os.PathLike[str] | None) -> dict[str, str]:
     key_file = key_file_for(state_file) if state_file else None
     kept = _read_key(key_file)
     if kept is not None:
@@ -43,10 +59,19 @@ def ensure_local_keys(
             return {kept: LOCAL_TENANT}
     # No kept key, or the table no longer holds it (the state file was deleted or the
     # key revoked): make one, and keep it for the next start.
-    key, _ = apikeys.create_key(LOCAL_TENANT, description="sundial local")
+    key, _ = apikeys.create_key(LOCAL_TENANT, description=GENERATED_KEY)
     if key_file is not None:
         _write_key(key_file, key)
     return {key: LOCAL_TENANT}
+
+
+def _revoke_stack_keys_but(keys: dict[str, str]) -> None:
+    current = {apikeys.hash_key(key) for key in keys}
+    for item in apikeys.list_keys():
+        made_by_stack = item.description in (CONFIGURED_KEY, GENERATED_KEY)
+        if made_by_stack and not item.revoked and item.key_hash not in current:
+            with contextlib.suppress(apikeys.KeyAlreadyRevoked):
+                apikeys.revoke_key(str(item.key_id))
 
 
 def _read_key(key_file: Path | None) -> str | None:

@@ -15,6 +15,7 @@ import io
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -28,11 +29,27 @@ from moto.moto_server.werkzeug_app import (
 )
 from moto.sqs.models import Message, Queue, SQSBackend
 from werkzeug.serving import make_server
+from werkzeug.test import Client
+
+from sundial_local.durable import Durability
 
 # The first line the server prints: "listening on <port>".
 READY_PREFIX = "listening on "
-# How often the server checks that the process that started it is still alive.
+# How often the server checks that the process that started it is still alive (and,
+# with a state file, whether its journal is due to be folded into the snapshot).
 PARENT_CHECK_SECONDS = 1.0
+# With a state file: the stack asks for the saved state once it has made the template's
+# tables and queues (POST, answered with what was restored).
+RESTORE_PATH = "/_sundial/restore"
+# Requests the emulator works on at once. Its handlers are Python under one interpreter
+# lock: more at once only slows each (and so every client waiting on one) without serving
+# more; the rest wait their turn in line. Long polls do not count: they mostly wait.
+EMULATOR_CONCURRENCY = 4
+LONG_POLL_TARGET = "AmazonSQS.ReceiveMessage"
+# The DynamoDB writes a state file journals (the stack uses no other).
+JOURNALED_DYNAMODB_ACTIONS = frozenset(
+    {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+)
 
 
 class TableLocks:
@@ -85,7 +102,7 @@ def tables_of(body: bytes) -> set[str]:
     return names or {ALL_TABLES}
 
 
-def _serialize_dynamodb_requests() -> None:
+def _serialize_dynamodb_requests(durability: Durability | None) -> None:
     """Apply each DynamoDB request atomically, as DynamoDB applies each write.
 
     moto checks a write's condition and then writes without a lock, so two requests on
@@ -95,26 +112,111 @@ def _serialize_dynamodb_requests() -> None:
     run writes need not wait for a sweep's task writes); a request without a table, or
     that cannot be read, waits for every table. Only DynamoDB is serialized: SQS long
     polls would otherwise hold a lock for seconds.
+
+    With a state file, a successful write is journaled while its tables are still
+    locked (so the journal holds each table's writes in the order they were applied),
+    and no response leaves before the journal is on disk up to it.
     """
     original = DomainDispatcherApplication.__call__
     locks = TableLocks()
+    working = threading.BoundedSemaphore(EMULATOR_CONCURRENCY)
 
-    def call(
+    def dynamodb(
         self: DomainDispatcherApplication, environ: dict[str, Any], start_response: Any
     ) -> Any:
-        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
-            return original(self, environ, start_response)
+        target = environ["HTTP_X_AMZ_TARGET"]
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
         tables = tables_of(body)
-        if ALL_TABLES in tables:
-            with locks.holding_all():
-                return original(self, environ, start_response)
-        with locks.holding(tables):
-            return original(self, environ, start_response)
+        journaled = (
+            durability is not None and target.partition(".")[2] in JOURNALED_DYNAMODB_ACTIONS
+        )
+        statuses: list[str] = []
+
+        def started(status: str, headers: Any, *args: Any) -> Any:
+            statuses.append(status)
+            return start_response(status, headers, *args)
+
+        with locks.holding_all() if ALL_TABLES in tables else locks.holding(tables):
+            response = original(self, environ, started if journaled else start_response)
+            if journaled and statuses and statuses[0].startswith("200"):
+                assert durability is not None
+                durability.record_dynamodb(target, environ.get("HTTP_AUTHORIZATION", ""), body)
+        return response
+
+    def call(
+        self: DomainDispatcherApplication, environ: dict[str, Any], start_response: Any
+    ) -> Any:
+        if durability is not None and environ.get("PATH_INFO") == RESTORE_PATH:
+            return _restore(self, durability, start_response)
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        with contextlib.ExitStack() as held:
+            # In this order only (the table locks inside), so no two requests wait on
+            # each other.
+            if durability is not None:
+                held.enter_context(durability.lock.shared())
+            if target != LONG_POLL_TARGET:
+                held.enter_context(working)
+            if target.startswith("DynamoDB_"):
+                response = dynamodb(self, environ, start_response)
+            else:
+                response = original(self, environ, start_response)
+            if durability is not None:
+                durability.sync()  # reads too: what a client saw is never undone
+        return response
 
     DomainDispatcherApplication.__call__ = call  # type: ignore[method-assign]
+
+
+def _restore(app: DomainDispatcherApplication, durability: Durability, start_response: Any) -> Any:
+    client = Client(app)
+
+    def replay(target: str, authorization: str, body: bytes) -> None:
+        headers = {
+            "X-Amz-Target": target,
+            "Authorization": authorization,
+            "Content-Type": "application/x-amz-json-1.0",
+        }
+        answer = client.post("/", data=body, headers=headers)
+        if answer.status_code != 200:  # applied once, it applies again on the same state
+            raise RuntimeError(f"replaying {target} failed: {answer.get_data(as_text=True)}")
+
+    try:
+        restored: dict[str, Any] = durability.restore(replay)
+    except Exception as exc:  # the stack shows it and does not start
+        start_response("500 Internal Server Error", [("Content-Type", "application/json")])
+        return [json.dumps({"error": str(exc)}).encode()]
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [json.dumps(restored).encode()]
+
+
+def _journal_queued_messages(durability: Durability) -> None:
+    """Journal every change to a queued message, as the message's state after it."""
+    add_message, delete_message = Queue.add_message, Queue.delete_message
+    mark_received, change_visibility = Message.mark_received, Message.change_visibility
+
+    def added(self: Queue, message: Message) -> None:
+        add_message(self, message)
+        durability.record_message(self, message)  # sent, or moved to the dead-letter queue
+
+    def deleted(self: Queue, receipt_handle: str) -> None:
+        gone = [m.id for m in self._messages if m.had_receipt_handle(receipt_handle)]
+        delete_message(self, receipt_handle)
+        durability.record_deleted(gone)
+
+    def received(self: Message, visibility_timeout: int | None = None) -> None:
+        mark_received(self, visibility_timeout)
+        durability.record_changed(self, received=True)
+
+    def made_visible(self: Message, visibility_timeout: int) -> None:
+        change_visibility(self, visibility_timeout)
+        durability.record_changed(self, received=False)
+
+    Queue.add_message = added  # type: ignore[method-assign]
+    Queue.delete_message = deleted  # type: ignore[method-assign]
+    Message.mark_received = received  # type: ignore[method-assign]
+    Message.change_visibility = made_visible  # type: ignore[method-assign]
 
 
 def _until_next_visible_seconds(queue: Queue) -> float | None:
@@ -162,13 +264,19 @@ def _deliver_delayed_messages_on_time() -> None:
     SQSBackend.is_message_valid_based_on_retention_period = _retained  # type: ignore[method-assign,assignment]
 
 
-def apply_patches() -> None:
-    _serialize_dynamodb_requests()
+def apply_patches(durability: Durability | None = None) -> None:
+    _serialize_dynamodb_requests(durability)
     _deliver_delayed_messages_on_time()
+    if durability is not None:
+        _journal_queued_messages(durability)
 
 
-def serve(host: str, port: int, parent_pid: int | None) -> None:
-    apply_patches()
+def serve(host: str, port: int, parent_pid: int | None, state_file: str | None = None) -> None:
+    # Ctrl-C reaches the whole process group: the stack stops first, letting its runs
+    # finish against this server, and then terminates it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    durability = Durability(state_file) if state_file else None
+    apply_patches(durability)
     # moto's HTTP server logs every request at INFO; the stack has its own logging.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     app = DomainDispatcherApplication(create_backend_app)
@@ -178,6 +286,8 @@ def serve(host: str, port: int, parent_pid: int | None) -> None:
     # An orphaned server (its stack killed without a chance to stop it) ends itself.
     while parent_pid is None or os.getppid() == parent_pid:
         time.sleep(PARENT_CHECK_SECONDS)
+        if durability is not None and durability.active:
+            durability.compact_if_large()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -185,9 +295,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--parent-pid", type=int, default=None)
+    parser.add_argument("--state-file", default=None)
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
-        serve(args.host, args.port, args.parent_pid)
+        serve(args.host, args.port, args.parent_pid, args.state_file)
     sys.exit(0)
 
 

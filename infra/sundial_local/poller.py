@@ -103,6 +103,9 @@ class QueuePoller:
         for thread in self.threads:
             thread.start()
 
+    def is_alive(self) -> bool:
+        return any(thread.is_alive() for thread in self.threads)
+
     def join(self, timeout: float | None = None) -> None:
         """Wait for in-flight batches to finish (call after setting the stop event)."""
         for thread in self.threads:

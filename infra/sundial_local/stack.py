@@ -13,14 +13,16 @@ import os
 import secrets
 import signal
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from sundial import store
+from sundial.clients import EMULATOR_READ_TIMEOUT_ENV
 from sundial_local.emulator import Emulator
 from sundial_local.gateway import ApiGateway, GatewayConfig, GatewayServer
 from sundial_local.keys import ensure_local_keys
 from sundial_local.poller import QueuePoller
-from sundial_local.snapshot import load_state, save_state
 from sundial_local.tick import TickLoop
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,9 @@ LOCAL_SEND_LEAD_MS = 100
 # How long a stopping stack waits for executions in flight before giving up on them
 # (they then return to the queue when their visibility timeout ends).
 SHUTDOWN_GRACE_SECONDS = 30
+# How long the functions wait for an answer from the emulator before retrying: longer
+# than a burst's queue at the emulator takes to drain.
+EMULATOR_READ_TIMEOUT_SECONDS = 60
 
 
 def parse_api_keys(spec: str) -> dict[str, str]:
@@ -70,14 +75,18 @@ class LocalStack:
     config: LocalConfig
     emulator: Emulator = field(init=False)
     stop_event: threading.Event = field(default_factory=threading.Event)
+    # Set by a second signal: stop without waiting for executions in flight.
+    hurry_event: threading.Event = field(default_factory=threading.Event)
     created_keys: dict[str, str] = field(default_factory=dict)  # key -> tenant
     _tick: TickLoop | None = None
     _poller: QueuePoller | None = None
     _server: GatewayServer | None = None
+    _previous_handlers: dict[signal.Signals, Any] = field(default_factory=dict)
 
     def start(self) -> None:
         config = self.config
         self.emulator = Emulator(
+            state_file=config.state_file,
             # Custom handlers: deployed, the HandlerModules parameter; locally, the
             # variable it sets, taken from the environment `sundial local` starts in.
             parameters={"HandlerModules": os.environ.get("HANDLER_MODULES", "")},
@@ -99,6 +108,12 @@ class LocalStack:
                 # The deployed lead, so the executor's wait the bench measures here is
                 # the one a deployment pays (the cost model prices it).
                 "SEND_LEAD_MS": str(LOCAL_SEND_LEAD_MS),
+                # A run stuck with its message gone (a state file from an older stack)
+                # is re-driven within a couple of minutes, not a quarter of an hour.
+                "RECONCILE_AFTER_SECONDS": "120",
+                # The emulator queues what it cannot serve yet: wait for its answer rather
+                # than retry into the queue (see sundial.clients).
+                EMULATOR_READ_TIMEOUT_ENV: str(EMULATOR_READ_TIMEOUT_SECONDS),
                 # Loopback targets (a webhook on this laptop) are allowed locally only.
                 "ALLOW_LOOPBACK_TARGETS": "true",
                 "POWERTOOLS_TRACE_DISABLED": "true",
@@ -111,10 +126,10 @@ class LocalStack:
         )
         self.emulator.start()
         if config.state_file:
-            restored = load_state(
-                self.emulator.client("dynamodb"), self.emulator.tables, config.state_file
-            )
-            log.info("restored %d items from %s", restored, config.state_file)
+            log.info("restored %s from %s", self.emulator.restored, config.state_file)
+            # The state file is this process's alone (the emulator locks it): a sweep
+            # lease in it is a stopped process's, and the first tick need not wait it out.
+            store.break_sweep_lease()
         self.created_keys = ensure_local_keys(config.api_keys, config.state_file)
 
         sqs = self.emulator.client("sqs")
@@ -150,33 +165,40 @@ class LocalStack:
         return f"http://{self.config.host}:{port}/v1"
 
     def wait(self) -> None:
-        """Block until SIGINT or SIGTERM (or `stop_event` is set by someone else)."""
-        previous: dict[signal.Signals, Any] = {}
+        """Block until SIGINT or SIGTERM (or `stop_event` is set by someone else).
+
+        The handlers stay until `stop` ends: a second signal while stopping (Ctrl-C
+        twice) stops waiting for executions in flight instead of killing the process
+        mid-stop. Either way the state is consistent: the emulator writes every change
+        through before answering, and an abandoned execution's message comes back when
+        its visibility timeout ends, as it would after a crash.
+        """
 
         def request_stop(signum: int, _frame: Any) -> None:
+            if self.stop_event.is_set():
+                self.hurry_event.set()
             self.stop_event.set()
 
         for sig in (signal.SIGINT, signal.SIGTERM):
-            previous[sig] = signal.signal(sig, request_stop)
-        try:
-            while not self.stop_event.wait(0.5):
-                pass
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+            self._previous_handlers[sig] = signal.signal(sig, request_stop)
+        while not self.stop_event.wait(0.5):
+            pass
 
     def stop(self) -> None:
-        """Stop taking work, let executions in flight finish, save state, stop the emulator."""
+        """Stop taking work, let executions in flight finish, stop the emulator."""
         self.stop_event.set()
-        if self._server is not None:
-            self._server.stop()
-        if self._tick is not None:
-            self._tick.join(SHUTDOWN_GRACE_SECONDS)
-        if self._poller is not None:
-            self._poller.join(SHUTDOWN_GRACE_SECONDS)
-        if self.config.state_file:
-            saved = save_state(
-                self.emulator.client("dynamodb"), self.emulator.tables, self.config.state_file
-            )
-            log.info("saved %d items to %s", saved, self.config.state_file)
-        self.emulator.stop()
+        try:
+            if self._server is not None:
+                self._server.stop()
+            deadline = time.monotonic() + SHUTDOWN_GRACE_SECONDS
+            for worker in (self._tick, self._poller):
+                while worker is not None and worker.is_alive() and not self.hurry_event.is_set():
+                    worker.join(min(0.2, max(0.0, deadline - time.monotonic())))
+                    if time.monotonic() >= deadline:
+                        break
+            # Nothing to save: with a state file, the emulator wrote every change through.
+            self.emulator.stop()
+        finally:
+            for sig, handler in self._previous_handlers.items():
+                signal.signal(sig, handler)
+            self._previous_handlers.clear()

@@ -13,8 +13,10 @@ from sundial import clients
 from sundial.core.clock import SYSTEM_CLOCK, Clock
 from sundial.dispatch.settings import DispatcherSettings, dispatcher_settings
 from sundial.dispatch.sweep import Dispatcher
+from sundial.observability import logger
 from sundial.workqueue import SweepReport
 from sundial.workqueue.config import work_queue_url
+from sundial.workqueue.reconcile import reconcile
 
 # A sweep's lease lasts as long as the sweep can: the Lambda's remaining time, or this
 # when it is unknown (local ticks, tests).
@@ -76,11 +78,27 @@ def run_tick(
         owner=sweep_id, settings=settings, remaining_ms=remaining_ms, clock=clock
     )
     report = dispatcher.sweep()
+    if continuation == 0:  # once per tick, not per continuation
+        _reconcile(settings, clock)
     continued = False
     if report.backlog_shards and continue_with and continuation < settings.max_continuations:
         continue_with({"continuation": continuation + 1, "parent_sweep_id": sweep_id})
         continued = True
     return TickResult(report, continued)
+
+
+def _reconcile(settings: DispatcherSettings, clock: Clock) -> None:
+    """The safety net for runs whose message is gone; its failure never fails the tick."""
+    if not settings.reconcile_page_size:
+        return
+    try:
+        reconcile(
+            after_ms=settings.reconcile_after_seconds * 1000,
+            page_size=settings.reconcile_page_size,
+            now_ms=clock.now_ms(),
+        )
+    except Exception:
+        logger.exception("reconciling stuck runs failed; the next tick tries again")
 
 
 def invoke_self_async(function_name: str) -> Callable[[dict[str, Any]], None]:

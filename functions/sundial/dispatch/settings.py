@@ -18,6 +18,12 @@ DEFAULT_DISPATCH_RESERVE_MS = 10_000
 # Chained self-invocations after an outage; bounds the damage of a bug that never drains.
 DEFAULT_MAX_CONTINUATIONS = 10
 CONTINUATION_MODES = ("invoke", "return")
+# The reconciler (workqueue/reconcile.py): a run is stuck this long after its lease
+# ended or its retry fell due. Longer than SQS's longest delay, so a retry's message is
+# never overtaken; a shorter wait would only send messages the claim drops.
+DEFAULT_RECONCILE_AFTER_SECONDS = 900
+# Runs-table items each tick reads looking for stuck runs (one Scan page).
+DEFAULT_RECONCILE_PAGE_SIZE = 100
 
 
 class DispatcherSettings(Settings):
@@ -37,6 +43,9 @@ class DispatcherSettings(Settings):
     # "invoke": a backlog is continued by an asynchronous self-invocation (deployed);
     # "return": the handler returns the continuation event for its caller to run (the
     # local stack's tick loop and `sam local`, which have no Lambda service to invoke).
+    reconcile_after_seconds: Annotated[int, Field(ge=0)] = DEFAULT_RECONCILE_AFTER_SECONDS
+    # 0 turns the reconciler off.
+    reconcile_page_size: Annotated[int, Field(ge=0, le=1000)] = DEFAULT_RECONCILE_PAGE_SIZE
     continuation_mode: Annotated[
         Literal["invoke", "return"], BeforeValidator(one_of(*CONTINUATION_MODES))
     ] = "invoke"

@@ -20,7 +20,7 @@ from sundial.store.errors import (
 )
 from sundial.store.ids import new_ulid, ulid_timestamp_ms
 from sundial.store.keys import RunKey, name_claim_key, run_key
-from sundial.store.leases import acquire_sweep_lease, release_sweep_lease
+from sundial.store.leases import acquire_sweep_lease, break_sweep_lease, release_sweep_lease
 from sundial.store.models import (
     RunItem,
     ScheduleItem,
@@ -78,6 +78,7 @@ __all__ = [
     "acquire_sweep_lease",
     "attributes_of",
     "bind_tables",
+    "break_sweep_lease",
     "changed_attributes",
     "claim_run",
     "commit_dispatch",

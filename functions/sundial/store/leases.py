@@ -14,6 +14,8 @@ sweep's lease.
 
 from __future__ import annotations
 
+import contextlib
+
 from sundial.store import writes
 from sundial.store.models import SWEEP_LEASE_KEY, SweepLeaseItem
 
@@ -46,3 +48,18 @@ def release_sweep_lease(owner: str) -> bool:
     except writes.ConditionFailed:
         return False
     return True
+
+
+def break_sweep_lease() -> None:
+    """End the lease whoever holds it. Only for a caller that knows its holder is gone:
+    the local stack at start, whose previous process (the only other sweeper of its
+    state) no longer runs, so its next sweep need not wait out a dead sweep's lease."""
+    # A failed condition: no sweep ever ran, nothing to end.
+    with contextlib.suppress(writes.ConditionFailed):
+        writes.update(
+            SweepLeaseItem,
+            SWEEP_LEASE_KEY,
+            None,
+            [SweepLeaseItem.lease_until.set(0)],
+            SweepLeaseItem.task_id.exists(),
+        )

@@ -4,9 +4,11 @@ through real sweeps on a simulated clock."""
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import boto3
 import pytest
 
 from sundial import store
@@ -150,3 +152,27 @@ def test_hourly_job_fires_every_real_hour_across_fall_back(seed, make_dispatcher
     task = seed("0 * * * *", timezone="Europe/Berlin")
     fires = sweep_at_each_due_time(task, make_dispatcher, clock, count=7)
     assert [b - a for a, b in itertools.pairwise(fires)] == [timedelta(hours=1)] * 6
+
+
+def test_a_tick_sends_a_run_stuck_without_its_message_back_to_work(seed, dispatch_env, clock):
+    # Claimed an hour ago by an executor that died; its message is gone.
+    task = seed(due_at=clock.utc_now() + timedelta(hours=1))  # nothing due this tick
+    fire_at = clock.now_ms() - 3_600_000
+    key = store.run_key(task.task_id, fire_at)
+    execution_id = f"{task.task_id}:{fire_at}"
+    store.claim_run(
+        key.task_id,
+        key.fire_key,
+        execution_id=execution_id,
+        fire_at_ms=fire_at,
+        now_ms=fire_at,
+        lease_ms=60_000,
+        tenant=task.tenant,
+    )
+
+    run_tick(sweep_id="tick", clock=clock)
+
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    received = sqs.receive_message(QueueUrl=dispatch_env["WorkQueue"], MaxNumberOfMessages=10)
+    bodies = [json.loads(m["Body"]) for m in received.get("Messages", [])]
+    assert [b["execution_id"] for b in bodies] == [execution_id]

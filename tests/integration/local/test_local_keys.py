@@ -7,10 +7,8 @@ import os
 import stat
 from collections.abc import Iterator
 
-import boto3
 import pytest
 from sundial_local.keys import LOCAL_TENANT, ensure_local_keys, key_file_for
-from sundial_local.snapshot import load_state, save_state
 
 from sundial.store import apikeys
 
@@ -25,12 +23,8 @@ def keys_table(tables: dict[str, str]) -> Iterator[str]:
 
 
 def restart(tables: dict[str, str], state_file) -> None:
-    """What a stop and a start do to the tables: save them, empty them, restore them."""
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
-    save_state(dynamodb, tables, state_file)
-    for item in apikeys.list_keys():
-        dynamodb.delete_item(TableName=tables["KeysTable"], Key={"key_hash": {"S": item.key_hash}})
-    load_state(dynamodb, tables, state_file)
+    """What a stop and a start do to the tables: nothing (the emulator keeps them, see
+    test_local_durable.py); each test's ensure_local_keys call is the start."""
 
 
 def test_with_a_state_file_every_start_prints_the_same_key_and_stores_no_new_one(
@@ -90,3 +84,28 @@ def test_configured_keys_win_over_the_keys_a_state_file_restores(tables, keys_ta
 def test_replace_is_refused_for_a_generated_key(tables, keys_table):
     with pytest.raises(ValueError, match="raw_key"):
         apikeys.create_key("acme", replace=True)
+
+
+def test_a_key_dropped_from_the_configuration_no_longer_opens_its_old_tenant(
+    tables, keys_table, tmp_path
+):
+    state_file = tmp_path / "state.json"
+    (generated,) = ensure_local_keys({}, state_file)
+    ensure_local_keys({"sdl_first": "alpha", "sdl_moved": "alpha"}, state_file)
+    restart(tables, state_file)
+
+    keys = ensure_local_keys({"sdl_moved": "beta", "sdl_second": "gamma"}, state_file)
+
+    assert keys == {"sdl_moved": "beta", "sdl_second": "gamma"}
+    assert apikeys.find_key("sdl_first").revoked  # dropped: alpha's no more
+    assert apikeys.find_key(generated).revoked  # the stack prints configured keys only
+    assert apikeys.find_key("sdl_moved").tenant == "beta"
+    assert not apikeys.find_key("sdl_second").revoked
+
+
+def test_keys_made_through_the_api_outlive_a_change_of_configuration(tables, keys_table, tmp_path):
+    own, _ = apikeys.create_key("alpha", description="ci")
+    ensure_local_keys({"sdl_first": "alpha"}, tmp_path / "state.json")
+    ensure_local_keys({}, tmp_path / "state.json")
+    assert not apikeys.find_key(own).revoked
+    assert apikeys.find_key("sdl_first").revoked

@@ -1,5 +1,6 @@
 """The local stack's emulations of AWS plumbing: the SQS event source mapping, the
-EventBridge tick with its continuations, the state file, and the embedded emulator."""
+EventBridge tick with its continuations, and the embedded emulator (the state file's
+durability: tests/integration/local/test_local_durable.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import boto3
 import pytest
 from sundial_local.poller import QueuePoller, failed_ids, sqs_record
 from sundial_local.runtime import LocalFunction
-from sundial_local.snapshot import load_state, save_state
 from sundial_local.tick import TickLoop
 
 REGION = "us-east-1"
@@ -106,19 +106,6 @@ def test_tick_runs_continuations_at_once_like_a_self_invocation():
     loop.tick()
     assert events[0]["detail-type"] == "Scheduled Event"
     assert [e.get("continuation") for e in events[1:]] == [1, 2]
-
-
-def test_state_file_restores_every_table(tables, tmp_path, make_task):
-    from sundial import store
-
-    task = store.create_task(make_task(name="kept"))
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
-    path = tmp_path / "state.json"
-    assert save_state(dynamodb, tables, path) >= 2  # the task and its name claim
-    dynamodb.delete_item(TableName=tables["TasksTable"], Key={"task_id": {"S": task.task_id}})
-    load_state(dynamodb, tables, path)
-    assert store.get_task("acme", task.task_id).name == "kept"
-    assert load_state(dynamodb, tables, tmp_path / "missing.json") == 0
 
 
 def test_long_poll_wakes_when_a_delayed_message_becomes_visible(sqs, queues):
