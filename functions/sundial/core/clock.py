@@ -13,6 +13,21 @@ import time
 from datetime import UTC, datetime
 from typing import Protocol
 
+# The instants Sundial plans with. Python's datetimes end at years 1 and 9999; a day of
+# margin on each side keeps every wall time of an instant in range (any zone's offset
+# is under a day), so an accepted time converts between zones, to epoch milliseconds
+# and back without overflowing.
+EARLIEST_INSTANT = datetime(1, 1, 2, tzinfo=UTC)
+LATEST_INSTANT = datetime(9999, 12, 30, tzinfo=UTC)
+
+
+def in_planning_range(instant: datetime) -> bool:
+    """Whether an aware instant lies in [EARLIEST_INSTANT, LATEST_INSTANT]."""
+    try:
+        return EARLIEST_INSTANT <= instant.astimezone(UTC) <= LATEST_INSTANT
+    except OverflowError:  # its offset moves it past year 1 or 9999
+        return False
+
 
 class Clock(Protocol):
     """Where the current time comes from: the system's, or a test's simulated one."""
