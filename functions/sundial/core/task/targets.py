@@ -9,6 +9,8 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StrictSt
 
 from sundial.core.task.fields import StrictModel, invalid, matching, no_control_characters
 from sundial.core.task.limits import (
+    CREDENTIAL_HEADER_WORDS,
+    CREDENTIAL_HEADERS,
     EVENT_BUS_PATTERN,
     EVENT_DETAIL_TYPE_MAX_LENGTH,
     EVENT_SOURCE_MAX_LENGTH,
@@ -16,6 +18,7 @@ from sundial.core.task.limits import (
     HEADER_NAME_PATTERN,
     HEADERS_MAX_BYTES,
     HEADERS_MAX_COUNT,
+    HIDDEN_HEADER_VALUE,
     LAMBDA_ARN_PATTERN,
     RESERVED_HEADER_PREFIX,
     RESERVED_HEADERS,
@@ -65,6 +68,29 @@ def _check_headers(headers: dict[str, str]) -> dict[str, str]:
     if size > HEADERS_MAX_BYTES:
         raise invalid(f"must total at most {HEADERS_MAX_BYTES} bytes of names and values")
     return headers
+
+
+def carries_credentials(header: str) -> bool:
+    """Whether a header's value is a credential, hidden in responses (README "HTTP targets")."""
+    lowered = header.lower()
+    return lowered in CREDENTIAL_HEADERS or any(word in lowered for word in CREDENTIAL_HEADER_WORDS)
+
+
+def hide_credentials(headers: dict[str, str]) -> dict[str, str]:
+    """The headers as responses show them: credential values replaced by HIDDEN_HEADER_VALUE."""
+    return {
+        name: HIDDEN_HEADER_VALUE if carries_credentials(name) else value
+        for name, value in headers.items()
+    }
+
+
+def hidden_placeholders(headers: dict[str, str]) -> list[str]:
+    """The credential headers whose value is the one responses show instead of it."""
+    return [
+        name
+        for name, value in headers.items()
+        if value == HIDDEN_HEADER_VALUE and carries_credentials(name)
+    ]
 
 
 def _upper(value: object) -> object:
