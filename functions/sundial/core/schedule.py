@@ -26,7 +26,13 @@ from sundial.core.clock import (
     format_timestamp,
     in_planning_range,
 )
-from sundial.core.cron import AWS_DAY_OF_WEEK, CronSpec, build_spec, first_match_from
+from sundial.core.cron import (
+    AWS_DAY_OF_WEEK,
+    CronSpec,
+    build_spec,
+    check_eventbridge_fields,
+    first_match_from,
+)
 from sundial.core.errors import ScheduleError
 from sundial.core.zones import (
     ONE_SECOND,
@@ -253,6 +259,7 @@ def _parse_aws_cron(expression: str, inner: str, timezone: str) -> CronSchedule:
             f"'{expression}' has {len(fields)} fields; EventBridge cron() takes 6: "
             "minute hour day-of-month month day-of-week year"
         )
+    check_eventbridge_fields(fields)
     minutes, hours, dom, months, dow, years = fields
     # EventBridge rejects a schedule that restricts (or stars) both day fields: exactly
     # one of them must be '?'.
