@@ -80,7 +80,14 @@ def from_ms(ms: int) -> datetime:
 
 
 def format_timestamp(value: datetime) -> str:
-    """RFC 3339 with the offset the datetime carries (`2026-11-23T02:30:00+01:00`)."""
+    """RFC 3339 with the offset the datetime carries (`2026-11-23T02:30:00+01:00`).
+
+    RFC 3339 offsets are whole minutes; an instant whose zone kept local mean time then
+    (America/Los_Angeles before 1883 is -07:52:58) is written in UTC instead.
+    """
+    offset = value.utcoffset()
+    if offset is not None and offset.seconds % 60:
+        return value.astimezone(UTC).isoformat()
     return value.isoformat()
 
 

@@ -176,3 +176,15 @@ def test_backfill_near_year_one_is_a_4xx_or_runs(api: Api, body: dict, field: st
         assert response.status == 202, response.body
     else:
         assert (response.status, response.error["field"]) == (400, field)
+
+
+def test_fire_times_in_local_mean_time_are_rfc3339_in_utc(api: Api) -> None:
+    """Los Angeles kept -07:52:58 before 1883: not an RFC 3339 offset, so UTC is shown."""
+    body = {
+        "schedule": "@daily",
+        "timezone": "America/Los_Angeles",
+        "after": "1880-01-01T00:00:00Z",
+    }
+    response = api.call("POST", "/preview", body)
+    assert response.status == 200, response.body
+    assert response.body["fire_times"][0] == "1880-01-01T07:52:58+00:00"
