@@ -109,7 +109,15 @@ class HttpTargetView(StrictModel):
         dict[StrictStr, StrictStr],
         Field(max_length=HEADERS_MAX_COUNT),
         AfterValidator(_check_headers),
-    ] = Field(default_factory=dict)
+    ] = Field(
+        default_factory=dict,
+        description=(
+            "Sent on every attempt; a Content-Type or User-Agent here (any case) replaces "
+            "the default. Values of credential headers (Authorization, Proxy-Authorization, "
+            "Cookie, X-Api-Key, or a name containing auth, token, secret, key, password, "
+            "credential or cookie) are write-only: responses show ***."
+        ),
+    )
 
 
 class HttpTarget(HttpTargetView):
