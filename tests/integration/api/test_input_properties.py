@@ -176,3 +176,23 @@ def test_preview_anywhere_answers_200_or_400_naming_the_field(
     assert response.status in (200, 400), (body, response.body)
     if response.status == 400:
         assert response.error["field"] in ("after", "schedule"), response.error
+
+
+@API_SETTINGS
+@given(field=st.sampled_from(sorted(NUMBERS)), data=st.data(), window=st.data())
+def test_patches_at_and_beyond_the_bounds_apply_whole_or_change_nothing(
+    api: Api, field: str, data: st.DataObject, window: st.DataObject
+) -> None:
+    task = api.create()
+    parent, _, name = field.rpartition(".")
+    value = data.draw(NUMBERS[field])
+    change: dict[str, Any] = {parent: {name: value}} if parent else {name: value}
+    change["end_at"] = window.draw(timestamps())  # often past the range, refused whole
+    response = api.call("PATCH", f"/tasks/{task['id']}", change)
+    assert response.status < 500, response.body
+    stored = api.call("GET", f"/tasks/{task['id']}").body
+    if response.status == 200:
+        assert stored["version"] == 2 or stored == task
+    else:
+        assert response.error["field"] in {field, "end_at", "retry.max_backoff_seconds"}
+        assert stored["version"] == 1 and stored["end_at"] is None
