@@ -174,7 +174,7 @@ class ApiGateway:
         content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
         is_text = (
             not body or any(content_type.startswith(t) for t in TEXT_TYPES) or not content_type
-        )
+        ) and _is_utf8(body)
         resource = path if public else ("/" if path == "/" else "/{proxy+}")
         now = time.time()
         return {
@@ -201,13 +201,21 @@ class ApiGateway:
                 "domainName": "localhost",
                 "apiId": API_ID,
             },
-            "body": (
-                body.decode("utf-8", "replace") if is_text else base64.b64encode(body).decode()
-            )
+            "body": (body.decode("utf-8") if is_text else base64.b64encode(body).decode())
             if body
             else None,
             "isBase64Encoded": bool(body) and not is_text,
         }
+
+
+def _is_utf8(body: bytes) -> bool:
+    """Text that is not UTF-8 travels base64-encoded, so the API sees the bytes sent (and
+    refuses them) rather than text with replacement characters."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _allows(policy: Any) -> bool:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 
 from sundial.api.auth import bearer_token, caller_tenant, principal_of
+from sundial.api.body import non_json_content_type
 from sundial.api.errors import from_validation_errors
 from sundial.api.models import PreviewRequest
-from sundial.api.request import expected_version, non_json_content_type, tag_filter
+from sundial.api.request import expected_version, tag_filter
 from sundial.api.settings import ApiSettings, AuthorizerSettings
 from sundial.core.errors import SundialError
 from sundial.core.task import TaskSpec
@@ -142,6 +143,7 @@ def test_tag_filters_split_at_the_first_colon() -> None:
     [
         ({"Content-Type": "application/json"}, "{}", False),
         ({"content-type": "application/json; charset=utf-8"}, "{}", False),
+        ({"Content-Type": "APPLICATION/JSON; Charset=UTF-8"}, "{}", False),
         ({}, "{}", False),
         ({"Content-Type": "application/x-www-form-urlencoded"}, "a=1", True),
         ({"Content-Type": "text/plain"}, "{}", True),

@@ -47,6 +47,14 @@ def test_headers_name_the_execution_and_keep_the_tasks_own():
     }
 
 
+@pytest.mark.parametrize("name", ["content-type", "CONTENT-TYPE", "Content-Type"])
+def test_a_tasks_content_type_in_any_case_is_sent_once_replacing_the_default(name: str):
+    target = _target(headers={name: "application/cloudevents+json", "user-agent": "mine"})
+    headers = http.request_headers(target, INVOCATION, b"{}", unix_seconds=1_780_000_000)
+    sent = [(k, v) for k, v in headers.items() if k.lower() in ("content-type", "user-agent")]
+    assert sorted(sent) == sorted([(name, "application/cloudevents+json"), ("user-agent", "mine")])
+
+
 def test_signature_is_hmac_sha256_of_timestamp_dot_body():
     target = _target(signing_secret="s3cret")
     body = b'{"a":1}'

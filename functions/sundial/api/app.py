@@ -22,6 +22,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
+from sundial.api.body import checked_request
 from sundial.api.errors import (
     InternalError,
     MethodNotAllowed,
@@ -30,7 +31,6 @@ from sundial.api.errors import (
     from_validation_errors,
 )
 from sundial.api.replies import error_reply, raw_error_reply
-from sundial.api.request import non_json_content_type
 from sundial.api.routes import dead_letters, documents, preview, runs, tasks
 from sundial.core.errors import SundialError
 from sundial.core.vocabulary import ErrorCode
@@ -53,10 +53,11 @@ def resolve(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
     a REST proxy event) still leaves as the envelope, without a stack trace.
     """
     try:
-        content_type = non_json_content_type(event)
-        if content_type is not None:
-            return raw_error_reply(UnsupportedMediaType(content_type))
-        return app.resolve(event, context)
+        try:
+            checked = checked_request(event)
+        except SundialError as error:
+            return raw_error_reply(error)
+        return app.resolve(checked, context)
     except Exception:
         logger.exception("request could not be resolved")
         return raw_error_reply(InternalError())

@@ -8,8 +8,7 @@ models cannot express into domain arguments, or a 400 naming the field.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
@@ -70,21 +69,3 @@ def tag_filter(tag: str | None) -> tuple[str, str] | None:
     if match is None:
         raise ValidationError("tag must be key:value, e.g. env:prod", field="tag")
     return match["key"], match["value"]
-
-
-def non_json_content_type(event: Mapping[str, Any]) -> str | None:
-    """The Content-Type of a body that is declared as something other than JSON, if any.
-
-    Every body this API takes is JSON. Powertools would also parse form and multipart
-    bodies into fields, so a form post could pass for a JSON object; it is refused
-    (415) with a message that says what to send instead. A body without a Content-Type
-    is read as JSON.
-    """
-    if not event.get("body"):
-        return None
-    headers = event.get("headers") or {}
-    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
-    if not content_type:
-        return None
-    media_type = str(content_type).split(";", 1)[0].strip().lower()
-    return None if media_type == "application/json" else str(content_type)

@@ -17,9 +17,12 @@ from typing import Any
 from sundial import store
 from sundial.api import service
 from sundial.api.models import RunView
-from sundial.core.clock import from_ms, to_ms
+from sundial.core.clock import format_timestamp, from_ms, to_ms
+from sundial.core.errors import SundialError
 from sundial.core.task import TaskView
+from sundial.core.task.targets import hide_credentials
 from sundial.core.vocabulary import RunStatus, TaskState
+from sundial.observability import logger
 from sundial.store import RunItem, TaskItem, spec_of
 
 # A handful of upcoming fires: enough to check a schedule at a glance, few enough to
@@ -28,17 +31,72 @@ NEXT_FIRE_TIMES_SHOWN = 5
 
 
 def task_view(item: TaskItem, now: datetime, last: RunItem | None) -> dict[str, Any]:
+    """The task resource; a task that cannot be planned is shown with `schedule_error`."""
+    last_run = run_view(last) if last is not None else None
+    try:
+        spec = spec_of(item)
+        next_fire_times = service.next_fire_times(item, now, NEXT_FIRE_TIMES_SHOWN)
+    except (SundialError, ValueError, OverflowError) as exc:
+        # Stored before validation refused it: one such task must not take down the
+        # list it is on, and its own GET says why it does not fire.
+        logger.warning("task cannot be planned", extra={"task_id": item.task_id})
+        return _unplannable_view(item, last_run, exc)
     view = TaskView.of(
-        spec_of(item),
+        spec,
         task_id=item.task_id,
         state=TaskState(item.state),
         version=int(item.version),
         created_at=from_ms(int(item.created_at)),
         updated_at=from_ms(int(item.updated_at)),
-        next_fire_times=service.next_fire_times(item, now, NEXT_FIRE_TIMES_SHOWN),
-        last_run=run_view(last) if last is not None else None,
+        next_fire_times=next_fire_times,
+        last_run=last_run,
     )
     return view.to_json()
+
+
+def _unplannable_view(
+    item: TaskItem, last_run: dict[str, Any] | None, error: Exception
+) -> dict[str, Any]:
+    """The task as stored, times that do not fit a timestamp shown as null, no next fires."""
+    reason = error.message if isinstance(error, SundialError) else str(error).splitlines()[0]
+    target = dict(item.target or {})
+    target.pop("signing_secret", None)
+    if target.get("type") == "http":
+        target["headers"] = hide_credentials(dict(target.get("headers") or {}))
+    return {
+        "id": item.task_id,
+        "name": item.name,
+        "schedule": item.schedule,
+        "timezone": item.timezone,
+        "start_at": _timestamp(item.start_at),
+        "end_at": _timestamp(item.end_at),
+        "description": item.description or "",
+        "target": target,
+        "payload": item.payload,
+        "retry": item.retry,
+        "timeout_seconds": int(item.timeout_seconds),
+        "overlap": item.overlap,
+        "misfire": item.misfire,
+        "jitter_seconds": int(item.jitter_seconds or 0),
+        "tags": item.tags or {},
+        "state": item.state,
+        "version": int(item.version),
+        "next_fire_times": [],
+        "last_run": last_run,
+        "created_at": _timestamp(item.created_at),
+        "updated_at": _timestamp(item.updated_at),
+        "schedule_error": (
+            f"This task cannot be planned and does not fire: {reason}. "
+            "Delete it and create it again with a valid definition."
+        ),
+    }
+
+
+def _timestamp(ms: Any) -> str | None:
+    try:
+        return format_timestamp(from_ms(int(ms))) if ms is not None else None
+    except (ValueError, OverflowError):
+        return None
 
 
 def task_views(items: Sequence[TaskItem], now: datetime) -> list[dict[str, Any]]:

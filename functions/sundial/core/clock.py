@@ -13,6 +13,21 @@ import time
 from datetime import UTC, datetime
 from typing import Protocol
 
+# The instants Sundial plans with. Python's datetimes end at years 1 and 9999; a day of
+# margin on each side keeps every wall time of an instant in range (any zone's offset
+# is under a day), so an accepted time converts between zones, to epoch milliseconds
+# and back without overflowing.
+EARLIEST_INSTANT = datetime(1, 1, 2, tzinfo=UTC)
+LATEST_INSTANT = datetime(9999, 12, 30, tzinfo=UTC)
+
+
+def in_planning_range(instant: datetime) -> bool:
+    """Whether an aware instant lies in [EARLIEST_INSTANT, LATEST_INSTANT]."""
+    try:
+        return EARLIEST_INSTANT <= instant.astimezone(UTC) <= LATEST_INSTANT
+    except OverflowError:  # its offset moves it past year 1 or 9999
+        return False
+
 
 class Clock(Protocol):
     """Where the current time comes from: the system's, or a test's simulated one."""
@@ -65,7 +80,14 @@ def from_ms(ms: int) -> datetime:
 
 
 def format_timestamp(value: datetime) -> str:
-    """RFC 3339 with the offset the datetime carries (`2026-11-23T02:30:00+01:00`)."""
+    """RFC 3339 with the offset the datetime carries (`2026-11-23T02:30:00+01:00`).
+
+    RFC 3339 offsets are whole minutes; an instant whose zone kept local mean time then
+    (America/Los_Angeles before 1883 is -07:52:58) is written in UTC instead.
+    """
+    offset = value.utcoffset()
+    if offset is not None and offset.seconds % 60:
+        return value.astimezone(UTC).isoformat()
     return value.isoformat()
 
 

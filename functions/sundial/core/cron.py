@@ -328,6 +328,36 @@ def parse_day_of_week(
     return plain, last, nth, text.startswith("*")
 
 
+# What EventBridge accepts in each field of cron(), besides digits (and, in month and
+# day-of-week, the names JAN-DEC and SUN-SAT): its documented wildcards per field.
+EVENTBRIDGE_WILDCARDS = {
+    MINUTE.name: ",-*/",
+    HOUR.name: ",-*/",
+    DAY_OF_MONTH.name: ",-*?/LW",
+    MONTH.name: ",-*/",
+    AWS_DAY_OF_WEEK.name: ",-*?L#",
+    YEAR.name: ",-*/",
+}
+EVENTBRIDGE_FIELDS = (MINUTE, HOUR, DAY_OF_MONTH, MONTH, AWS_DAY_OF_WEEK, YEAR)
+
+
+def check_eventbridge_fields(fields: list[str]) -> None:
+    """Refuse what EventBridge's cron() refuses though the engine could run it: wildcards
+    a field does not take (`/` in day-of-week, `?` outside the day fields), Quartz's
+    `L-n` and `LW`, and `#` in a list. The engine checks values and ranges."""
+    for rule, text in zip(EVENTBRIDGE_FIELDS, fields, strict=True):
+        allowed = EVENTBRIDGE_WILDCARDS[rule.name]
+        for char in text:
+            if not char.isalnum() and char not in allowed:
+                listed = " ".join(allowed)
+                raise _fail(rule, text, f"'{char}' is not allowed here; EventBridge takes {listed}")
+        upper = text.upper()
+        if rule is DAY_OF_MONTH and ("L-" in upper or "LW" in upper):
+            raise _fail(rule, text, "EventBridge takes L (last day) and nW, not L-n or LW")
+        if rule is AWS_DAY_OF_WEEK and "#" in text and "," in text:
+            raise _fail(rule, text, "a field with '#' takes a single expression, not a list")
+
+
 def build_spec(
     *,
     seconds: str,

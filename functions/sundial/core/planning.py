@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sundial.core.aws_limits import SQS_MAX_DELAY_SECONDS
-from sundial.core.clock import to_ms
+from sundial.core.clock import EARLIEST_INSTANT, to_ms
 from sundial.core.schedule import (
     IntervalSchedule,
     OneTimeSchedule,
@@ -118,7 +118,9 @@ def first_due_at(timing: Timing, now: datetime) -> datetime | None:
     schedule = timing.parsed()
     after = now
     if isinstance(schedule, OneTimeSchedule):
-        after = now - timedelta(seconds=timing.grace_seconds) - timedelta(microseconds=1)
+        reach = timedelta(seconds=timing.grace_seconds, microseconds=1)
+        # Never before the planning range: no at() lies there, and datetimes end at year 1.
+        after = max(now, EARLIEST_INSTANT + reach) - reach
     return next_fire_time(schedule, after, timing.start_at, timing.end_at)
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sundial.core.clock import utc_now
 from sundial.core.errors import ScheduleError
-from sundial.core.schedule import parse_schedule
+from sundial.core.schedule import next_fire_time, parse_schedule
 from sundial.core.zones import load_zone, to_utc
 
 
@@ -30,7 +30,7 @@ def preview(
     fires: list[datetime] = []
     cursor = start
     while len(fires) < count:
-        fire = parsed.next_after(cursor)
+        fire = next_fire_time(parsed, cursor)
         if fire is None:
             break
         fires.append(fire.astimezone(zone))

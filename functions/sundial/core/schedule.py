@@ -20,7 +20,19 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sundial.core.cron import AWS_DAY_OF_WEEK, CronSpec, build_spec, first_match_from
+from sundial.core.clock import (
+    EARLIEST_INSTANT,
+    LATEST_INSTANT,
+    format_timestamp,
+    in_planning_range,
+)
+from sundial.core.cron import (
+    AWS_DAY_OF_WEEK,
+    CronSpec,
+    build_spec,
+    check_eventbridge_fields,
+    first_match_from,
+)
 from sundial.core.errors import ScheduleError
 from sundial.core.zones import (
     ONE_SECOND,
@@ -247,6 +259,7 @@ def _parse_aws_cron(expression: str, inner: str, timezone: str) -> CronSchedule:
             f"'{expression}' has {len(fields)} fields; EventBridge cron() takes 6: "
             "minute hour day-of-month month day-of-week year"
         )
+    check_eventbridge_fields(fields)
     minutes, hours, dom, months, dow, years = fields
     # EventBridge rejects a schedule that restricts (or stars) both day fields: exactly
     # one of them must be '?'.
@@ -331,6 +344,15 @@ def _parse_at(expression: str, inner: str, timezone: str) -> OneTimeSchedule:
         wall = datetime(year, month, day, hour, minute, second)
     except ValueError as exc:
         raise ScheduleError(f"'{expression}' is not a real date and time: {exc}") from None
+    try:
+        instant = resolve_fixed_time(load_zone(timezone), wall)
+    except OverflowError:
+        instant = None  # in this zone, the time lies past year 1 or 9999
+    if instant is None or not in_planning_range(instant):
+        raise ScheduleError(
+            f"'{expression}' in {timezone} must fall between "
+            f"{format_timestamp(EARLIEST_INSTANT)} and {format_timestamp(LATEST_INSTANT)}"
+        )
     return OneTimeSchedule(expression, timezone, wall)
 
 
@@ -386,11 +408,15 @@ def next_fire_time(
     start_at: datetime | None = None,
     end_at: datetime | None = None,
 ) -> datetime | None:
-    """The schedule's next fire strictly after `after` inside [start_at, end_at]."""
+    """The schedule's next fire strictly after `after` inside [start_at, end_at].
+
+    None past LATEST_INSTANT too: every time Sundial plans converts to any zone and
+    to epoch milliseconds.
+    """
     if start_at is not None and after < start_at:
         # Just before start_at, so a fire exactly at start_at still counts.
         after = start_at - timedelta(microseconds=1)
     fire = schedule.next_after(after)
-    if fire is None or (end_at is not None and fire > end_at):
+    if fire is None or (end_at is not None and fire > end_at) or fire > LATEST_INSTANT:
         return None
     return fire

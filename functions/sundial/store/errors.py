@@ -47,7 +47,11 @@ class VersionMismatch(StoreError, SundialError):
     status = 412
 
     def __init__(self, task_id: str, expected: int | None, actual: int | None):
-        super().__init__(f"task {task_id} is at version {actual}, not {expected}")
+        if expected is None:  # a merge lost every round to concurrent edits
+            message = f"task {task_id} kept changing (now at version {actual}); retry the change"
+        else:
+            message = f"task {task_id} is at version {actual}, not {expected}"
+        super().__init__(message)
         self.task_id = task_id
         self.expected = expected
         self.actual = actual

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sundial.core.clock import from_ms, to_ms
+from sundial.core.errors import SundialError
 from sundial.core.occurrences import latest_occurrences
 from sundial.core.planning import EARLY_CLAIM_MS
 from sundial.store.keys import run_key
@@ -99,15 +100,17 @@ def newest_run(task_id: str) -> RunItem | None:
 def _candidates(item: TaskItem, now_ms: int) -> _Candidates | None:
     if item.timing_since is None:
         return None  # stored before these records were kept
-    timing = timing_of(item)
-    # A one-time `at()` may enter the due index up to its misfire grace in the past.
-    after = from_ms(int(item.timing_since)) - timedelta(seconds=timing.grace_seconds + 1)
     try:
+        timing = timing_of(item)
+        # A one-time `at()` may enter the due index up to its misfire grace in the past.
+        after = from_ms(int(item.timing_since)) - timedelta(seconds=timing.grace_seconds + 1)
         recent = latest_occurrences(
             timing, after, from_ms(now_ms + EARLY_CLAIM_MS), CANDIDATES_PER_TASK
         )
-    except (ValueError, OverflowError):
-        return None  # a schedule at the edge of the calendar: the query still answers
+    except (SundialError, ValueError, OverflowError):
+        # A schedule at the edge of the calendar, or a task stored before validation
+        # refused its timing: the query still answers.
+        return None
     nominal_ms = [to_ms(at) for at in recent.times]
     scheduled = [(item.task_id, run_key(item.task_id, ms).fire_key) for ms in nominal_ms]
     # Backfilled times may lie before the candidates (before the task was created).

@@ -57,8 +57,10 @@ MIRRORED_FIELDS = TIMING_FIELDS | {"misfire", "state"}
 # Fields that live on the schedule state only.
 SCHEDULE_STATE_FIELDS = frozenset({"due_at", "last_fire_at"})
 # A read-modify-write without If-Match re-reads and re-applies when a concurrent write
-# got in between; a few rounds absorb any realistic burst of edits to one task.
-MAX_UPDATE_ROUNDS = 3
+# got in between. Every lost round is another writer's won one, so a burst of N
+# concurrent edits to one task needs at most N rounds per edit; this bounds the burst
+# that still merges (beyond it, the last loser gets 412 and retries itself).
+MAX_UPDATE_ROUNDS = 64
 # A filtered listing reads at most this many index items per request (then hands
 # back a token), so a filter matching nothing never reads a whole tenant at once.
 MAX_SCANNED_PER_LIST = 1000
@@ -287,7 +289,7 @@ def edit_task(
         except _Raced:
             continue  # re-read: reports TaskNotFound / VersionMismatch, or re-applies
         return get_task(tenant, task_id), True
-    raise VersionMismatch(task_id, expected_version, None)
+    raise VersionMismatch(task_id, expected_version, int(current.version))
 
 
 def delete_task(tenant: str, task_id: str, expected_version: int | None = None) -> TaskItem:

@@ -87,3 +87,22 @@ def test_deny_policy_is_a_403(gateway):
 def test_paths_outside_the_stage_are_not_routed(gateway):
     status, _ = call(gateway, "GET", "/tasks", "Bearer acme-key-123")
     assert status in (401, 403, 404)
+
+
+def test_a_body_that_is_not_utf8_reaches_the_api_as_its_bytes_and_is_refused(gateway):
+    raw = (
+        json.dumps(
+            {
+                "schedule": "0 0 1 1 *",
+                "target": {"type": "handler", "name": "echo"},
+                "description": "D",
+            }
+        )
+        .encode()
+        .replace(b'"D"', b'"caf\xe9"')
+    )
+    headers = [("Content-Type", "application/json"), ("Authorization", "Bearer acme-key-123")]
+    reply = gateway.handle("POST", "/v1/tasks", headers, raw, "127.0.0.1")
+    assert reply.status == 400 and b"UTF-8" in reply.body
+    listed = call(gateway, "GET", "/v1/tasks", "Bearer acme-key-123")[1]
+    assert listed["tasks"] == []

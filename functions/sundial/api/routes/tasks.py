@@ -40,6 +40,13 @@ router = Router()
     "/tasks",
     status_code=201,
     summary="Create a task",
+    description=(
+        "Stored only when the whole request succeeds: every field is checked and the task "
+        "is planned before anything is written, so a refused create (also one retried with "
+        "the same Idempotency-Key) stores nothing. Times must fall between "
+        "0001-01-02T00:00:00Z and 9999-12-30T00:00:00Z. Credential header values of an "
+        "HTTP target are write-only (returned as ***)."
+    ),
     tags=["tasks"],
     responses=responses(201, "The task created", 400, 409, 413, headers=CREATED_HEADERS),
 )
@@ -65,7 +72,16 @@ def create_task(
     return stored_reply(reply, replayed=not ran)
 
 
-@router.get("/tasks", summary="List tasks", tags=["tasks"], responses=responses(200, "A page", 400))
+@router.get(
+    "/tasks",
+    summary="List tasks",
+    description=(
+        "A task stored by an older version that cannot be planned is listed with no "
+        "next_fire_times and a schedule_error saying why it does not fire."
+    ),
+    tags=["tasks"],
+    responses=responses(200, "A page", 400),
+)
 def list_tasks(
     limit: PageSize = DEFAULT_PAGE_SIZE,
     next_token: PageToken = None,
@@ -94,6 +110,12 @@ def get_task(task_id: TaskId) -> Response[TaskView]:
 @router.patch(
     "/tasks/<task_id>",
     summary="Update a task (partial)",
+    description=(
+        "Fields left out keep their value; retry and misfire merge field by field; target, "
+        "tags and payload are replaced whole. Without If-Match, concurrent PATCHes merge: "
+        "each is applied to the latest version. An HTTP target sent back with *** for a "
+        "credential header keeps the stored value. Nothing is stored on any error."
+    ),
     tags=["tasks"],
     responses=responses(200, "The task", 400, 404, 409, 412, 413, headers=ETAG_HEADER),
 )

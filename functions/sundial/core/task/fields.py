@@ -25,7 +25,12 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from sundial.core.clock import format_timestamp
+from sundial.core.clock import (
+    EARLIEST_INSTANT,
+    LATEST_INSTANT,
+    format_timestamp,
+    in_planning_range,
+)
 from sundial.core.errors import ScheduleError
 from sundial.core.task.limits import (
     DESCRIPTION_MAX_LENGTH,
@@ -97,7 +102,7 @@ def _parse_timestamp(value: object) -> datetime:
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
             raise invalid("must include a UTC offset")
-        return value
+        return _in_range(value)
     if not isinstance(value, str):
         raise invalid("must be an RFC 3339 timestamp string such as 2026-01-01T09:00:00Z")
     match = _RFC3339.fullmatch(value)
@@ -108,9 +113,19 @@ def _parse_timestamp(value: object) -> datetime:
             "must include a UTC offset, e.g. 2026-01-01T09:00:00Z or 2026-01-01T09:00:00+01:00"
         )
     try:
-        return datetime.fromisoformat(value.upper())
+        parsed = datetime.fromisoformat(value.upper())
     except ValueError:
         raise invalid("is not a valid date and time") from None
+    return _in_range(parsed)
+
+
+def _in_range(value: datetime) -> datetime:
+    if not in_planning_range(value):
+        raise invalid(
+            f"must be between {format_timestamp(EARLIEST_INSTANT)} and "
+            f"{format_timestamp(LATEST_INSTANT)}"
+        )
+    return value
 
 
 Timestamp: TypeAlias = Annotated[

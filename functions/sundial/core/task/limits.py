@@ -64,6 +64,13 @@ RESERVED_HEADERS = frozenset(
 )
 RESERVED_HEADER_PREFIX = "x-sundial-"
 SIGNING_SECRET_MAX_LENGTH = 1024
+# Header values that carry credentials are write-only, like `signing_secret`: responses
+# show the header with this value in place of the stored one. A header carries
+# credentials when its name (case-insensitively) is one of CREDENTIAL_HEADERS or
+# contains one of CREDENTIAL_HEADER_WORDS.
+HIDDEN_HEADER_VALUE = "***"
+CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
+CREDENTIAL_HEADER_WORDS = ("auth", "token", "secret", "key", "password", "credential", "cookie")
 
 # AWS naming rules, as the AWS APIs enforce them.
 _REGION = r"[a-z]{2}(?:-[a-z]+)+-\d+"

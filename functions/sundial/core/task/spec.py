@@ -26,6 +26,7 @@ from sundial.core.task.limits import (
     BACKOFF_MIN,
     GRACE_MAX,
     GRACE_MIN,
+    HIDDEN_HEADER_VALUE,
     JITTER_MAX,
     JITTER_MIN,
     MAX_ATTEMPTS_MAX,
@@ -37,7 +38,7 @@ from sundial.core.task.limits import (
     TIMEOUT_MAX,
     TIMEOUT_MIN,
 )
-from sundial.core.task.targets import Target
+from sundial.core.task.targets import HttpTarget, Target, hidden_placeholders
 
 MaxAttempts: TypeAlias = Annotated[StrictInt, Field(ge=MAX_ATTEMPTS_MIN, le=MAX_ATTEMPTS_MAX)]
 BackoffSeconds: TypeAlias = Annotated[StrictInt, Field(ge=BACKOFF_MIN, le=BACKOFF_MAX)]
@@ -110,6 +111,16 @@ class TaskSpec(StrictModel):
     @model_validator(mode="after")
     def _consistent(self) -> TaskSpec:
         _check_schedule(self.schedule, self.timezone)
+        if isinstance(self.target, HttpTarget):
+            # A value copied from a response is not the credential: a PATCH that sends
+            # it back keeps the stored value (`apply_update`); anywhere else it is a
+            # mistake that would send `***` to the target.
+            hidden = hidden_placeholders(self.target.headers)
+            if hidden:
+                raise invalid(
+                    f"is hidden in responses as {HIDDEN_HEADER_VALUE!r}; send its real value",
+                    at=("target", "headers", hidden[0]),
+                )
         if self.start_at and self.end_at and self.end_at <= self.start_at:
             after = format_timestamp(self.start_at)
             raise invalid(f"must be after start_at ({after})", at=("end_at",))

@@ -9,6 +9,8 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StrictSt
 
 from sundial.core.task.fields import StrictModel, invalid, matching, no_control_characters
 from sundial.core.task.limits import (
+    CREDENTIAL_HEADER_WORDS,
+    CREDENTIAL_HEADERS,
     EVENT_BUS_PATTERN,
     EVENT_DETAIL_TYPE_MAX_LENGTH,
     EVENT_SOURCE_MAX_LENGTH,
@@ -16,6 +18,7 @@ from sundial.core.task.limits import (
     HEADER_NAME_PATTERN,
     HEADERS_MAX_BYTES,
     HEADERS_MAX_COUNT,
+    HIDDEN_HEADER_VALUE,
     LAMBDA_ARN_PATTERN,
     RESERVED_HEADER_PREFIX,
     RESERVED_HEADERS,
@@ -67,6 +70,29 @@ def _check_headers(headers: dict[str, str]) -> dict[str, str]:
     return headers
 
 
+def carries_credentials(header: str) -> bool:
+    """Whether a header's value is a credential, hidden in responses (README "HTTP targets")."""
+    lowered = header.lower()
+    return lowered in CREDENTIAL_HEADERS or any(word in lowered for word in CREDENTIAL_HEADER_WORDS)
+
+
+def hide_credentials(headers: dict[str, str]) -> dict[str, str]:
+    """The headers as responses show them: credential values replaced by HIDDEN_HEADER_VALUE."""
+    return {
+        name: HIDDEN_HEADER_VALUE if carries_credentials(name) else value
+        for name, value in headers.items()
+    }
+
+
+def hidden_placeholders(headers: dict[str, str]) -> list[str]:
+    """The credential headers whose value is the one responses show instead of it."""
+    return [
+        name
+        for name, value in headers.items()
+        if value == HIDDEN_HEADER_VALUE and carries_credentials(name)
+    ]
+
+
 def _upper(value: object) -> object:
     return value.upper() if isinstance(value, str) else value
 
@@ -83,7 +109,15 @@ class HttpTargetView(StrictModel):
         dict[StrictStr, StrictStr],
         Field(max_length=HEADERS_MAX_COUNT),
         AfterValidator(_check_headers),
-    ] = Field(default_factory=dict)
+    ] = Field(
+        default_factory=dict,
+        description=(
+            "Sent on every attempt; a Content-Type or User-Agent here (any case) replaces "
+            "the default. Values of credential headers (Authorization, Proxy-Authorization, "
+            "Cookie, X-Api-Key, or a name containing auth, token, secret, key, password, "
+            "credential or cookie) are write-only: responses show ***."
+        ),
+    )
 
 
 class HttpTarget(HttpTargetView):

@@ -17,6 +17,7 @@ from sundial.core.task.fields import (
     TimeZoneName,
     invalid,
 )
+from sundial.core.task.limits import HIDDEN_HEADER_VALUE
 from sundial.core.task.parsing import validate
 from sundial.core.task.spec import (
     BackoffSeconds,
@@ -30,7 +31,7 @@ from sundial.core.task.spec import (
     TaskSpec,
     TimeoutSeconds,
 )
-from sundial.core.task.targets import HttpTarget, Target
+from sundial.core.task.targets import HttpTarget, Target, carries_credentials
 
 
 class _Patch(StrictModel):
@@ -101,6 +102,8 @@ def apply_update(current: TaskSpec, update: TaskUpdate) -> TaskSpec:
       secret when the stored target is `http` too, because responses never show the
       secret and a GET-edit-PATCH round trip must not drop it. `"signing_secret": null`
       removes it.
+    * likewise a credential header sent back with the value responses show (`***`)
+      keeps its stored value; a header left out is removed.
     """
     merged = current.model_dump(mode="json")
     changes = update.model_dump(mode="json", exclude_unset=True)
@@ -115,5 +118,20 @@ def apply_update(current: TaskSpec, update: TaskUpdate) -> TaskSpec:
         and isinstance(current.target, HttpTarget)
     ):
         target["signing_secret"] = current.target.signing_secret
+    if target is not None and target["type"] == "http" and isinstance(current.target, HttpTarget):
+        target["headers"] = _kept_credentials(target.get("headers") or {}, current.target.headers)
     merged.update(changes)
     return validate(TaskSpec, merged)
+
+
+def _kept_credentials(sent: dict[str, str], stored: dict[str, str]) -> dict[str, str]:
+    """`sent` with each hidden credential value replaced by the value stored under the
+    header's name (case-insensitively); one with no stored value stays hidden, and the
+    target's validation refuses it."""
+    by_name = {name.lower(): value for name, value in stored.items()}
+    return {
+        name: by_name.get(name.lower(), value)
+        if value == HIDDEN_HEADER_VALUE and carries_credentials(name)
+        else value
+        for name, value in sent.items()
+    }

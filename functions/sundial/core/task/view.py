@@ -6,15 +6,18 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from pydantic import Field
+
 from sundial.core.task.fields import StrictModel, Timestamp
 from sundial.core.task.spec import Misfire, Overlap, Retry, TaskSpec
-from sundial.core.task.targets import TargetView
+from sundial.core.task.targets import HttpTarget, TargetView, hide_credentials
 from sundial.core.vocabulary import TaskState
 from sundial.core.zones import load_zone
 
 
 class TaskView(StrictModel):
-    """A task as the API returns it; never carries a signing secret."""
+    """A task as the API returns it; never carries a signing secret or a credential header's
+    value (shown as `***`)."""
 
     id: str
     name: str | None
@@ -38,6 +41,13 @@ class TaskView(StrictModel):
     last_run: dict[str, Any] | None
     created_at: Timestamp
     updated_at: Timestamp
+    # Present only on a task stored before validation refused its definition: why it
+    # cannot be planned (it does not fire). Absent for every task the API accepts now.
+    schedule_error: str | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="Present only when the stored task cannot be planned: why it does not fire",
+    )
 
     @classmethod
     def of(
@@ -55,6 +65,8 @@ class TaskView(StrictModel):
         """The view of a stored task; fire times are shown in the task's zone."""
         zone = load_zone(spec.timezone)
         definition = spec.model_dump(exclude={"target": {"signing_secret"}})
+        if isinstance(spec.target, HttpTarget):
+            definition["target"]["headers"] = hide_credentials(spec.target.headers)
         return cls(
             id=task_id,
             **definition,

@@ -62,12 +62,17 @@ def request_headers(
     target: HttpTarget, invocation: Invocation, body: bytes, *, unix_seconds: int
 ) -> dict[str, str]:
     """Every header of the request (http.client adds Host and Content-Length)."""
-    headers = {"User-Agent": USER_AGENT, **target.headers}
+    # User-Agent and Content-Type are defaults a task may replace. Header names are
+    # case-insensitive, so a task's `content-type` replaces the default rather than
+    # going out beside it.
+    own = {name.lower() for name in target.headers}
+    defaults = {"User-Agent": USER_AGENT, "Content-Type": "application/json"}
+    headers = {name: value for name, value in defaults.items() if name.lower() not in own}
+    headers.update(target.headers)
     # Sundial's own headers come last: validation already keeps users from setting
     # them, and this order keeps a stored task from ever overriding them.
     headers.update(
         {
-            "Content-Type": "application/json",
             "Idempotency-Key": invocation.execution_id,
             "X-Sundial-Task-Id": invocation.task_id,
             "X-Sundial-Execution-Id": invocation.execution_id,
