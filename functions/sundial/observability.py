@@ -10,9 +10,35 @@ from __future__ import annotations
 import os
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.metric_properties import (
+    MetricResolution,
+    MetricUnit,
+)
 
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Sundial")
 
+
+class QuietWhenDisabledMetrics(Metrics):
+    """Metrics that keep nothing while POWERTOOLS_METRICS_DISABLED is set.
+
+    Powertools' flush skips printing when metrics are disabled but keeps the values, and
+    once a metric holds 100 of them add_metric prints the set anyway: a long-running
+    local stack (or a test serving the API in-process) would find an EMF document in
+    its output every 100 tasks created.
+    """
+
+    def add_metric(
+        self,
+        name: str,
+        unit: MetricUnit | str,
+        value: float,
+        resolution: MetricResolution | int = 60,
+    ) -> None:
+        if not is_metrics_disabled():
+            super().add_metric(name, unit, value, resolution)
+
+
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "sundial"))
 tracer = Tracer(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "sundial"))
-metrics = Metrics(namespace=NAMESPACE)
+metrics = QuietWhenDisabledMetrics(namespace=NAMESPACE)

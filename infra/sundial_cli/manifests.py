@@ -7,9 +7,11 @@ resource's fields (`name` required: it is the key that finds the task again).
 String values may reference environment variables, `${NAME}`, so that secrets stay out
 of the files. A value that references one is never shown: plans print the reference
 (`${WEBHOOK_SECRET}`), not what it resolves to. A reference to an unset variable is an
-error, except in a write-only field (`target.signing_secret`): there it leaves the field
-out, so an update keeps the stored secret (what an exported file, which cannot know the
-secret, relies on).
+error, except in a write-only value: in `target.signing_secret` it leaves the field
+out, and in a credential header (`target.headers.Authorization`, ...) it sends the
+value masked as responses show it; either way an update keeps the stored secret (what
+an exported file, which cannot know the secret, relies on), and a create is refused
+by the API, naming the field.
 
 Every task is validated with the API's own model before any request, and an error names
 the file, the task and the field.
@@ -30,6 +32,9 @@ import yaml
 
 from sundial.core.errors import SundialError
 from sundial.core.task import TaskSpec, validate
+from sundial.core.task.limits import HIDDEN_HEADER_VALUE
+from sundial.core.task.spec import AS_SHOWN
+from sundial.core.task.targets import carries_credentials
 from sundial_cli.errors import CliError, Rejected
 
 REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -143,12 +148,16 @@ def _declared(source: str, index: int, item: Any, env: Mapping[str, str]) -> Dec
     omitted: list[str] = []
     resolved = _resolve(item, (), env, secrets, omitted, source, name)
     try:
-        spec = validate(TaskSpec, resolved)
+        # A credential header kept as stored is sent masked, as responses show it.
+        spec = validate(TaskSpec, resolved, context={AS_SHOWN: True} if omitted else None)
     except SundialError as exc:
         raise ManifestError(source, name, exc.code, exc.message, exc.field) from None
     body = spec.model_dump(mode="json", exclude_unset=True)
     variables = {
-        m[1]: env[m[1]] for written in secrets.values() for m in REFERENCE.finditer(written)
+        m[1]: env[m[1]]
+        for written in secrets.values()
+        for m in REFERENCE.finditer(written)
+        if m[1] in env
     }
     return Declared(name, source, spec, body, secrets, variables, omitted)
 
@@ -182,6 +191,10 @@ def _resolve(
     if isinstance(value, str) and REFERENCE.search(value):
         dotted = ".".join(path)
         missing = _unset(value, env)
+        if missing and _is_credential_header(path):
+            secrets[dotted] = value
+            omitted.append(dotted)
+            return HIDDEN_HEADER_VALUE
         if missing:
             raise ManifestError(
                 source,
@@ -193,6 +206,10 @@ def _resolve(
         secrets[dotted] = value
         return REFERENCE.sub(lambda match: env[match[1]], value)
     return value
+
+
+def _is_credential_header(path: tuple[str, ...]) -> bool:
+    return len(path) == 3 and path[:2] == ("target", "headers") and carries_credentials(path[2])
 
 
 def _unset(text: str, env: Mapping[str, str]) -> str | None:

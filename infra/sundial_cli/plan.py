@@ -20,6 +20,8 @@ from enum import StrEnum
 from typing import Any
 
 from sundial.core.task import TaskSpec, TaskView
+from sundial.core.task.limits import HIDDEN_HEADER_VALUE
+from sundial.core.task.spec import AS_SHOWN
 from sundial_cli.manifests import Declared
 
 # The definition's fields a plan compares; `name` is the key, not a change.
@@ -141,7 +143,9 @@ def _differences(task: Declared, existing: TaskView) -> tuple[list[str], list[Ch
 def _spec_of(view: TaskView) -> TaskSpec:
     """The definition a task's view shows (the fields apply compares)."""
     shown = view.model_dump(mode="python")
-    return TaskSpec.model_validate({f: shown[f] for f in TaskSpec.model_fields if f in shown})
+    fields = {f: shown[f] for f in TaskSpec.model_fields if f in shown}
+    # Credential header values come masked (`***`): shown, not sent back.
+    return TaskSpec.model_validate(fields, context={AS_SHOWN: True})
 
 
 def _comparable(spec: TaskSpec) -> dict[str, Any]:
@@ -181,8 +185,8 @@ def _masked_equal(path: str, before: Any, task: Declared) -> bool:
 
 
 def is_masked(value: Any) -> bool:
-    """Whether the API returned a value masked (write-only): a run of asterisks."""
-    return isinstance(value, str) and len(value) >= 3 and set(value) == {"*"}
+    """Whether the API returned a value masked (write-only)."""
+    return value == HIDDEN_HEADER_VALUE
 
 
 def _shown(value: Any, task: Declared) -> str:

@@ -23,6 +23,7 @@ target:
   url: https://example.com/hook
   headers:
     Authorization: Bearer ${REPORT_TOKEN}
+    X-Tenant-Ref: ref-${TENANT_REF}
   signing_secret: ${WEBHOOK_SECRET}
 payload: {report: daily}
 retry: {max_attempts: 5}
@@ -39,7 +40,11 @@ BATCH = """\
   target: {type: sqs, queue_url: "https://sqs.us-east-1.amazonaws.com/123456789012/jobs"}
   misfire: {policy: skip}
 """
-SECRETS = {"REPORT_TOKEN": "tok-3f9a7c51e2", "WEBHOOK_SECRET": "whsec-88d0b6a4f1"}
+SECRETS = {
+    "REPORT_TOKEN": "tok-3f9a7c51e2",
+    "WEBHOOK_SECRET": "whsec-88d0b6a4f1",
+    "TENANT_REF": "tr-51c0e9d2",
+}
 
 
 @pytest.fixture
@@ -172,11 +177,11 @@ def test_an_edit_between_plan_and_apply_is_a_conflict_not_overwritten(
 def test_secrets_are_never_printed(sundial: Sundial, schedules: Path) -> None:
     created = sundial("apply --json -f", str(schedules))
     assert created.exit_code == 0
-    (schedules / "nightly.yaml").write_text(NIGHTLY.replace("Bearer ", "Token "))
+    (schedules / "nightly.yaml").write_text(NIGHTLY.replace("ref-", "scope-"))
     updated = sundial("apply -f", str(schedules))
     assert updated.exit_code == 0
-    assert "target.headers.Authorization" in updated.stdout
-    assert '"Token ${REPORT_TOKEN}"' in updated.stdout
+    assert "target.headers.X-Tenant-Ref" in updated.stdout
+    assert '"scope-${TENANT_REF}"' in updated.stdout
     for output in (created.output, updated.output):
         for value in SECRETS.values():
             assert value not in output
@@ -198,8 +203,24 @@ def test_an_invalid_file_names_the_file_the_task_and_the_field_and_sends_nothing
 def test_an_unset_variable_outside_a_write_only_field_is_an_error(
     sundial: Sundial, schedules: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("REPORT_TOKEN")
+    monkeypatch.delenv("TENANT_REF")
     result = sundial("apply --dry-run -f", str(schedules / "nightly.yaml"))
     assert result.exit_code == 3
-    assert "target.headers.Authorization references ${REPORT_TOKEN}" in result.stderr
+    assert "target.headers.X-Tenant-Ref references ${TENANT_REF}" in result.stderr
     assert "task nightly-report" in result.stderr
+
+
+def test_an_unset_variable_in_a_credential_header_keeps_the_stored_value(
+    sundial: Sundial, schedules: Path, served_api: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert sundial("apply -f", str(schedules)).exit_code == 0
+    monkeypatch.delenv("REPORT_TOKEN")
+    # The API shows the header masked and the file cannot say more: nothing to change.
+    (schedules / "nightly.yaml").write_text(NIGHTLY.replace("max_attempts: 5", "max_attempts: 6"))
+    result = sundial("apply -f", str(schedules / "nightly.yaml"))
+    assert result.exit_code == 0
+    assert "    retry.max_attempts: 5 -> 6" in result.stdout
+    assert "the stored value is kept): target.headers.Authorization" in result.stdout
+    task = tasks_by_name(served_api)["nightly-report"]
+    assert task.retry.max_attempts == 6
+    assert task.target.headers["Authorization"] == "***"  # kept, still hidden

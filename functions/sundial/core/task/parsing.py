@@ -72,12 +72,13 @@ def parse_task_create(data: Any) -> TaskSpec:
     return validate(TaskSpec, data)
 
 
-def validate(model: type[_ModelT], data: Any) -> _ModelT:
-    """`data` (JSON-decoded) as a `model`, or the SundialError for its first problem."""
+def validate(model: type[_ModelT], data: Any, context: dict[str, Any] | None = None) -> _ModelT:
+    """`data` (JSON-decoded) as a `model`, or the SundialError for its first problem;
+    `context` is pydantic's validation context (e.g. `spec.AS_SHOWN`)."""
     if not isinstance(data, dict):
         raise ValidationError("The request body must be a JSON object.", field=None)
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except pydantic.ValidationError as exc:
         raise to_sundial_error(exc, model) from None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, TypeAlias
 
-from pydantic import Field, StrictInt, model_validator
+from pydantic import Field, StrictInt, ValidationInfo, model_validator
 
 from sundial.core.clock import format_timestamp
 from sundial.core.errors import ScheduleError
@@ -109,9 +109,9 @@ class TaskSpec(StrictModel):
     tags: Tags = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _consistent(self) -> TaskSpec:
+    def _consistent(self, info: ValidationInfo) -> TaskSpec:
         _check_schedule(self.schedule, self.timezone)
-        if isinstance(self.target, HttpTarget):
+        if isinstance(self.target, HttpTarget) and not (info.context or {}).get(AS_SHOWN):
             # A value copied from a response is not the credential: a PATCH that sends
             # it back keeps the stored value (`apply_update`); anywhere else it is a
             # mistake that would send `***` to the target.
@@ -125,6 +125,11 @@ class TaskSpec(StrictModel):
             after = format_timestamp(self.start_at)
             raise invalid(f"must be after start_at ({after})", at=("end_at",))
         return self
+
+
+# Validation context for a definition read back from a response (a client comparing it
+# with its own): credential header values come masked there, by design.
+AS_SHOWN = "as_shown"
 
 
 # The `POST /tasks` body is a whole definition.
