@@ -18,7 +18,7 @@ SAM_ENV := AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} SAM_CLI_TELEMETR
 CHECKOV_VENV := $(VENV)/checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
 
-.PHONY: install test lint run clean bench soak sam-cli sam-validate sam-build checkov
+.PHONY: install test lint run clean bench soak sam-cli sam-validate sam-build checkov docs
 
 install: $(STAMP)
 
@@ -42,7 +42,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 test: $(STAMP) $(SAM) $(CHECKOV)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(MAKE) docs
 	$(BIN)/pytest -q
+
+# The documentation site (MkDocs Material) from docs/, with the API and command-line
+# references generated from the code (docs/hooks/reference.py): site/index.html. Strict:
+# a broken link or anchor, or a page left out of the nav, fails the build.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 $(SAM):
 	$(PY) -m venv $(SAM_VENV)
@@ -90,4 +97,4 @@ soak: $(STAMP)
 	$(BIN)/python benchmarks/soak.py --fires 10000
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis site

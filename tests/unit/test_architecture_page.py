@@ -1,5 +1,6 @@
-"""The README's "Layout" tree and "Architecture" table name only paths that exist, so
-moving or renaming code without updating them fails here instead of misleading a reader."""
+"""The architecture page's "Layout" tree and "Architecture" table (docs/architecture.md)
+name only paths that exist, so moving or renaming code without updating them fails here
+instead of misleading a reader."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+PAGE = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
 SUNDIAL = ROOT / "functions" / "sundial"
 
 # A file or directory name, or several joined by '/': `core/`, `layer/requirements.txt`.
@@ -15,9 +16,9 @@ PATH = re.compile(r"^\.?[\w-]+(\.[\w-]+)*(/[\w.-]+)*/?$")
 
 
 def section(title: str) -> str:
-    start = README.index(f"\n## {title}\n")
-    end = README.find("\n## ", start + 1)
-    return README[start:end]
+    start = PAGE.index(f"\n## {title}\n")
+    end = PAGE.find("\n## ", start + 1)
+    return PAGE[start:end]
 
 
 def layout_paths() -> list[str]:
