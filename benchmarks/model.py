@@ -529,7 +529,7 @@ PARTITION_WRITE_UNITS_PER_SECOND = 1000  # per partition key value: a due shard,
 TABLE_WRITE_UNITS_PER_SECOND = 40_000  # default on-demand table limit (adjustable)
 LAMBDA_CONCURRENCY = 1000  # default account concurrency (adjustable)
 SHARD_COUNTS = (1, 4, 16, 64, 256)
-# Parameters documented for 5,000 fires/s and more (README, configuration).
+# Parameters documented for 5,000 fires/s and more (docs/deploy.md, "Parameters").
 HIGH_THROUGHPUT_PARAMETERS = {
     "ShardCount": 64,
     "DispatchThreads": 64,

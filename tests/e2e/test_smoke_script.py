@@ -1,4 +1,4 @@
-"""infra/smoke.py, the post-deploy smoke test, run as the README runs it after a deploy,
+"""infra/smoke.py, the post-deploy smoke test, run as docs/deploy.md runs it after a deploy,
 here against `sundial local`. A six-field schedule makes the task fire within seconds;
 the script itself is what a deployed stack gets."""
 

@@ -24,7 +24,7 @@ from sundial.store.apikeys import unbind_keys_table
 
 from .artifacts import REPO, Build, find_sam, host_architecture, sam_build, template_for
 
-# The event documents `sam local invoke -e` takes (README), sent by the tests too.
+# The event documents `sam local invoke -e` takes (docs/deploy.md), sent by the tests too.
 EVENTS = REPO / "infra" / "events"
 ENV_JSON = json.loads((REPO / "infra" / "env.json").read_text())
 # env.json's endpoint, as the Lambda container sees the host running the emulator.

@@ -1,7 +1,7 @@
 """infra/events/*.json and env.json, the `sam local` samples, checked without Docker: each
 event goes to its handler, called directly with the environment env.json gives it, in
 front of the same emulator (moto server, resources from template.yaml) that
-README ("Running the functions with sam local") tells `sam local` to use."""
+docs/deploy.md ("Running the functions with sam local") tells `sam local` to use."""
 
 from __future__ import annotations
 

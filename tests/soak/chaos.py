@@ -4,7 +4,7 @@ conditional writes applied whose response is lost, and target timeouts, on a sim
 clock. Imported by the pytest soak (small size)
 and by `benchmarks/soak.py` (`make soak`, large size).
 
-What Sundial promises (README "Guarantees and performance"), and what `SoakResult`
+What Sundial promises (docs/guarantees.md "Guarantees and performance"), and what `SoakResult`
 measures:
 
 * **no lost fire**: every fire of every task inside its window ends with

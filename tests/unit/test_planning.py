@@ -1,4 +1,4 @@
-"""plan_fires: the pure step 2 of the dispatch protocol (README "How dispatch works")."""
+"""plan_fires: the pure step 2 of the dispatch protocol (docs/dispatch.md "How dispatch works")."""
 
 from datetime import UTC, datetime, timedelta
 

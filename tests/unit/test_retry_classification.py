@@ -1,4 +1,4 @@
-"""What is retried (README "Retries"): the classification matrix and the retry plan."""
+"""What is retried (docs/execution.md "Retries"): the classification matrix and the retry plan."""
 
 from __future__ import annotations
 

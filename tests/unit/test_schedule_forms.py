@@ -1,4 +1,4 @@
-"""Each schedule form (README "Schedules") and the special characters of its fields."""
+"""Each schedule form (docs/schedules.md "Schedules") and the special characters of its fields."""
 
 from datetime import UTC, datetime, timedelta
 

@@ -3,7 +3,7 @@
 Expressions are built field by field (values, names, ranges, steps, lists, `*`, `?`) so
 each test knows the exact set of values every field allows, independently of the engine.
 `after` is drawn uniformly from 2020-2035 or close to a daylight-saving transition of the
-drawn zone, so the DST rule (README "Schedules") is exercised often.
+drawn zone, so the DST rule (docs/schedules.md "Schedules") is exercised often.
 
 Properties:
 

@@ -7,7 +7,7 @@ source (robfig/cron, cronsim, croniter, Spring's CronExpression). A case is
      "source": "repo/path#Test", "note"?}
 
 `after` is ISO with an offset (an instant) or without one (wall time in `timezone`).
-Where Sundial's schedule rules (README "Schedules") deliberately differ from the source
+Where Sundial's schedule rules (docs/schedules.md "Schedules") deliberately differ from the source
 (daylight saving, the Vixie day-of-month/day-of-week rule, whole-second intervals) the
 expectation was re-derived from those rules and the case's note starts with "adjusted:"
 and says why. A failing vector is a disagreement with those rules or with the published

@@ -1,5 +1,5 @@
 """The HTTP API: one Powertools REST resolver, the routers per resource, and the error
-handlers that make every failure the API's one error envelope (README "Errors").
+handlers that make every failure the API's one error envelope (docs/api.md "Errors").
 
 Routes (in `sundial.api.routes`) parse (Powertools validates parameters and bodies against
 the pydantic models, which also generate /openapi.json), take the tenant from the request

@@ -1,4 +1,4 @@
-"""One error envelope for every failure the API can answer with (README "Errors").
+"""One error envelope for every failure the API can answer with (docs/api.md "Errors").
 
 Domain and store errors already are `SundialError`s carrying their code, status and
 field. This module adds the errors only the HTTP layer can cause (no route, wrong

@@ -9,7 +9,7 @@ from pydantic import BeforeValidator, Field
 
 from sundial.settings import Settings, load_settings, one_of
 
-# How callers authenticate (README "Authentication"): a bearer key looked up by the
+# How callers authenticate (docs/api.md "Authentication"): a bearer key looked up by the
 # authorizer, or SigV4 with the caller's IAM principal as the tenant.
 AUTH_MODE_API_KEY: Final = "API_KEY"
 AUTH_MODE_IAM: Final = "IAM"

@@ -1,4 +1,4 @@
-"""Retry backoff: capped exponential growth with full jitter (README "Retries").
+"""Retry backoff: capped exponential growth with full jitter (docs/execution.md "Retries").
 
 Full jitter (a uniformly random delay between zero and the exponential ceiling) spreads
 the retries of many runs that failed together, say when a shared downstream went down,

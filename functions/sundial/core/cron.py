@@ -1,7 +1,7 @@
 """Cron expressions: parsing into a `CronSpec` and finding the next matching wall-clock time.
 
 Sundial owns its cron engine instead of wrapping croniter or cronsim because no single
-library has the semantics of README "Schedules": croniter puts a 6th field last, lacks
+library has the semantics of docs/schedules.md "Schedules": croniter puts a 6th field last, lacks
 `nL`/`LW` and fires a fixed-time job twice on a repeated hour; cronsim rejects `?`, `W`
 and macros; neither knows EventBridge's `1-7 = SUN-SAT` or its year field. Both serve as
 reference implementations in the property tests, on the expressions they share with us.

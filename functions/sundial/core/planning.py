@@ -1,7 +1,7 @@
 """Planning: which fires of a task to emit now, and where its due index entry moves next.
 
 One pure function serves the dispatcher's sweep, the API's dispatch-on-write and the
-backfill (step 2, "Plan", of README "How dispatch works"). It never reads a clock: `now`
+backfill (step 2, "Plan", of docs/dispatch.md "How dispatch works"). It never reads a clock: `now`
 is an argument, so a re-plan after a crash yields the same fires with the same execution
 ids and jitter.
 """

@@ -1,4 +1,4 @@
-"""Schedule expressions (README "Schedules"): one parser for every form, three types.
+"""Schedule expressions (docs/schedules.md "Schedules"): one parser for every form, three types.
 
 * `CronSchedule` — 5-field Vixie cron, 6-field cron with seconds first, EventBridge
   `cron(min hour dom month dow year)` and the `@daily`-style macros.

@@ -1,6 +1,6 @@
 """Time zones: loading IANA zones and mapping wall-clock times to real instants.
 
-The daylight-saving rule of schedules (README "Schedules") lives here. Offsets are
+The daylight-saving rule of schedules (docs/schedules.md "Schedules") lives here. Offsets are
 piecewise constant in real time; the functions below find where they change so the
 schedule types can walk wall-clock times without ever skipping or doubling an instant
 they should not.

@@ -1,4 +1,4 @@
-"""The sweep: the dispatch protocol (README "How dispatch works"), per shard, in parallel.
+"""The sweep: the dispatch protocol (docs/dispatch.md "How dispatch works"), per shard, in parallel.
 
 1. Query one page of the shard's due index (`due_at <= now + horizon`).
 2-4. Plan (as far ahead as the `Reach` allows), enqueue, then commit that page

@@ -1,4 +1,4 @@
-"""How a target run can fail, and whether trying again may help (README "Retries").
+"""How a target run can fail, and whether trying again may help (docs/execution.md "Retries").
 
 Targets raise these for failures they recognise (an HTTP status, a Lambda function
 error); anything else they raise is classified by `sundial.execute.retry.classify`.

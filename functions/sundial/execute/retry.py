@@ -1,4 +1,4 @@
-"""Which failures are retried, and when (README "Retries").
+"""Which failures are retried, and when (docs/execution.md "Retries").
 
 `classify` turns whatever a target raised into a TargetFailure (retryable or not);
 `plan_retry` decides, from the task's retry policy, whether the run gets another

@@ -1,7 +1,7 @@
 """DynamoDB store: PynamoDB models and the conditional operations on them.
 
 Every operation is one conditional write (or one transaction) whose name says its
-guarantee; callers decide what to do with the outcome (README "Tasks and the store").
+guarantee; callers decide what to do with the outcome (docs/tasks.md "Tasks and the store").
 """
 
 from sundial.store.errors import (

@@ -1,6 +1,6 @@
 """Run records: the claim that makes execution effectively once, and guarded outcomes.
 
-The execution protocol (README "How execution works"): a worker claims a run with one
+The execution protocol (docs/execution.md "How execution works"): a worker claims a run with one
 conditional write; every outcome it records afterwards is conditioned on still holding
 that claim (`status = running AND attempt = <its attempt>`), so a worker whose lease
 expired and was taken over cannot overwrite the newer attempt's record.

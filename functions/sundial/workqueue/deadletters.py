@@ -1,4 +1,4 @@
-"""Dead letters (README "Dead letters"; the API lists them at `GET /dead-letters`).
+"""Dead letters (docs/execution.md "Dead letters"; the API lists them at `GET /dead-letters`).
 
 A run that cannot succeed (a permanent failure, or retries exhausted by attempts or
 event age) gets two dead letters:

@@ -1,4 +1,4 @@
-"""Scheduled fires: plan, send, then commit (steps 2-4 of README "How dispatch works"),
+"""Scheduled fires: plan, send, then commit (steps 2-4 of docs/dispatch.md "How dispatch works"),
 for the sweep and for the API's dispatch-on-write alike.
 
 1. Plan each due task with the pure planner, as far ahead as its `Reach` allows.

@@ -1,4 +1,4 @@
-"""Every error the API documents (README "Errors"), in its envelope, with the field it
+"""Every error the API documents (docs/api.md "Errors"), in its envelope, with the field it
 names; nothing else leaks."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What an HTTP target receives (README "HTTP targets"), against a local server.
+"""What an HTTP target receives (docs/execution.md "HTTP targets"), against a local server.
 
 Loopback is allowed here as in the local stack; the SSRF guard's refusals are in
 tests/unit/test_ssrf.py. Nothing here talks to anything but 127.0.0.1.

@@ -47,7 +47,7 @@ URL_MAX_LENGTH = 2048
 HEADERS_MAX_COUNT = 50
 HEADERS_MAX_BYTES = 16 * 1024
 HEADER_NAME_PATTERN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}")  # RFC 9110 token
-# Sundial sets these itself (README "HTTP targets") or the HTTP client
+# Sundial sets these itself (docs/execution.md "HTTP targets") or the HTTP client
 # owns them (framing, hop-by-hop); a user value would break signing, dedupe or framing.
 RESERVED_HEADERS = frozenset(
     {

@@ -71,7 +71,8 @@ def _check_headers(headers: dict[str, str]) -> dict[str, str]:
 
 
 def carries_credentials(header: str) -> bool:
-    """Whether a header's value is a credential, hidden in responses (README "HTTP targets")."""
+    """Whether a header's value is a credential, hidden in responses (docs/execution.md,
+    "HTTP targets")."""
     lowered = header.lower()
     return lowered in CREDENTIAL_HEADERS or any(word in lowered for word in CREDENTIAL_HEADER_WORDS)
 

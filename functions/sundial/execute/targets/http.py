@@ -1,4 +1,4 @@
-"""HTTP webhook targets: the request every HTTP target receives (README "HTTP targets").
+"""HTTP webhook targets: the request every HTTP target receives (docs/execution.md "HTTP targets").
 
 * The method given, body = the task's payload as compact JSON.
 * Headers: Content-Type, Idempotency-Key (= execution id), X-Sundial-Task-Id,
