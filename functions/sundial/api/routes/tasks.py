@@ -38,6 +38,7 @@ router = Router()
 
 @router.post(
     "/tasks",
+    operation_id="createTask",
     status_code=201,
     summary="Create a task",
     tags=["tasks"],
@@ -65,7 +66,13 @@ def create_task(
     return stored_reply(reply, replayed=not ran)
 
 
-@router.get("/tasks", summary="List tasks", tags=["tasks"], responses=responses(200, "A page", 400))
+@router.get(
+    "/tasks",
+    operation_id="listTasks",
+    summary="List tasks",
+    tags=["tasks"],
+    responses=responses(200, "A page", 400),
+)
 def list_tasks(
     limit: PageSize = DEFAULT_PAGE_SIZE,
     next_token: PageToken = None,
@@ -82,6 +89,7 @@ def list_tasks(
 
 @router.get(
     "/tasks/<task_id>",
+    operation_id="getTask",
     summary="Get a task",
     tags=["tasks"],
     responses=responses(200, "The task", 404, headers=ETAG_HEADER),
@@ -93,6 +101,7 @@ def get_task(task_id: TaskId) -> Response[TaskView]:
 
 @router.patch(
     "/tasks/<task_id>",
+    operation_id="updateTask",
     summary="Update a task (partial)",
     tags=["tasks"],
     responses=responses(200, "The task", 400, 404, 409, 412, 413, headers=ETAG_HEADER),
@@ -107,6 +116,7 @@ def update_task(
 
 @router.delete(
     "/tasks/<task_id>",
+    operation_id="deleteTask",
     status_code=204,
     summary="Delete a task (its run history expires on its own)",
     tags=["tasks"],
@@ -119,6 +129,7 @@ def delete_task(task_id: TaskId, if_match: IfMatch = None) -> Response[Any]:
 
 @router.post(
     "/tasks/<task_id>/pause",
+    operation_id="pauseTask",
     summary="Pause a task",
     tags=["tasks"],
     responses=responses(200, "The task", 404, 412, headers=ETAG_HEADER),
@@ -131,6 +142,7 @@ def pause_task(task_id: TaskId, if_match: IfMatch = None) -> Response[TaskView]:
 
 @router.post(
     "/tasks/<task_id>/resume",
+    operation_id="resumeTask",
     summary="Resume a task from its next fire after now (missed fires are not run)",
     tags=["tasks"],
     responses=responses(200, "The task", 404, 412, headers=ETAG_HEADER),
@@ -143,6 +155,7 @@ def resume_task(task_id: TaskId, if_match: IfMatch = None) -> Response[TaskView]
 
 @router.post(
     "/tasks/<task_id>/trigger",
+    operation_id="triggerTask",
     status_code=202,
     summary="Run a task now, also while paused",
     tags=["tasks"],
@@ -155,6 +168,7 @@ def trigger_task(task_id: TaskId) -> Response[TriggerResponse]:
 
 @router.post(
     "/tasks/<task_id>/backfill",
+    operation_id="backfillTask",
     status_code=202,
     summary="Run a task's scheduled times in [start, end] now (at most 1,000)",
     tags=["tasks"],
