@@ -120,7 +120,7 @@ def update_task(
     status_code=204,
     summary="Delete a task (its run history expires on its own)",
     tags=["tasks"],
-    responses=responses(204, "Deleted", 404, 412),
+    responses=responses(204, "Deleted", 400, 404, 412),
 )
 def delete_task(task_id: TaskId, if_match: IfMatch = None) -> Response[Any]:
     service.delete_task(tenant_of(router.current_event), task_id, expected_version(if_match))
@@ -132,7 +132,7 @@ def delete_task(task_id: TaskId, if_match: IfMatch = None) -> Response[Any]:
     operation_id="pauseTask",
     summary="Pause a task",
     tags=["tasks"],
-    responses=responses(200, "The task", 404, 412, headers=ETAG_HEADER),
+    responses=responses(200, "The task", 400, 404, 412, headers=ETAG_HEADER),
 )
 def pause_task(task_id: TaskId, if_match: IfMatch = None) -> Response[TaskView]:
     tenant = tenant_of(router.current_event)
@@ -145,7 +145,7 @@ def pause_task(task_id: TaskId, if_match: IfMatch = None) -> Response[TaskView]:
     operation_id="resumeTask",
     summary="Resume a task from its next fire after now (missed fires are not run)",
     tags=["tasks"],
-    responses=responses(200, "The task", 404, 412, headers=ETAG_HEADER),
+    responses=responses(200, "The task", 400, 404, 412, headers=ETAG_HEADER),
 )
 def resume_task(task_id: TaskId, if_match: IfMatch = None) -> Response[TaskView]:
     tenant = tenant_of(router.current_event)
