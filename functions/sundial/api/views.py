@@ -36,7 +36,7 @@ def task_view(item: TaskItem, now: datetime, last: RunItem | None) -> dict[str, 
         created_at=from_ms(int(item.created_at)),
         updated_at=from_ms(int(item.updated_at)),
         next_fire_times=service.next_fire_times(item, now, NEXT_FIRE_TIMES_SHOWN),
-        last_run=run_view(last) if last is not None else None,
+        last_run=run_resource(last) if last is not None else None,
     )
     return view.to_json()
 
@@ -48,8 +48,13 @@ def task_views(items: Sequence[TaskItem], now: datetime) -> list[dict[str, Any]]
 
 
 def run_view(run: RunItem) -> dict[str, Any]:
+    """The run resource as JSON."""
+    return run_resource(run).model_dump(mode="json")
+
+
+def run_resource(run: RunItem) -> RunView:
     """The run resource, plus `reason` (skipped runs) and `next_attempt_at` (retrying)."""
-    view = RunView.model_validate(
+    return RunView.model_validate(
         {
             "execution_id": run.execution_id,
             "task_id": run.task_id,
@@ -67,7 +72,6 @@ def run_view(run: RunItem) -> dict[str, Any]:
             ),
         }
     )
-    return view.model_dump(mode="json")
 
 
 def dead_letter_view(item: Any) -> dict[str, Any]:
