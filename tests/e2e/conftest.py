@@ -20,7 +20,12 @@ import pytest
 from sundial_local.emulator import free_port
 from sundial_local.gateway import BurstTolerantHTTPServer
 
-KEYS = {"alpha": "key-alpha-0123456789", "beta": "key-beta-0123456789"}
+# generated: the tenant of the generated-client test, whose redrive takes all its dead letters.
+KEYS = {
+    "alpha": "key-alpha-0123456789",
+    "beta": "key-beta-0123456789",
+    "generated": "key-generated-0123456789",
+}
 STARTUP_SECONDS = 90
 
 

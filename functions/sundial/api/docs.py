@@ -50,12 +50,16 @@ OPENAPI_INFO: dict[str, Any] = {
 }
 # The error responses routes document, by status; each is the API's error envelope.
 _ERROR_STATUSES = {
-    400: "Invalid request (validation_error, invalid_schedule, invalid_timezone, invalid_target)",
+    400: (
+        "Invalid request (validation_error, invalid_schedule, invalid_timezone, "
+        "invalid_target; a malformed If-Match is a validation_error on field If-Match)"
+    ),
     401: "Missing or invalid credentials (unauthorized)",
     404: "No such task for this tenant (not_found)",
     409: "Conflict (name_conflict, idempotency_key_reused, idempotency_in_progress)",
     412: "If-Match names a stale version (version_mismatch)",
     413: "Payload too large (payload_too_large)",
+    415: "The body is not sent as application/json (unsupported_media_type)",
     429: "Too many requests (rate_limited)",
 }
 ETAG_HEADER = {
@@ -64,6 +68,13 @@ ETAG_HEADER = {
 CREATED_HEADERS = {
     **ETAG_HEADER,
     "Location": {"description": "/v1/tasks/{id}", "schema": {"type": "string"}},
+    "Idempotent-Replayed": {
+        "description": (
+            "`true` when this is the stored response of an earlier request with the same "
+            "Idempotency-Key (nothing was created this time); absent otherwise."
+        ),
+        "schema": {"type": "string", "enum": ["true"]},
+    },
 }
 
 
@@ -93,6 +104,7 @@ _SWAGGER_ASSETS = Path(powertools_event_handler.__file__).parent / "openapi" / "
 # Schemas of Powertools' default error bodies, which this API never sends.
 _POWERTOOLS_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
 _ENVELOPE_REF = {"$ref": "#/components/schemas/ErrorEnvelope"}
+_NULL_SCHEMA = {"type": "null"}
 
 
 def openapi_document(app: APIGatewayRestResolver, info: dict[str, Any]) -> dict[str, Any]:
@@ -102,14 +114,43 @@ def openapi_document(app: APIGatewayRestResolver, info: dict[str, Any]) -> dict[
         for operation in path_item.values():
             answers = operation.setdefault("responses", {})
             answers.pop("422", None)
+            body = operation.get("requestBody")
+            if body is not None:
+                _optional_body_without_null(body)
+                # Any body that is not JSON is refused before a route runs (415).
+                answers["415"] = {
+                    "description": _ERROR_STATUSES[415],
+                    "content": {"application/json": {"schema": _ENVELOPE_REF}},
+                }
             answers["500"] = {
                 "description": "Internal error (internal_error)",
                 "content": {"application/json": {"schema": _ENVELOPE_REF}},
             }
+            operation["responses"] = dict(sorted(answers.items(), key=_status_order))
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for name in _POWERTOOLS_ERROR_SCHEMAS:
         schemas.pop(name, None)
     return document
+
+
+def _status_order(entry: tuple[str, Any]) -> tuple[int, str]:
+    status = entry[0]
+    return (int(status), status) if status.isdigit() else (1000, status)
+
+
+def _optional_body_without_null(body: dict[str, Any]) -> None:
+    """An optional body (`Model | None = None`) as `required: false` with the model's schema.
+
+    Powertools documents it as `anyOf [Model, null]`; generators turn that into a union
+    they cannot serialize, while leaving the body out is exactly what the route accepts.
+    """
+    for media in body.get("content", {}).values():
+        schema = media.get("schema", {})
+        choices = schema.get("anyOf")
+        if choices is not None and _NULL_SCHEMA in choices and len(choices) == 2:
+            (model,) = (choice for choice in choices if choice != _NULL_SCHEMA)
+            media["schema"] = model
+            body["required"] = False
 
 
 def swagger_page(document: dict[str, Any]) -> str:

@@ -8,12 +8,11 @@ fields, so typos surface, and every one is in the generated OpenAPI document.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
-from sundial.core.task import SCHEDULE_MAX_LENGTH, TaskView, Timestamp
-from sundial.core.vocabulary import RunStatus
+from sundial.core.task import SCHEDULE_MAX_LENGTH, RunView, TaskView, Timestamp
 
 # The API's bounds: ?limit= is 1-100 (default 50); preview's count is 1-100 (default 5).
 DEFAULT_PAGE_SIZE = 50
@@ -70,25 +69,6 @@ class TaskList(BaseModel):
     next_token: str | None
 
 
-class RunView(BaseModel):
-    """One execution of a task: its status, attempt, timing, error and result."""
-
-    execution_id: str
-    task_id: str
-    fire_at: Timestamp
-    status: RunStatus
-    attempt: int
-    started_at: Timestamp | None = None
-    finished_at: Timestamp | None = None
-    lateness_ms: int | None = None
-    error: str | None = None
-    result: Any = None
-    reason: str | None = Field(default=None, description="why a run was skipped, e.g. overlap")
-    next_attempt_at: Timestamp | None = Field(
-        default=None, description="when a retrying run is attempted again"
-    )
-
-
 class RunList(BaseModel):
     runs: list[RunView]
     next_token: str | None
@@ -117,6 +97,13 @@ class DeadLetterView(BaseModel):
     fire_at: Timestamp | None = None
     attempt: int | None = None
     error: str | None = None
+    reason: str | None = Field(
+        default=None,
+        description=(
+            "why the run was dead-lettered: permanent (the target refused it for good), "
+            "attempts_exhausted or event_too_old (retry.max_event_age_seconds passed)"
+        ),
+    )
     dead_lettered_at: Timestamp | None = None
 
 

@@ -32,7 +32,7 @@ NEXT_FIRE_TIMES_SHOWN = 5
 
 def task_view(item: TaskItem, now: datetime, last: RunItem | None) -> dict[str, Any]:
     """The task resource; a task that cannot be planned is shown with `schedule_error`."""
-    last_run = run_view(last) if last is not None else None
+    last_run = run_resource(last) if last is not None else None
     try:
         spec = spec_of(item)
         next_fire_times = service.next_fire_times(item, now, NEXT_FIRE_TIMES_SHOWN)
@@ -40,7 +40,8 @@ def task_view(item: TaskItem, now: datetime, last: RunItem | None) -> dict[str, 
         # Stored before validation refused it: one such task must not take down the
         # list it is on, and its own GET says why it does not fire.
         logger.warning("task cannot be planned", extra={"task_id": item.task_id})
-        return _unplannable_view(item, last_run, exc)
+        shown = last_run.model_dump(mode="json") if last_run is not None else None
+        return _unplannable_view(item, shown, exc)
     view = TaskView.of(
         spec,
         task_id=item.task_id,
@@ -106,8 +107,13 @@ def task_views(items: Sequence[TaskItem], now: datetime) -> list[dict[str, Any]]
 
 
 def run_view(run: RunItem) -> dict[str, Any]:
+    """The run resource as JSON."""
+    return run_resource(run).model_dump(mode="json")
+
+
+def run_resource(run: RunItem) -> RunView:
     """The run resource, plus `reason` (skipped runs) and `next_attempt_at` (retrying)."""
-    view = RunView.model_validate(
+    return RunView.model_validate(
         {
             "execution_id": run.execution_id,
             "task_id": run.task_id,
@@ -125,7 +131,6 @@ def run_view(run: RunItem) -> dict[str, Any]:
             ),
         }
     )
-    return view.model_dump(mode="json")
 
 
 def dead_letter_view(item: Any) -> dict[str, Any]:

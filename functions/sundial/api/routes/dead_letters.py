@@ -19,6 +19,7 @@ router = Router()
 
 @router.get(
     "/dead-letters",
+    operation_id="listDeadLetters",
     summary="The tenant's dead-lettered executions, newest first",
     tags=["dead letters"],
     responses=responses(200, "A page", 400),
@@ -34,6 +35,7 @@ def list_dead_letters(
 
 @router.post(
     "/dead-letters/redrive",
+    operation_id="redriveDeadLetters",
     status_code=202,
     summary="Run the tenant's dead letters (or the ones named) again",
     tags=["dead letters"],

@@ -21,7 +21,11 @@ router = Router()
 
 
 @router.get(
-    "/openapi.json", summary="This API's OpenAPI document", tags=["documents"], security=[{}]
+    "/openapi.json",
+    operation_id="getOpenApiDocument",
+    summary="This API's OpenAPI document",
+    tags=["documents"],
+    security=[{}],
 )
 def openapi_json() -> Response[dict[str, Any]]:
     return json_reply(200, _openapi_document())
@@ -29,6 +33,7 @@ def openapi_json() -> Response[dict[str, Any]]:
 
 @router.get(
     "/docs",
+    operation_id="getApiDocs",
     summary="Interactive API documentation (Swagger UI)",
     tags=["documents"],
     security=[{}],
@@ -39,7 +44,12 @@ def swagger_ui() -> Response[str]:
 
 
 @router.get(
-    "/console", summary="The web console", tags=["documents"], security=[{}], responses=HTML_PAGE
+    "/console",
+    operation_id="getConsole",
+    summary="The web console",
+    tags=["documents"],
+    security=[{}],
+    responses=HTML_PAGE,
 )
 def console() -> Response[str]:
     return html_reply(CONSOLE_HTML, CONSOLE_HEADERS)

@@ -20,6 +20,7 @@ router = Router()
 
 @router.post(
     "/preview",
+    operation_id="previewSchedule",
     summary="The next fire times of a schedule (nothing is stored)",
     tags=["schedules"],
     responses=responses(200, "The fire times", 400),

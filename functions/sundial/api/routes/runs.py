@@ -16,6 +16,7 @@ router = Router()
 
 @router.get(
     "/tasks/<task_id>/runs",
+    operation_id="listRuns",
     summary="A task's runs, newest first",
     tags=["runs"],
     responses=responses(200, "A page", 400, 404),

@@ -38,6 +38,7 @@ router = Router()
 
 @router.post(
     "/tasks",
+    operation_id="createTask",
     status_code=201,
     summary="Create a task",
     description=(
@@ -74,6 +75,7 @@ def create_task(
 
 @router.get(
     "/tasks",
+    operation_id="listTasks",
     summary="List tasks",
     description=(
         "A task stored by an older version that cannot be planned is listed with no "
@@ -98,6 +100,7 @@ def list_tasks(
 
 @router.get(
     "/tasks/<task_id>",
+    operation_id="getTask",
     summary="Get a task",
     tags=["tasks"],
     responses=responses(200, "The task", 404, headers=ETAG_HEADER),
@@ -109,6 +112,7 @@ def get_task(task_id: TaskId) -> Response[TaskView]:
 
 @router.patch(
     "/tasks/<task_id>",
+    operation_id="updateTask",
     summary="Update a task (partial)",
     description=(
         "Fields left out keep their value; retry and misfire merge field by field; target, "
@@ -129,10 +133,11 @@ def update_task(
 
 @router.delete(
     "/tasks/<task_id>",
+    operation_id="deleteTask",
     status_code=204,
     summary="Delete a task (its run history expires on its own)",
     tags=["tasks"],
-    responses=responses(204, "Deleted", 404, 412),
+    responses=responses(204, "Deleted", 400, 404, 412),
 )
 def delete_task(task_id: TaskId, if_match: IfMatch = None) -> Response[Any]:
     service.delete_task(tenant_of(router.current_event), task_id, expected_version(if_match))
@@ -141,9 +146,10 @@ def delete_task(task_id: TaskId, if_match: IfMatch = None) -> Response[Any]:
 
 @router.post(
     "/tasks/<task_id>/pause",
+    operation_id="pauseTask",
     summary="Pause a task",
     tags=["tasks"],
-    responses=responses(200, "The task", 404, 412, headers=ETAG_HEADER),
+    responses=responses(200, "The task", 400, 404, 412, headers=ETAG_HEADER),
 )
 def pause_task(task_id: TaskId, if_match: IfMatch = None) -> Response[TaskView]:
     tenant = tenant_of(router.current_event)
@@ -153,9 +159,10 @@ def pause_task(task_id: TaskId, if_match: IfMatch = None) -> Response[TaskView]:
 
 @router.post(
     "/tasks/<task_id>/resume",
+    operation_id="resumeTask",
     summary="Resume a task from its next fire after now (missed fires are not run)",
     tags=["tasks"],
-    responses=responses(200, "The task", 404, 412, headers=ETAG_HEADER),
+    responses=responses(200, "The task", 400, 404, 412, headers=ETAG_HEADER),
 )
 def resume_task(task_id: TaskId, if_match: IfMatch = None) -> Response[TaskView]:
     tenant = tenant_of(router.current_event)
@@ -165,6 +172,7 @@ def resume_task(task_id: TaskId, if_match: IfMatch = None) -> Response[TaskView]
 
 @router.post(
     "/tasks/<task_id>/trigger",
+    operation_id="triggerTask",
     status_code=202,
     summary="Run a task now, also while paused",
     tags=["tasks"],
@@ -177,6 +185,7 @@ def trigger_task(task_id: TaskId) -> Response[TriggerResponse]:
 
 @router.post(
     "/tasks/<task_id>/backfill",
+    operation_id="backfillTask",
     status_code=202,
     summary="Run a task's scheduled times in [start, end] now (at most 1,000)",
     tags=["tasks"],

@@ -51,7 +51,7 @@ from sundial.core.task.targets import (
     TargetView,
 )
 from sundial.core.task.update import TaskUpdate, apply_update
-from sundial.core.task.view import TaskView
+from sundial.core.task.view import RunView, TaskView
 
 __all__ = [
     "HANDLER_NAME_PATTERN",
@@ -71,6 +71,7 @@ __all__ = [
     "Overlap",
     "Payload",
     "Retry",
+    "RunView",
     "ScheduleExpression",
     "SnsTarget",
     "SqsTarget",

@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     StrictStr,
+    WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
 
@@ -132,6 +133,9 @@ Timestamp: TypeAlias = Annotated[
     datetime,
     BeforeValidator(_parse_timestamp),
     PlainSerializer(format_timestamp, return_type=str, when_used="json"),
+    # The serializer's `str` would make responses plain strings in the OpenAPI document:
+    # requests and responses alike carry RFC 3339 date-times.
+    WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
 
 

@@ -3,9 +3,10 @@ store persists."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, TypeAlias
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeAlias
 
-from pydantic import Field, StrictInt, ValidationInfo, model_validator
+from pydantic import BaseModel, Field, StrictInt, ValidationInfo, model_validator
 
 from sundial.core.clock import format_timestamp
 from sundial.core.errors import ScheduleError
@@ -86,6 +87,17 @@ def _check_schedule(expression: str, timezone: str) -> None:
         raise invalid(exc.message, at=at, code=exc.code, sentence=True) from None
 
 
+def _documented_default(factory: Callable[[], Any]) -> Any:
+    """A field filled by `factory()` whose value also shows as the schema's `default`.
+
+    pydantic leaves a factory's value out of the JSON schema; without it, generated
+    clients take the omitted policy objects for "no default" and send null.
+    """
+    value = factory()
+    shown = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+    return Field(default_factory=factory, json_schema_extra={"default": shown})
+
+
 class TaskSpec(StrictModel):
     """A task's definition: the POST body, with the API's defaults; what the store persists.
 
@@ -100,13 +112,13 @@ class TaskSpec(StrictModel):
     end_at: Timestamp | None = None
     description: Description = ""
     target: Target
-    payload: Payload = Field(default_factory=dict)
-    retry: Retry = Field(default_factory=Retry)
+    payload: Payload = _documented_default(dict)
+    retry: Retry = _documented_default(Retry)
     timeout_seconds: TimeoutSeconds = 30
     overlap: Overlap = "allow"
-    misfire: Misfire = Field(default_factory=Misfire)
+    misfire: Misfire = _documented_default(Misfire)
     jitter_seconds: JitterSeconds = 0
-    tags: Tags = Field(default_factory=dict)
+    tags: Tags = _documented_default(dict)
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> TaskSpec:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import model_validator
+from pydantic import GetJsonSchemaHandler, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from sundial.core.task.fields import (
     Description,
@@ -49,6 +51,29 @@ class _Patch(StrictModel):
                         "cannot be null; leave it out to keep the current value", at=(key,)
                     )
         return data
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The schema says what the validator above enforces: fields are optional, and
+        only those in `NULLABLE` may be null (generated clients then never send null for
+        the others)."""
+        json_schema = handler(core_schema)
+        properties = handler.resolve_ref_schema(json_schema).get("properties", {})
+        for name, field_schema in properties.items():
+            if name in cls.NULLABLE:
+                continue
+            choices = field_schema.get("anyOf", [])
+            if {"type": "null"} in choices:
+                field_schema.pop("default", None)
+                rest = [choice for choice in choices if choice != {"type": "null"}]
+                del field_schema["anyOf"]
+                if len(rest) == 1:
+                    field_schema.update(rest[0])
+                else:
+                    field_schema["anyOf"] = rest
+        return json_schema
 
 
 class RetryPatch(_Patch):

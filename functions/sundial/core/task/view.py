@@ -1,4 +1,5 @@
-"""`TaskView`: a task as the API returns it."""
+"""`TaskView`: a task as the API returns it, and `RunView`, the run resource it shows as
+its `last_run`."""
 
 from __future__ import annotations
 
@@ -6,13 +7,32 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from sundial.core.task.fields import StrictModel, Timestamp
 from sundial.core.task.spec import Misfire, Overlap, Retry, TaskSpec
 from sundial.core.task.targets import HttpTarget, TargetView, hide_credentials
-from sundial.core.vocabulary import TaskState
+from sundial.core.vocabulary import RunStatus, TaskState
 from sundial.core.zones import load_zone
+
+
+class RunView(BaseModel):
+    """One execution of a task: its status, attempt, timing, error and result."""
+
+    execution_id: str
+    task_id: str
+    fire_at: Timestamp
+    status: RunStatus
+    attempt: int
+    started_at: Timestamp | None = None
+    finished_at: Timestamp | None = None
+    lateness_ms: int | None = None
+    error: str | None = None
+    result: Any = None
+    reason: str | None = Field(default=None, description="why a run was skipped, e.g. overlap")
+    next_attempt_at: Timestamp | None = Field(
+        default=None, description="when a retrying run is attempted again"
+    )
 
 
 class TaskView(StrictModel):
@@ -37,8 +57,7 @@ class TaskView(StrictModel):
     state: TaskState
     version: int
     next_fire_times: list[Timestamp]
-    # The newest run as the run resource (its shape belongs to the runs module), or null.
-    last_run: dict[str, Any] | None
+    last_run: RunView | None = Field(description="the task's newest run, or null")
     created_at: Timestamp
     updated_at: Timestamp
     # Present only on a task stored before validation refused its definition: why it
@@ -60,7 +79,7 @@ class TaskView(StrictModel):
         created_at: datetime,
         updated_at: datetime,
         next_fire_times: Iterable[datetime] = (),
-        last_run: dict[str, Any] | None = None,
+        last_run: RunView | None = None,
     ) -> TaskView:
         """The view of a stored task; fire times are shown in the task's zone."""
         zone = load_zone(spec.timezone)
