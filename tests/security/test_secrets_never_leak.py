@@ -24,6 +24,7 @@ from sundial.core.clock import now_ms
 from sundial.execute.run import Executor
 from sundial.execute.targets import NetworkPolicy, TargetEnvironment
 from sundial.execute.targets.aws import aws_client
+from sundial.settings import reset_settings
 from sundial.store import apikeys
 from sundial.workqueue.delivery import Delivery, WorkQueue
 from sundial.workqueue.messages import FireMessage
@@ -74,7 +75,11 @@ class Hook:
 
 
 @pytest.fixture
-def hook() -> Iterator[Hook]:
+def hook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hook]:
+    # The hook listens on loopback: allowed, as on the local stack, for the API's
+    # create-time check as for the executor below.
+    monkeypatch.setenv("ALLOW_LOOPBACK_TARGETS", "true")
+    reset_settings()
     state = Hook()
     thread = threading.Thread(target=state.server.serve_forever, daemon=True)
     thread.start()

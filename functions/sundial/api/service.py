@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sundial import store, workqueue
+from sundial.api.settings import api_settings
 from sundial.core.clock import format_timestamp, from_ms, to_ms, utc_now
 from sundial.core.describe import describe
 from sundial.core.errors import ScheduleError, ValidationError
@@ -24,6 +25,7 @@ from sundial.core.planning import Timing, backfill_times, first_due_at
 from sundial.core.preview import preview
 from sundial.core.schedule import OneTimeSchedule, next_fire_time
 from sundial.core.task import TaskSpec, TaskUpdate, apply_update
+from sundial.core.task.feasibility import check_target_feasible
 from sundial.core.vocabulary import TaskState
 from sundial.observability import logger, metrics
 from sundial.settings import get_settings
@@ -93,8 +95,10 @@ def next_fire_times(item: TaskItem, now: datetime, count: int) -> list[datetime]
 def create_task(tenant: str, spec: TaskSpec, now: datetime | None = None) -> TaskItem:
     """Store a new task, in the due index at its first fire, and dispatch it if due soon.
 
-    Raises NameConflict (409), or 400 when the schedule can never fire from now.
+    Raises NameConflict (409), or 400 when the schedule can never fire from now or the
+    target can never succeed.
     """
+    check_target_feasible(spec.target, network=api_settings().network_policy)
     now = now or utc_now()
     created_ms = to_ms(now)
     task_id = store.new_ulid(created_ms)
@@ -144,6 +148,10 @@ def update_task(
     def merge(current: TaskItem) -> dict[str, Any]:
         spec = apply_update(store.spec_of(current), update)
         changes = store.changed_attributes(current, store.attributes_of(spec))
+        # Only a new target is checked: a stored one stays editable (its fires say why
+        # they fail) even if the policy has changed since it was written.
+        if "target" in changes:
+            check_target_feasible(spec.target, network=api_settings().network_policy)
         if changes.keys() & TIMING_FIELDS:
             timing = timing_for(task_id, spec, from_ms(int(current.created_at)))
             due = first_fire(timing, now)  # validated even while paused

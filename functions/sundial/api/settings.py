@@ -7,7 +7,8 @@ from typing import Annotated, Final, Literal
 
 from pydantic import BeforeValidator, Field
 
-from sundial.settings import Settings, load_settings, one_of
+from sundial.core.network import NetworkPolicy
+from sundial.settings import Flag, Settings, load_settings, one_of
 
 # How callers authenticate (docs/api.md "Authentication"): a bearer key looked up by the
 # authorizer, or SigV4 with the caller's IAM principal as the tenant.
@@ -31,6 +32,16 @@ class ApiSettings(Settings):
     auth_mode: Annotated[Literal["API_KEY", "IAM"], BeforeValidator(one_of(*AUTH_MODES))] = (
         AUTH_MODE_API_KEY
     )
+    # The executor's network policy (the same template parameters), so that a task whose
+    # URL is a refused IP literal is refused when written rather than at its first fire.
+    allow_loopback_targets: Flag = False
+    allow_private_targets: Flag = False
+
+    @property
+    def network_policy(self) -> NetworkPolicy:
+        return NetworkPolicy(
+            allow_loopback=self.allow_loopback_targets, allow_private=self.allow_private_targets
+        )
 
 
 class AuthorizerSettings(Settings):

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sundial.core.clock import utc_rfc3339
+from sundial.core.network import NetworkPolicy
 
 
 @dataclass(frozen=True)
@@ -54,17 +55,6 @@ class Invocation:
             "coalesced": self.coalesced,
             "payload": self.payload,
         }
-
-
-@dataclass(frozen=True)
-class NetworkPolicy:
-    """Which addresses HTTP targets may reach beyond the public internet.
-
-    Instance metadata, link-local, multicast and reserved addresses are refused always.
-    """
-
-    allow_loopback: bool = False  # the local stack's targets run on 127.0.0.1
-    allow_private: bool = False  # targets inside the VPC or a peered network
 
 
 # host, port -> the addresses it resolves to (textual IPv4/IPv6)

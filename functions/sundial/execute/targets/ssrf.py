@@ -5,7 +5,7 @@ next to the instance metadata service and the VPC. So, before any request:
 
 1. the host is normalised (IDNA, lower case, one trailing dot) and, when it is an IP
    literal in *any* spelling a resolver would accept (`2130706433`, `0x7f.1`, `0177.1`,
-   `[::ffff:7f00:1]`), parsed as one, here, rather than handed to a resolver;
+   `[::ffff:7f00:1]`), parsed as one rather than handed to a resolver;
 2. otherwise it is resolved once, with the injected resolver;
 3. every resulting address is checked: loopback, private, shared, link-local,
    multicast, reserved, unspecified and cloud metadata addresses are refused,
@@ -15,45 +15,30 @@ next to the instance metadata service and the VPC. So, before any request:
    answer that changes in between, "DNS rebinding", changes nothing), with the original
    host in the Host header and TLS SNI (see `http.py`).
 
+Steps 1 and 3 need no network: they are `sundial.core.network`'s, which the API also
+uses to refuse a literal address when a task is created or updated.
+
 Redirects are not followed at all (`http.py`), so a redirect cannot lead anywhere else.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from sundial.core.network import (
+    IPAddress,
+    NetworkPolicy,
+    UnusableHost,
+    normalize_host,
+    parse_ip_literal,
+    refusal,
+)
 from sundial.execute.failures import PermanentFailure, RetryableFailure
-from sundial.execute.targets.base import NetworkPolicy, Resolver
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+from sundial.execute.targets.base import Resolver
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
-
-# Instance metadata and neighbouring link-local services (AWS IMDS over IPv4 and IPv6,
-# the ECS task metadata endpoint, Amazon Time Sync). Refused even where private
-# addresses are allowed: they hand out the function's credentials.
-METADATA_ADDRESSES = frozenset(
-    ipaddress.ip_address(address)
-    for address in (
-        "169.254.169.254",
-        "169.254.170.2",
-        "169.254.169.123",
-        "fd00:ec2::254",
-        "fd00:ec2::23",
-    )
-)
-# "This network" (0.0.0.0/8): connecting to it reaches the local host on Linux.
-THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
-# NAT64 (RFC 6052 well-known prefix and RFC 8215 local-use prefix): IPv6 addresses
-# that a NAT64 gateway translates to the IPv4 address in their last 32 bits.
-NAT64_PREFIXES = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
-
-_DECIMAL = re.compile(r"[0-9]+", re.ASCII)
-_HEX = re.compile(r"0[xX][0-9a-fA-F]*", re.ASCII)
-_HOST_NAME = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*", re.ASCII)
 
 
 class RefusedDestination(PermanentFailure):
@@ -87,9 +72,12 @@ def check_url(url: str, policy: NetworkPolicy, resolver: Resolver) -> Destinatio
         raise RefusedDestination(
             "credentials in the URL are not sent; use an Authorization header instead"
         )
-    host = normalize_host(parts.hostname or "")
+    try:
+        host = normalize_host(parts.hostname or "")
+        literal = parse_ip_literal(host)
+    except UnusableHost as exc:
+        raise RefusedDestination(str(exc)) from None
     port = port if port is not None else DEFAULT_PORTS[parts.scheme]
-    literal = parse_ip_literal(host)
     addresses = [literal] if literal is not None else _resolve(host, port, resolver)
     for address in addresses:
         reason = refusal(address, policy)
@@ -99,104 +87,6 @@ def check_url(url: str, policy: NetworkPolicy, resolver: Resolver) -> Destinatio
             raise RefusedDestination(f"target host {shown}{via} {reason}")
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Destination(parts.scheme, host, port, target, tuple(addresses))
-
-
-def normalize_host(host: str) -> str:
-    """The host as it is resolved and sent: IDNA-encoded, lower case, no trailing dot.
-
-    IDNA maps look-alike characters first (full-width digits become ASCII digits), so a
-    literal cannot hide from `parse_ip_literal` behind Unicode.
-    """
-    if ":" in host:  # an IPv6 literal (urlsplit has removed the brackets)
-        return host.lower()
-    name = host[:-1] if host.endswith(".") else host
-    if not name:
-        raise RefusedDestination("the URL has no host")
-    try:
-        name = name.encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        raise RefusedDestination(f"{host!r} is not a valid host name") from None
-    if not _HOST_NAME.fullmatch(name):
-        raise RefusedDestination(f"{host!r} is not a valid host name")
-    return name
-
-
-def parse_ip_literal(host: str) -> IPAddress | None:
-    """The address a host spells, in any form resolvers accept, or None for a name.
-
-    IPv4 follows inet_aton (and the WHATWG URL standard): one to four parts, each
-    decimal, octal (leading 0) or hex (0x); the last part fills the remaining bytes,
-    so `127.1` and `2130706433` are 127.0.0.1. A host whose last label is a number but
-    that is not a valid address is refused rather than resolved.
-    """
-    if ":" in host:
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            raise RefusedDestination(f"{host!r} is not a valid IPv6 address") from None
-        if isinstance(address, ipaddress.IPv6Address) and address.scope_id:
-            raise RefusedDestination(f"{host!r} names a network interface (zone index)")
-        return address
-    labels = host.split(".")
-    if not (_DECIMAL.fullmatch(labels[-1]) or _HEX.fullmatch(labels[-1])):
-        return None  # a name
-    if len(labels) > 4:
-        raise RefusedDestination(f"{host!r} is not a valid IPv4 address")
-    numbers = [_ipv4_part(label, host) for label in labels]
-    last = numbers.pop()
-    if any(number > 255 for number in numbers) or last >= 256 ** (4 - len(numbers)):
-        raise RefusedDestination(f"{host!r} is not a valid IPv4 address")
-    value = last
-    for position, number in enumerate(numbers):
-        value += number << (8 * (3 - position))
-    return ipaddress.IPv4Address(value)
-
-
-def _ipv4_part(label: str, host: str) -> int:
-    try:
-        if _HEX.fullmatch(label):
-            return int(label[2:] or "0", 16)
-        if _DECIMAL.fullmatch(label):
-            return int(label, 8) if len(label) > 1 and label.startswith("0") else int(label)
-    except ValueError:  # 08, 09: not octal
-        pass
-    raise RefusedDestination(f"{host!r} is not a valid IPv4 address")
-
-
-def refusal(address: IPAddress, policy: NetworkPolicy) -> str | None:
-    """Why `address` may not be called under `policy` (a predicate), or None."""
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or _nat64(address)
-        if embedded is not None:
-            reason = refusal(embedded, policy)
-            return None if reason is None else f"maps to {embedded}, which {reason}"
-        inner = [address.sixtofour, *(address.teredo or ())]
-        for ipv4 in (a for a in inner if a is not None):
-            reason = refusal(ipv4, policy)
-            if reason is not None:
-                return f"embeds {ipv4}, which {reason}"
-    if address in METADATA_ADDRESSES:
-        return "is a cloud instance metadata address"
-    if address.is_unspecified or (address.version == 4 and address in THIS_NETWORK):
-        return "is an unspecified address (it reaches the local host)"
-    if address.is_loopback:
-        return None if policy.allow_loopback else "is a loopback address"
-    if address.is_link_local:
-        return "is a link-local address"
-    if address.is_multicast:
-        return "is a multicast address"
-    if address.is_reserved:
-        return "is a reserved address"
-    # fec0::/10, deprecated site-local: still routed privately, yet `is_global` says True.
-    if not address.is_global or (address.version == 6 and address.is_site_local):
-        return None if policy.allow_private else "is a private address"
-    return None
-
-
-def _nat64(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    if any(address in prefix for prefix in NAT64_PREFIXES):
-        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    return None
 
 
 def _resolve(host: str, port: int, resolver: Resolver) -> list[IPAddress]:

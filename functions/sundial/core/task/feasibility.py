@@ -1,0 +1,26 @@
+"""Refusing, when a task is written, a target that is known to fail at every fire.
+
+What can be known without the network is checked on create and update (PATCH of the
+target): an HTTP URL whose host is an IP literal the executor's network policy refuses
+(instance metadata always; loopback and private ranges unless allowed). Otherwise such a
+task would be stored, then dead-lettered at its first fire. What depends on resolution
+(a host name that resolves to a private address) stays a fire-time check: DNS answers
+change between now and then.
+"""
+
+from __future__ import annotations
+
+from sundial.core.errors import InvalidTarget
+from sundial.core.network import NetworkPolicy, literal_host_refusal
+from sundial.core.task.targets import HttpTarget, Target
+
+
+def check_target_feasible(target: Target, *, network: NetworkPolicy) -> None:
+    """Raise InvalidTarget (naming the field) when `target` can never succeed."""
+    if isinstance(target, HttpTarget):
+        reason = literal_host_refusal(target.url, network)
+        if reason is not None:
+            raise InvalidTarget(
+                f"target.url is refused: {reason}",
+                field="target.url",
+            )
