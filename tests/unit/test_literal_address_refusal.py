@@ -81,7 +81,7 @@ def test_a_task_with_a_refused_literal_is_an_invalid_target_naming_target_url() 
         {"schedule": "@daily", "target": {"type": "http", "url": "http://169.254.169.254/"}}
     )
     with pytest.raises(InvalidTarget) as raised:
-        check_target_feasible(spec.target, network=STRICT)
+        check_target_feasible(spec.target, network=STRICT, handler_names=["echo"])
     assert (raised.value.code, raised.value.field) == ("invalid_target", "target.url")
     assert "cloud instance metadata address" in raised.value.message
 
@@ -90,7 +90,7 @@ def test_a_task_with_a_public_url_is_feasible() -> None:
     spec = parse_task_create(
         {"schedule": "@daily", "target": {"type": "http", "url": "https://example.com/hook"}}
     )
-    check_target_feasible(spec.target, network=STRICT)
+    check_target_feasible(spec.target, network=STRICT, handler_names=["echo"])
 
 
 def test_a_host_name_passes_when_written_and_the_executor_still_refuses_what_it_resolves_to() -> (

@@ -155,6 +155,25 @@ def test_the_handler_modules_parameter_reaches_the_executor_s_settings():
     assert function_environment(Template.load(), "ExecutorFunction")["HANDLER_MODULES"] == ""
 
 
+def test_the_api_gets_the_executor_s_handler_modules_and_network_policy():
+    # The API refuses, when a task is written, the handler names and literal addresses the
+    # executor would refuse: both must read the same parameters, locally as deployed.
+    from sundial.api.settings import ApiSettings
+
+    parameters = {"HandlerModules": "team_jobs.reports", "AllowPrivateTargets": "true"}
+    template = Template.load(parameters=parameters)
+    api = function_environment(template, "ApiFunction")
+    executor = function_environment(template, "ExecutorFunction")
+    for name in ("HANDLER_MODULES", "ALLOW_PRIVATE_TARGETS"):
+        assert api[name] == executor[name]
+    settings = ApiSettings(
+        handler_modules=api["HANDLER_MODULES"], allow_private_targets=api["ALLOW_PRIVATE_TARGETS"],
+        tasks_table="t", runs_table="r", work_queue_url="q", idempotency_table="i",
+    )  # fmt: skip
+    assert settings.handler_modules == ("team_jobs.reports",)
+    assert settings.network_policy.allow_private
+
+
 def test_deletion_protection_follows_its_parameter():
     tables = Template.load(parameters={"DeletionProtection": "true"}).resources(
         "AWS::DynamoDB::Table"

@@ -9,11 +9,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sundial.api.app import resolve
 from sundial.api.settings import api_settings
+from sundial.core.handlers import import_handler_modules
 from sundial.observability import logger, metrics, tracer
 
 # A missing or malformed variable stops the cold start here, naming it, rather than the
-# first request.
-api_settings()
+# first request; so does a handler module that cannot be imported (their @task names are
+# what a handler target is checked against).
+import_handler_modules(api_settings().handler_modules)
 
 
 @logger.inject_lambda_context(

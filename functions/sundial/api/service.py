@@ -21,10 +21,11 @@ from sundial.api.settings import api_settings
 from sundial.core.clock import format_timestamp, from_ms, to_ms, utc_now
 from sundial.core.describe import describe
 from sundial.core.errors import ScheduleError, ValidationError
+from sundial.core.handlers import import_handler_modules, registered_names
 from sundial.core.planning import Timing, backfill_times, first_due_at
 from sundial.core.preview import preview
 from sundial.core.schedule import OneTimeSchedule, next_fire_time
-from sundial.core.task import TaskSpec, TaskUpdate, apply_update
+from sundial.core.task import Target, TaskSpec, TaskUpdate, apply_update
 from sundial.core.task.feasibility import check_target_feasible
 from sundial.core.vocabulary import TaskState
 from sundial.observability import logger, metrics
@@ -98,7 +99,7 @@ def create_task(tenant: str, spec: TaskSpec, now: datetime | None = None) -> Tas
     Raises NameConflict (409), or 400 when the schedule can never fire from now or the
     target can never succeed.
     """
-    check_target_feasible(spec.target, network=api_settings().network_policy)
+    _check_target(spec.target)
     now = now or utc_now()
     created_ms = to_ms(now)
     task_id = store.new_ulid(created_ms)
@@ -151,7 +152,7 @@ def update_task(
         # Only a new target is checked: a stored one stays editable (its fires say why
         # they fail) even if the policy has changed since it was written.
         if "target" in changes:
-            check_target_feasible(spec.target, network=api_settings().network_policy)
+            _check_target(spec.target)
         if changes.keys() & TIMING_FIELDS:
             timing = timing_for(task_id, spec, from_ms(int(current.created_at)))
             due = first_fire(timing, now)  # validated even while paused
@@ -284,6 +285,13 @@ def redrive_dead_letters(tenant: str, execution_ids: list[str] | None) -> int:
 
 
 # --- helpers --------------------------------------------------------------------------------------
+
+
+def _check_target(target: Target) -> None:
+    """InvalidTarget (400) when the target is known to fail at every fire."""
+    settings = api_settings()
+    import_handler_modules(settings.handler_modules)  # done at cold start: a no-op here
+    check_target_feasible(target, network=settings.network_policy, handler_names=registered_names())
 
 
 def _check_version(current: TaskItem, expected_version: int | None) -> None:

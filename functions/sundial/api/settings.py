@@ -8,7 +8,7 @@ from typing import Annotated, Final, Literal
 from pydantic import BeforeValidator, Field
 
 from sundial.core.network import NetworkPolicy
-from sundial.settings import Flag, Settings, load_settings, one_of
+from sundial.settings import DottedNames, Flag, Settings, load_settings, one_of
 
 # How callers authenticate (docs/api.md "Authentication"): a bearer key looked up by the
 # authorizer, or SigV4 with the caller's IAM principal as the tenant.
@@ -36,6 +36,8 @@ class ApiSettings(Settings):
     # URL is a refused IP literal is refused when written rather than at its first fire.
     allow_loopback_targets: Flag = False
     allow_private_targets: Flag = False
+    # The executor's HANDLER_MODULES, imported so that their @task names are known here.
+    handler_modules: DottedNames = ()
 
     @property
     def network_policy(self) -> NetworkPolicy:

@@ -107,7 +107,7 @@ def test_the_tenant_the_authorizer_returns_is_the_one_the_api_serves(api: Api) -
     context = authorize(f"Bearer {raw}")["context"]
 
     response = api.call("POST", "/tasks", {
-        "schedule": "@daily", "target": {"type": "handler", "name": "noop"},
+        "schedule": "@daily", "target": {"type": "handler", "name": "echo"},
     }, tenant=context["tenant"])  # fmt: skip
 
     assert response.status == 201

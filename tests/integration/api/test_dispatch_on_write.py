@@ -79,7 +79,7 @@ def test_a_failed_dispatch_on_write_does_not_fail_the_write(
     response = api.call(
         "POST",
         "/tasks",
-        {"schedule": _at(timedelta(seconds=10)), "target": {"type": "handler", "name": "noop"}},
+        {"schedule": _at(timedelta(seconds=10)), "target": {"type": "handler", "name": "echo"}},
     )
     assert response.status == 201
     stored = store.get_task("acme", response.body["id"])

@@ -2,21 +2,36 @@
 
 What can be known without the network is checked on create and update (PATCH of the
 target): an HTTP URL whose host is an IP literal the executor's network policy refuses
-(instance metadata always; loopback and private ranges unless allowed). Otherwise such a
-task would be stored, then dead-lettered at its first fire. What depends on resolution
+(instance metadata always; loopback and private ranges unless allowed), and a handler
+name that no handler is registered under. Otherwise such a task would be stored, then
+dead-lettered at its first fire. What depends on resolution
 (a host name that resolves to a private address) stays a fire-time check: DNS answers
 change between now and then.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sundial.core.errors import InvalidTarget
 from sundial.core.network import NetworkPolicy, literal_host_refusal
-from sundial.core.task.targets import HttpTarget, Target
+from sundial.core.task.targets import HandlerTarget, HttpTarget, Target
 
 
-def check_target_feasible(target: Target, *, network: NetworkPolicy) -> None:
-    """Raise InvalidTarget (naming the field) when `target` can never succeed."""
+def check_target_feasible(
+    target: Target, *, network: NetworkPolicy, handler_names: Collection[str]
+) -> None:
+    """Raise InvalidTarget (naming the field) when `target` can never succeed.
+
+    `handler_names` are the handlers the executor has (built-ins and HANDLER_MODULES').
+    """
+    if isinstance(target, HandlerTarget) and target.name not in handler_names:
+        raise InvalidTarget(
+            f"target.name {target.name!r} is not a registered handler (registered: "
+            f"{', '.join(sorted(handler_names))}); register it with @task and list its "
+            "module in HANDLER_MODULES",
+            field="target.name",
+        )
     if isinstance(target, HttpTarget):
         reason = literal_host_refusal(target.url, network)
         if reason is not None:

@@ -206,7 +206,7 @@ class EventBridgeTarget(StrictModel):
 
 
 class HandlerTarget(StrictModel):
-    """A handler registered in the executor package, by name (checked when it runs)."""
+    """A handler registered in the executor package, by name (checked when written)."""
 
     type: Literal["handler"]
     name: Annotated[

@@ -28,62 +28,36 @@ deadline) and `log` (logs the payload).
 
 from __future__ import annotations
 
-import importlib
 import threading
 import time
-from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Iterable
+from typing import Any
 
-from sundial.core.task import HANDLER_NAME_PATTERN, HandlerTarget
+from sundial.core.handlers import (
+    Handler,
+    import_handler_modules,
+    registered_handler,
+    registered_names,
+    task,
+    unregister,
+)
+from sundial.core.task import HandlerTarget
 from sundial.execute.failures import PermanentFailure, TargetTimeout
 from sundial.execute.targets.base import Invocation, TargetEnvironment
 from sundial.observability import logger
 
-Handler = Callable[[Any, Invocation], Any]
-HandlerT = TypeVar("HandlerT", bound=Handler)
-
-_registry: dict[str, Handler] = {}
-_registry_lock = threading.Lock()
-_imported: set[str] = set()
-
-
-def task(name: str) -> Callable[[HandlerT], HandlerT]:
-    """Register the decorated function as the handler called `name`."""
-    if not HANDLER_NAME_PATTERN.fullmatch(name):
-        raise ValueError(
-            f"handler name {name!r} must be 1-128 letters, digits or _ . : -, "
-            "starting with a letter or _"
-        )
-
-    def register(function: HandlerT) -> HandlerT:
-        with _registry_lock:
-            existing = _registry.get(name)
-            # The same function registering again is a module imported twice; another
-            # function under a taken name is a mistake that would run the wrong code.
-            if existing is not None and _qualname(existing) != _qualname(function):
-                raise ValueError(f"handler {name!r} is already registered by {_qualname(existing)}")
-            _registry[name] = function
-        return function
-
-    return register
-
-
-def unregister(name: str) -> None:
-    """Forget a handler (tests)."""
-    with _registry_lock:
-        _registry.pop(name, None)
-
-
-def registered_names() -> list[str]:
-    with _registry_lock:
-        return sorted(_registry)
+# The registry is `sundial.core.handlers` (the API reads it too); these are its names
+# as handler modules and tests have always imported them from here.
+__all__ = ["invoke", "lookup", "registered_names", "task", "unregister"]
 
 
 def lookup(name: str, modules: Iterable[str] = ()) -> Handler:
-    """The handler called `name`, after importing `modules`; PermanentFailure if none."""
-    _import(modules)
-    with _registry_lock:
-        function = _registry.get(name)
+    """The handler called `name`, after importing `modules`; PermanentFailure if none.
+
+    An ImportError of a module fails the run loudly.
+    """
+    import_handler_modules(modules)
+    function = registered_handler(name)
     if function is None:
         raise PermanentFailure(
             f"no handler named {name!r} is registered in the executor "
@@ -112,17 +86,6 @@ def invoke(target: HandlerTarget, invocation: Invocation, env: TargetEnvironment
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("result")
-
-
-def _import(modules: Iterable[str]) -> None:
-    for module in modules:
-        if module not in _imported:
-            importlib.import_module(module)  # an ImportError fails the run loudly
-            _imported.add(module)
-
-
-def _qualname(function: Handler) -> str:
-    return f"{getattr(function, '__module__', '?')}.{getattr(function, '__qualname__', '?')}"
 
 
 # --- built-ins ---------------------------------------------------------------------------
