@@ -22,8 +22,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-
-from tests.e2e.conftest import KEYS
+from e2e_harness import KEYS
 
 # The generated package's name: nothing else in the test process is called that.
 PACKAGE = "sundial_generated_client"

@@ -17,9 +17,8 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
+from e2e_harness import KEYS, STARTUP_SECONDS, Client, _wait_for
 from sundial_local.emulator import free_port
-
-from tests.e2e.conftest import KEYS, STARTUP_SECONDS, Client, _wait_for
 
 # Per-second fires, a short tick: a few seconds of running cover many fires.
 TICK, HORIZON = "1", "3"
