@@ -82,11 +82,11 @@ def test_task_files_applied_to_the_local_stack_round_trip_through_export(stack, 
         f"name: nightly-{suffix}\n"
         'schedule: "0 30 2 * * *"\n'
         "timezone: Europe/Berlin\n"
-        "target: {type: handler, name: report}\n"
+        "target: {type: handler, name: echo}\n"
         "retry: {max_attempts: 5}\n"
     )
     (tmp_path / "more.yml").write_text(
-        f"- name: hourly-{suffix}\n  schedule: '@hourly'\n  target: {{type: handler, name: h}}\n"
+        f"- name: hourly-{suffix}\n  schedule: '@hourly'\n  target: {{type: handler, name: echo}}\n"
     )
     assert sundial(stack, f"apply --dry-run -f {tmp_path}").returncode == 2
     assert sundial(stack, f"apply -f {tmp_path}").returncode == 0

@@ -293,9 +293,10 @@ def test_console_triggers_a_failing_task_redrives_its_dead_letter_and_deletes_it
             "name": name,
             "schedule": "0 0 1 1 *",
             "description": "<script>window.__pwned=1</script>",
-            # No such handler: the run fails permanently and is dead-lettered at once.
-            "target": {"type": "handler", "name": "no_such_handler"},
-            "payload": {"html": "<b>bold</b>"},
+            # `sleep` refuses a duration that is not a number: the run fails permanently
+            # and is dead-lettered at once.
+            "target": {"type": "handler", "name": "sleep"},
+            "payload": {"html": "<b>bold</b>", "seconds": "never"},
         },
     )
     assert created.status == 201, created.body
@@ -318,13 +319,15 @@ def test_console_triggers_a_failing_task_redrives_its_dead_letter_and_deletes_it
     expect(console.status()).to_contain_text(f"Triggered “{name}”")
     run = page.locator("table.runs tbody tr").first
     expect(run).to_contain_text("failed", timeout=RUN_TIMEOUT_MS)
-    expect(run).to_contain_text("no handler named 'no_such_handler'")
+    expect(run).to_contain_text("payload.seconds must be a non-negative number")
     execution_id = run.get_attribute("data-execution-id")
 
     page.get_by_role("navigation").get_by_role("link", name="Dead letters").click()
     expect(page.get_by_role("heading", name="Dead letters")).to_be_visible()
     dead = page.locator(f'tr[data-execution-id="{execution_id}"]')
-    expect(dead).to_contain_text("no handler named 'no_such_handler'", timeout=RUN_TIMEOUT_MS)
+    expect(dead).to_contain_text(
+        "payload.seconds must be a non-negative number", timeout=RUN_TIMEOUT_MS
+    )
     expect(dead.get_by_role("link", name=task_id)).to_be_visible()
     page.screenshot(path=tmp_path / "console-dead-letters.png", full_page=True)
 
