@@ -791,15 +791,18 @@
       h("div", { class: "toolbar" }, save, cancel,
         h("span", { class: "muted small" }, "Saves only the fields you change.")));
     form.addEventListener("submit", submit);
-    const section = h("details", { class: "card tool" }, h("summary", {}, "Edit task"), form);
+    const summary = h("summary", {}, "Edit task");
+    const section = h("details", { class: "card tool" }, summary, form);
     cancel.addEventListener("click", () => { section.open = false; });
     // Opening the form fills it from the task as last read: that version is the one the
-    // save must find unchanged.
+    // save must find unchanged. It is filled in the summary's click (mouse or keyboard),
+    // which runs before the details opens: the "toggle" event comes later, queued behind
+    // input the browser may run first, and filling there could wipe what was just typed.
+    summary.addEventListener("click", () => {
+      if (!section.open && currentTask()) fill(currentTask());
+    });
     section.addEventListener("toggle", () => {
-      if (section.open && currentTask()) {
-        fill(currentTask());
-        schedule.focus();
-      }
+      if (section.open && !form.contains(document.activeElement)) schedule.focus();
     });
     return section;
   }
