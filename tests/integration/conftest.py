@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
+import botocore.endpoint
 import botocore.session
 import pytest
 from botocore.exceptions import ReadTimeoutError
@@ -64,37 +66,71 @@ class LostResponses:
     or the one after `after` others: moto applies it, then the SDK sees a read timeout
     instead of the response and re-sends the very same request (botocore's standard
     retry), as it does when DynamoDB applied a write whose response the network lost.
-    Only a request's first send is lost; its retry gets an answer. `lost` lists the
-    operations lost so far.
+    Only a request's first send is lost; its retry gets an answer.
+
+    `unanswered_next(operation, applied=...)` arms a request none of whose sends gets an
+    answer, so the SDK runs out of retries and the caller gets the error: the write's
+    outcome is unknown to it. `applied` says whether DynamoDB applied its first send
+    (the retries never reach it). `lost` lists the operations lost so far.
     """
 
     def __init__(self) -> None:
-        self.armed: list[list[Any]] = []  # [operation, requests of it still to let by]
+        # [operation, requests of it still to let by, "lost" | "applied" | "dropped"]
+        self.armed: list[list[Any]] = []
         self.lost: list[str] = []
+        self.silenced: set[bytes] = set()  # bodies of requests no send of which is answered
         self.lock = threading.Lock()
 
     def lose_next(self, operation: str, *, after: int = 0) -> None:
         with self.lock:
-            self.armed.append([operation, after])
+            self.armed.append([operation, after, "lost"])
+
+    def unanswered_next(self, operation: str, *, applied: bool) -> None:
+        with self.lock:
+            self.armed.append([operation, 0, "applied" if applied else "dropped"])
+
+    def before(self, request: Any) -> bool:
+        """Whether `request` times out before DynamoDB sees it."""
+        body = bytes(request.body or b"")
+        with self.lock:
+            if body in self.silenced:
+                return True  # a retry of an unanswered request
+            if _first_send(request) and (armed := self._due(request, "dropped")) is not None:
+                self._take(armed, body)
+                return True
+        return False
 
     def take(self, request: Any) -> bool:
         """Whether the response to `request`, just applied, is to be lost."""
-        operation = _header(request, "X-Amz-Target").rpartition(".")[2]
-        # "attempt=1; max=6" (or "attempt=1" in older botocore) on the first send.
-        if _header(request, "amz-sdk-request").partition(";")[0].strip() != "attempt=1":
+        if not _first_send(request):
             return False  # a retry: it gets its answer
         with self.lock:
-            due = None
-            for armed in (a for a in self.armed if a[0] == operation):
-                if armed[1] > 0:
-                    armed[1] -= 1  # one more of the requests it lets by
-                elif due is None:
-                    due = armed
-            if due is None:
+            armed = self._due(request, "lost", "applied")
+            if armed is None:
                 return False
-            self.armed.remove(due)
-            self.lost.append(operation)
+            self._take(armed, bytes(request.body or b""))
         return True
+
+    def _due(self, request: Any, *modes: str) -> list[Any] | None:
+        operation = _header(request, "X-Amz-Target").rpartition(".")[2]
+        due = None
+        for armed in (a for a in self.armed if a[0] == operation and a[2] in modes):
+            if armed[1] > 0:
+                armed[1] -= 1  # one more of the requests it lets by
+            elif due is None:
+                due = armed
+        return due
+
+    def _take(self, armed: list[Any], body: bytes) -> None:
+        self.armed.remove(armed)
+        self.lost.append(armed[0])
+        if armed[2] != "lost":
+            self.silenced.add(body)
+
+
+def _first_send(request: Any) -> bool:
+    # "attempt=1; max=6" (or "attempt=1" in older botocore) on the first send.
+    return _header(request, "amz-sdk-request").partition(";")[0].strip() == "attempt=1"
 
 
 def _header(request: Any, name: str) -> str:
@@ -109,12 +145,16 @@ def lost_responses(serialized_requests: None, monkeypatch: pytest.MonkeyPatch) -
     process = BotocoreStubber.process_request
 
     def applied_then_lost(self: BotocoreStubber, request: Any) -> Any:
+        if faults.before(request):
+            raise ReadTimeoutError(endpoint_url=request.url)
         response = process(self, request)
         if faults.take(request):
             raise ReadTimeoutError(endpoint_url=request.url)
         return response
 
     monkeypatch.setattr(BotocoreStubber, "process_request", applied_then_lost)
+    # The SDK's backoff between retries is real time: these tests count retries, not waits.
+    monkeypatch.setattr(botocore.endpoint, "time", types.SimpleNamespace(sleep=lambda s: None))
     return faults
 
 

@@ -8,6 +8,7 @@ the retry passes again) rather than take it for another worker's.
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import ReadTimeoutError
 
 from sundial import store
 from sundial.store import RunItem, StaleAttempt
@@ -271,3 +272,132 @@ def _letter(at_ms: int) -> DeadLetter:
         reason="permanent",
         dead_lettered_at_ms=at_ms,
     )
+
+
+# --- unknown outcomes: no send of the write gets an answer, the SDK gives up ---------------
+
+
+def test_claim_applied_whose_retries_all_go_unanswered_is_our_claim(tables, lost_responses):
+    lost_responses.unanswered_next("UpdateItem", applied=True)
+
+    run = _claim()
+
+    assert lost_responses.lost == ["UpdateItem"]
+    assert (run.status, run.attempt, run.claim_token) == ("running", 1, _run().claim_token)
+
+
+def test_claim_never_applied_whose_retries_go_unanswered_raises_and_claims_nothing(
+    tables, lost_responses
+):
+    lost_responses.unanswered_next("UpdateItem", applied=False)
+
+    with pytest.raises(ReadTimeoutError):
+        _claim()
+
+    with pytest.raises(RunItem.DoesNotExist):
+        _run()
+    assert _claim().attempt == 1  # the next delivery claims it as the first attempt
+
+
+def test_success_applied_whose_retries_all_go_unanswered_is_our_success(tables, lost_responses):
+    claimed = _claim()
+    lost_responses.unanswered_next("UpdateItem", applied=True)
+
+    run = store.record_success(
+        TASK, KEY.fire_key, 1, claim_token=claimed.claim_token, finished_at_ms=FIRE_AT + 5
+    )
+
+    assert (run.status, _run().status) == ("succeeded", "succeeded")
+
+
+def test_success_never_applied_whose_retries_go_unanswered_raises(tables, lost_responses):
+    claimed = _claim()
+    lost_responses.unanswered_next("UpdateItem", applied=False)
+
+    with pytest.raises(ReadTimeoutError):
+        store.record_success(
+            TASK, KEY.fire_key, 1, claim_token=claimed.claim_token, finished_at_ms=FIRE_AT + 5
+        )
+
+    assert _run().status == "running"  # the lease runs out and the next attempt takes over
+
+
+def test_dead_letter_applied_whose_retries_all_go_unanswered_is_our_outcome(tables, lost_responses):
+    claimed = _claim()
+    lost_responses.unanswered_next("TransactWriteItems", applied=True)
+
+    record_dead_letter(_letter(at_ms=FIRE_AT + 5), claim_token=claimed.claim_token)
+
+    assert (_run().status, _run().dead_lettered_at) == ("failed", FIRE_AT + 5)
+
+
+def test_release_applied_whose_retries_all_go_unanswered_is_released(tables, lost_responses):
+    claimed = _claim()
+    lost_responses.unanswered_next("DeleteItem", applied=True)
+
+    release_claim(TASK, KEY.fire_key, 1, claim_token=claimed.claim_token, now_ms=FIRE_AT + 1)
+
+    with pytest.raises(RunItem.DoesNotExist):
+        _run()
+
+
+def test_dispatch_commit_applied_whose_retries_all_go_unanswered_is_won(
+    tables, make_task, lost_responses
+):
+    task = store.create_task(make_task(), due_at=1_000)
+    lost_responses.unanswered_next("UpdateItem", applied=True)
+
+    assert store.commit_dispatch(task.task_id, 1_000, 1, 2_000, last_fire_at=1_000, fires=3)
+    assert store.get_task("acme", task.task_id).fires_dispatched == 3
+
+
+def test_dispatch_commit_never_applied_whose_retries_go_unanswered_raises(
+    tables, make_task, lost_responses
+):
+    task = store.create_task(make_task(), due_at=1_000)
+    lost_responses.unanswered_next("UpdateItem", applied=False)
+
+    with pytest.raises(ReadTimeoutError):
+        store.commit_dispatch(task.task_id, 1_000, 1, 2_000, last_fire_at=1_000, fires=3)
+    assert store.get_task("acme", task.task_id).due_at == 1_000  # the next sweep sends it
+
+
+def test_sweep_lease_taken_whose_retries_all_go_unanswered_is_ours(tables, lost_responses):
+    lost_responses.unanswered_next("PutItem", applied=True)
+
+    assert store.acquire_sweep_lease("sweep-a", now_ms=1_000, duration_ms=60_000)
+    assert not store.acquire_sweep_lease("sweep-b", now_ms=2_000, duration_ms=60_000)
+
+
+# --- late retries: a write re-sent after the run moved on acts on nothing newer ----------
+
+
+def test_late_release_of_a_first_claim_leaves_the_next_claim_alone(tables):
+    first = _claim()
+    release_claim(TASK, KEY.fire_key, 1, claim_token=first.claim_token, now_ms=FIRE_AT + 1)
+    second = _claim(now_ms=FIRE_AT + 2)  # another delivery claims it: attempt 1 again
+
+    with pytest.raises(StaleAttempt):  # the first release, sent again late
+        release_claim(TASK, KEY.fire_key, 1, claim_token=first.claim_token, now_ms=FIRE_AT + 3)
+
+    assert (_run().status, _run().claim_token) == ("running", second.claim_token)
+
+
+def test_late_release_of_a_later_claim_leaves_the_next_claim_alone(tables):
+    _claim()
+    taken_over = _claim(now_ms=FIRE_AT + LEASE + 1)  # attempt 2
+    release_claim(
+        TASK, KEY.fire_key, 2, claim_token=taken_over.claim_token, now_ms=FIRE_AT + LEASE + 2
+    )
+    again = _claim(now_ms=FIRE_AT + LEASE + 3)  # attempt 2 again, a new token
+
+    with pytest.raises(StaleAttempt):
+        release_claim(
+            TASK, KEY.fire_key, 2, claim_token=taken_over.claim_token, now_ms=FIRE_AT + LEASE + 4
+        )
+    with pytest.raises(StaleAttempt):
+        store.record_success(
+            TASK, KEY.fire_key, 2, claim_token=taken_over.claim_token, finished_at_ms=FIRE_AT
+        )
+
+    assert (_run().status, _run().attempt, _run().claim_token) == ("running", 2, again.claim_token)

@@ -480,8 +480,9 @@ def patched(owner: Any, name: str, replacement: Any) -> Iterator[None]:
 def conditional_write(request: Any) -> str | None:
     """Which of LOST_RESPONSE_WRITES a DynamoDB request is (None: not a conditional write).
 
-    Told by what the request writes: the claim alone sets `claim_token`, the dispatch
-    commit alone `commit_token`; the overlap marker's attributes and the sweep lease's
+    Told by what the request writes: the claim alone sets `started_at` (every later write
+    of the run names `claim_token` too, in its condition), the dispatch commit alone
+    `commit_token`; the overlap marker's attributes and the sweep lease's
     key are their own; every other conditional write of the soak is a run's outcome.
     """
     target = request.headers.get("X-Amz-Target", b"")
@@ -497,7 +498,7 @@ def conditional_write(request: Any) -> str | None:
 
 CONDITIONAL_OPERATIONS = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems")
 WRITE_MARKS = (
-    ("claim", '"claim_token"'),
+    ("claim", '"started_at"'),
     ("commit", '"commit_token"'),
     ("overlap", '"running_execution"'),
     ("overlap", '"waiting_execution"'),

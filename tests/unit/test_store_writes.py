@@ -34,7 +34,7 @@ def test_other_errors_pass_through():
 def test_conflicting_transaction_is_resent_then_reported(monkeypatch):
     calls = []
 
-    def conflicting(model, operation, kwargs):
+    def conflicting(model, operation, kwargs, settle=None):
         calls.append(operation)
         raise TransactionConflict("busy")
 

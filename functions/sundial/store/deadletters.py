@@ -99,6 +99,7 @@ def record_dead_letter(
             letter.task_id,
             letter.fire_key,
             letter.attempt,
+            claim_token=claim_token,
             now_ms=now,
             actions=actions,
             lateness_ms=lateness_ms,
@@ -114,29 +115,29 @@ def record_dead_letter(
     if previous_dead_lettered_at is not None and previous_dead_lettered_at != now:
         old_key = dead_letter_sort_key(previous_dead_lettered_at, letter.execution_id)
         requests.append(writes.op_delete(DeadLetterItem, item.task_id, old_key, None))
+    mine = _applied(letter.attempt, claim_token, RunStatus.FAILED, now)
     try:
-        writes.transact(DeadLetterItem, requests)
+        writes.transact(DeadLetterItem, requests, mine=(0, mine))
     except writes.ConditionFailed as exc:
         if 0 not in exc.failed:
             raise
-        if not _applied(exc.failed[0], letter.attempt, claim_token, RunStatus.FAILED, now):
-            raise StaleAttempt(letter.task_id, letter.fire_key, letter.attempt) from None
+        raise StaleAttempt(letter.task_id, letter.fire_key, letter.attempt) from None
     return item
 
 
 def _applied(
-    old: writes.RawItem | None,
-    attempt: int,
-    claim_token: str | None,
-    status: RunStatus,
-    dead_lettered_at: int | None,
-) -> bool:
+    attempt: int, claim_token: str | None, status: RunStatus, dead_lettered_at: int | None
+) -> writes.Mine:
     # A transaction re-sent after DynamoDB applied it succeeds again (the SDK's
     # ClientRequestToken makes TransactWriteItems idempotent for 10 minutes); an emulator,
-    # or a retry after that, fails it on its own write instead, which leaves the run as
-    # this claim's outcome with `dead_lettered_at` as the transaction set it.
-    run = own_outcome(old, attempt, claim_token, status)
-    return run is not None and _int(run.dead_lettered_at) == dead_lettered_at
+    # or a retry after that, fails it on its own write instead, and a retry that runs out
+    # leaves its outcome unknown. Applied, it left the run as this claim's outcome with
+    # `dead_lettered_at` as the transaction set it.
+    def mine(old: writes.RawItem | None) -> bool:
+        run = own_outcome(old, attempt, claim_token, status)
+        return run is not None and _int(run.dead_lettered_at) == dead_lettered_at
+
+    return mine
 
 
 def _int(value: float | None) -> int | None:
@@ -170,6 +171,7 @@ def record_redriven_success(
             task_id,
             fire_key,
             attempt,
+            claim_token=claim_token,
             now_ms=finished_at_ms,
             actions=actions,
             lateness_ms=lateness_ms,
@@ -181,12 +183,12 @@ def record_redriven_success(
             None,
         ),
     ]
+    mine = _applied(attempt, claim_token, RunStatus.SUCCEEDED, None)
     try:
-        writes.transact(DeadLetterItem, requests)
-    except writes.ConditionFailed as exc:
+        writes.transact(DeadLetterItem, requests, mine=(0, mine))
+    except writes.ConditionFailed:
         # The dead letter's delete is unconditional: only the run's request can fail.
-        if not _applied(exc.old_item, attempt, claim_token, RunStatus.SUCCEEDED, None):
-            raise StaleAttempt(task_id, fire_key, attempt) from None
+        raise StaleAttempt(task_id, fire_key, attempt) from None
 
 
 def list_dead_letters(

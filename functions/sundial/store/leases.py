@@ -22,14 +22,21 @@ from sundial.store.models import SWEEP_LEASE_KEY, SweepLeaseItem
 
 def acquire_sweep_lease(owner: str, now_ms: int, duration_ms: int) -> bool:
     """Take the lease until now + duration: True unless another live owner holds it."""
-    item = SweepLeaseItem(SWEEP_LEASE_KEY, owner=owner, lease_until=now_ms + duration_ms)
+    until = now_ms + duration_ms
+    item = SweepLeaseItem(SWEEP_LEASE_KEY, owner=owner, lease_until=until)
     free = (
         SweepLeaseItem.task_id.does_not_exist()
         | (SweepLeaseItem.lease_until < now_ms)
         | (SweepLeaseItem.owner == owner)
     )
+
+    def mine(old: writes.RawItem | None) -> bool:
+        # Taken by this very call, whose answer was lost (a retry of it passes `free`).
+        lease = SweepLeaseItem.from_raw_data(old) if old is not None else None
+        return lease is not None and lease.owner == owner and lease.lease_until == until
+
     try:
-        writes.put(item, free)
+        writes.put(item, free, mine=mine)
     except writes.ConditionFailed:
         return False
     return True

@@ -6,10 +6,13 @@ that claim (`status = running AND attempt = <its attempt>`), so a worker whose l
 expired and was taken over cannot overwrite the newer attempt's record.
 
 A write whose response is lost (a timeout, a reset connection) after DynamoDB applied
-it is sent again by the SDK, and the retry's condition then fails on the write itself.
-So each claim stores a fresh random `claim_token`, which only that claim's own writes
-leave in place: a failed condition that finds the run exactly as this claim's write
-would leave it, token included, is this claim's write applied, not another worker's.
+it is sent again by the SDK, and the retry's condition then fails on the write itself;
+or the retries run out and the writer gets an error for a write that was applied. So
+each claim stores a fresh random `claim_token`, which only that claim's own writes leave
+in place: a run found exactly as this claim's write would leave it, token included (in
+the failed condition's item, or read back after the error), is this claim's write
+applied, not another worker's. And every later write of the claim names the token in
+its condition, so a late retry of it can never act on a newer claim of the same run.
 """
 
 from __future__ import annotations
@@ -92,17 +95,18 @@ def claim_run(
     ]
     if tenant is not None:
         actions.append(RunItem.tenant.set(tenant))
+
+    def mine(old: writes.RawItem | None) -> bool:
+        # This claim, applied with its response lost: a takeover would write its own token.
+        return old is not None and RunItem.from_raw_data(old).claim_token == token
+
     try:
-        raw = writes.update(RunItem, task_id, fire_key, actions, claimable)
+        raw = writes.update(RunItem, task_id, fire_key, actions, claimable, mine=mine)
     except writes.ConditionFailed as exc:
         old = exc.old_item
         if old is None:  # an absent item satisfies the condition; DynamoDB cannot get here
             raise RuntimeError(f"claim of {execution_id} failed without an existing run") from None
-        run = RunItem.from_raw_data(old)
-        if run.claim_token == token:
-            # This claim was applied and its response lost; the SDK's retry failed on it.
-            return run
-        raise _refusal(execution_id, run) from None
+        raise _refusal(execution_id, RunItem.from_raw_data(old)) from None
     return RunItem.from_raw_data(raw)
 
 
@@ -214,12 +218,16 @@ def _record(
 ) -> RunItem:
     """Write an outcome (`actions`, setting `status`) guarded by the claim of `attempt`."""
     try:
-        raw = writes.update(RunItem, task_id, fire_key, actions, held_by(attempt))
-    except writes.ConditionFailed as exc:
-        own = own_outcome(exc.old_item, attempt, claim_token, status)
-        if own is None:
-            raise StaleAttempt(task_id, fire_key, attempt) from None
-        return own
+        raw = writes.update(
+            RunItem,
+            task_id,
+            fire_key,
+            actions,
+            held_by(attempt, claim_token),
+            mine=outcome_of(attempt, claim_token, status),
+        )
+    except writes.ConditionFailed:
+        raise StaleAttempt(task_id, fire_key, attempt) from None
     return RunItem.from_raw_data(raw)
 
 
@@ -240,11 +248,17 @@ def own_outcome(
     return run if mine and run.status == status else None
 
 
+def outcome_of(attempt: int, claim_token: str | None, status: RunStatus) -> writes.Mine:
+    """`own_outcome` as the test by which `writes` settles an outcome write's fate."""
+    return lambda old: own_outcome(old, attempt, claim_token, status) is not None
+
+
 def outcome_request(
     task_id: str,
     fire_key: str,
     attempt: int,
     *,
+    claim_token: str | None,
     now_ms: int,
     actions: Sequence[Action],
     lateness_ms: int | None = None,
@@ -256,7 +270,7 @@ def outcome_request(
     no longer holds the run; callers raise StaleAttempt for it.
     """
     closing = _closing(actions, now_ms, lateness_ms)
-    return writes.op_update(RunItem, task_id, fire_key, closing, held_by(attempt))
+    return writes.op_update(RunItem, task_id, fire_key, closing, held_by(attempt, claim_token))
 
 
 def _closing(actions: Sequence[Action], now_ms: int, lateness_ms: int | None) -> list[Action]:
@@ -266,9 +280,16 @@ def _closing(actions: Sequence[Action], now_ms: int, lateness_ms: int | None) ->
     return closing
 
 
-def held_by(attempt: int) -> Condition:
-    """The run is still claimed by `attempt`: its outcome may be written."""
-    return (RunItem.status == RunStatus.RUNNING) & (RunItem.attempt == attempt)
+def held_by(attempt: int, claim_token: str | None) -> Condition:
+    """The run is still claimed by `attempt`, with `claim_token`: its outcome may be written.
+
+    The token makes it this very claim: a claim released (its attempt given back) and
+    taken again carries the same attempt number, and a late retry of a write conditioned
+    on the number alone would act on the newer claim. None: a run claimed before tokens
+    existed, known by its attempt alone.
+    """
+    held = (RunItem.status == RunStatus.RUNNING) & (RunItem.attempt == attempt)
+    return held if claim_token is None else held & (RunItem.claim_token == claim_token)
 
 
 def release_claim(
@@ -282,13 +303,17 @@ def release_claim(
     """
     if attempt == 1:
         try:
-            writes.delete(RunItem, task_id, fire_key, held_by(attempt))
-        except writes.ConditionFailed as exc:
-            # No run at all: our delete was applied and its response lost (only the
-            # claim's holder deletes a first attempt's run). A run there is another
-            # delivery's new claim.
-            if exc.old_item is not None:
-                raise StaleAttempt(task_id, fire_key, attempt) from None
+            # No run at all afterwards: our delete was applied (only the claim's holder
+            # deletes a first attempt's run). A run there is another delivery's new claim.
+            writes.delete(
+                RunItem,
+                task_id,
+                fire_key,
+                held_by(attempt, claim_token),
+                mine=lambda old: old is None,
+            )
+        except writes.ConditionFailed:
+            raise StaleAttempt(task_id, fire_key, attempt) from None
         return
     actions = [
         RunItem.status.set(RunStatus.RETRYING),
@@ -298,12 +323,18 @@ def release_claim(
         RunItem.expires_at.set(_expires_at(now_ms)),
     ]
     try:
-        writes.update(RunItem, task_id, fire_key, actions, held_by(attempt))
-    except writes.ConditionFailed as exc:
-        # Released with its response lost: the run is back at the previous attempt, with
-        # our token still on it (a new claim would have replaced the token).
-        if own_outcome(exc.old_item, attempt - 1, claim_token, RunStatus.RETRYING) is None:
-            raise StaleAttempt(task_id, fire_key, attempt) from None
+        # Released already: the run is back at the previous attempt with our token still
+        # on it (a new claim would have replaced the token).
+        writes.update(
+            RunItem,
+            task_id,
+            fire_key,
+            actions,
+            held_by(attempt, claim_token),
+            mine=outcome_of(attempt - 1, claim_token, RunStatus.RETRYING),
+        )
+    except writes.ConditionFailed:
+        raise StaleAttempt(task_id, fire_key, attempt) from None
 
 
 # --- reads -------------------------------------------------------------------------------------

@@ -375,8 +375,9 @@ def commit_dispatch(
     (once in a task's life).
 
     A commit applied whose response was lost is re-sent by the SDK, and fails its
-    condition on its own write; it finds its `commit_token` on the item and counts as
-    won, not as a race lost (a concurrent commit writes another token).
+    condition on its own write (or gets no answer at all, and the item is read); it finds
+    its `commit_token` on the item and counts as won, not as a race lost (a concurrent
+    commit writes another token).
     """
     # Made once per commit, so the SDK's retries of this request carry the same token.
     token = secrets.token_urlsafe(12)
@@ -392,9 +393,15 @@ def commit_dispatch(
         ScheduleItem.schedule_version == schedule_version
     )
     key = schedule_key(task_id)
+
+    def mine(old: writes.RawItem | None) -> bool:
+        # Our own commit, applied, left our token there; anything else (another commit,
+        # an API write, a deleted task) means the commit lost the race.
+        return old is not None and ScheduleItem.from_raw_data(old).commit_token == token
+
     try:
         if state is None:
-            writes.update(ScheduleItem, key, None, actions, condition)
+            writes.update(ScheduleItem, key, None, actions, condition, mine=mine)
             return True
         # Both versions move by one: they were equal (every write keeps them so), and a
         # concurrent API write conditioned on the old version now fails and re-reads.
@@ -410,13 +417,10 @@ def commit_dispatch(
                 writes.op_update(ScheduleItem, key, None, actions, condition),
                 writes.op_update(TaskItem, task_id, None, definition, TaskItem.task_id.exists()),
             ],
+            mine=(0, mine),
         )
-    except writes.ConditionFailed as exc:
-        # Our own commit, applied, fails the schedule state's condition and left our
-        # token there; anything else (another commit, an API write, a deleted task)
-        # means the commit lost the race.
-        old = exc.failed.get(0)
-        return old is not None and ScheduleItem.from_raw_data(old).commit_token == token
+    except writes.ConditionFailed:
+        return False
     return True
 
 
