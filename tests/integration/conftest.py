@@ -71,7 +71,8 @@ class LostResponses:
     `unanswered_next(operation, applied=...)` arms a request none of whose sends gets an
     answer, so the SDK runs out of retries and the caller gets the error: the write's
     outcome is unknown to it. `applied` says whether DynamoDB applied its first send
-    (the retries never reach it). `lost` lists the operations lost so far.
+    (the retries never reach it). The same request made again by its caller (a new
+    call, not the SDK's retry) is answered. `lost` lists the operations lost so far.
     """
 
     def __init__(self) -> None:
@@ -85,16 +86,18 @@ class LostResponses:
         with self.lock:
             self.armed.append([operation, after, "lost"])
 
-    def unanswered_next(self, operation: str, *, applied: bool) -> None:
+    def unanswered_next(self, operation: str, *, applied: bool, after: int = 0) -> None:
         with self.lock:
-            self.armed.append([operation, 0, "applied" if applied else "dropped"])
+            self.armed.append([operation, after, "applied" if applied else "dropped"])
 
     def before(self, request: Any) -> bool:
         """Whether `request` times out before DynamoDB sees it."""
         body = bytes(request.body or b"")
         with self.lock:
             if body in self.silenced:
-                return True  # a retry of an unanswered request
+                if not _first_send(request):
+                    return True  # the SDK's retry of an unanswered request
+                self.silenced.discard(body)  # its caller sends it again: answered
             if _first_send(request) and (armed := self._due(request, "dropped")) is not None:
                 self._take(armed, body)
                 return True

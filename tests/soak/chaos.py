@@ -15,7 +15,8 @@ measures:
 * **at-least-once target calls, effectively-once runs**: SQS and the dispatcher may
   deliver an execution twice, and the executor runs the target once per execution,
   *except* when an attempt died or timed out after calling the target and before
-  recording its outcome; then the next attempt legitimately calls it again (that is
+  recording its outcome, or DynamoDB refused that outcome past the SDK's and the
+  executor's retries (counted apart); then the next attempt legitimately calls it again (that is
   why targets get the execution id as an idempotency key). A second call for any
   other execution counts as a duplicate.
 * **attempts numbered by what happened**: an execution's first target call is attempt 1,
@@ -114,6 +115,8 @@ class SoakResult:
     timeouts_injected: int = 0
     target_calls: int = 0
     rerun_after_crash_or_timeout: int = 0
+    # Executions called again because DynamoDB refused an attempt's success past every retry.
+    rerun_after_unwritten_success: int = 0
     unexpected_runs: int = 0
     doubled_run_records: int = 0  # successes recorded more than once for one execution
     reruns_without_cause: int = 0  # executions called twice with no crash/timeout to explain
@@ -338,6 +341,14 @@ class Chaos:
         self.unvisited = set(CRASH_POINTS)
         self.lost_responses: Counter[str] = Counter()
         self.unlost = set(LOST_RESPONSE_WRITES)  # likewise: each write's first one is lost
+        # (execution id, attempt) whose success could not be written at all: DynamoDB
+        # kept throttling past the SDK's and the executor's retries. Like a crash after
+        # the target, it lets the next attempt call the target again.
+        self.unwritten: set[tuple[str, int]] = set()
+
+    def legitimate_reruns(self) -> set[str]:
+        """Execution ids whose target may be called more than once, and why is known."""
+        return self.reran | {execution_id for execution_id, _ in self.unwritten}
 
     def roll(self, rate: float) -> bool:
         with self.lock:
@@ -549,13 +560,21 @@ def injected_faults(chaos: Chaos, sqs: SimSqs, successes: Counter[str]) -> Itera
         chaos.crash("executor.after_claim", kwargs["execution_id"])
         return run
 
-    def record_success(task_id: str, fire_key: str, *args: Any, **kwargs: Any) -> Any:
+    def record_success(task_id: str, fire_key: str, attempt: int, **kwargs: Any) -> Any:
         # Scheduled fire keys are the zero-padded fire time (store/keys.py).
         execution_id = f"{task_id}:{int(fire_key)}"
         chaos.crash("executor.after_target", execution_id)
-        run = real_success(task_id, fire_key, *args, **kwargs)
+        try:
+            run = real_success(task_id, fire_key, attempt, **kwargs)
+        except store.StaleAttempt:
+            raise
+        except Exception:
+            with chaos.lock:
+                chaos.unwritten.add((execution_id, attempt))
+            raise
         with chaos.lock:
             successes[execution_id] += 1
+            chaos.unwritten.discard((execution_id, attempt))  # a later try wrote it
         return run
 
     sqs.before_send = lambda: chaos.crash("dispatcher.before_send")
@@ -800,7 +819,8 @@ def _verify(
         if statuses.get(e) != "succeeded" or successes[e] == 0 or target.calls[e] == 0
     }
     doubled_records = {e for e, count in successes.items() if count > 1}
-    doubled_calls = {e for e, count in target.calls.items() if count > 1 and e not in chaos.reran}
+    legitimate = chaos.legitimate_reruns()
+    doubled_calls = {e for e, count in target.calls.items() if count > 1 and e not in legitimate}
     unexpected = set(statuses) - wanted
     by_point = defaultdict(int, chaos.crashes)
     return SoakResult(
@@ -814,6 +834,9 @@ def _verify(
         timeouts_injected=chaos.timeouts,
         target_calls=sum(target.calls.values()),
         rerun_after_crash_or_timeout=sum(1 for e in chaos.reran if target.calls[e] > 1),
+        rerun_after_unwritten_success=sum(
+            1 for e in legitimate - chaos.reran if target.calls[e] > 1
+        ),
         unexpected_runs=len(unexpected),
         doubled_run_records=len(doubled_records),
         reruns_without_cause=len(doubled_calls),

@@ -3,12 +3,19 @@
 Each write is conditioned on the attempt still holding its claim (`store.runs.held_by`): an
 attempt whose lease ran out and was taken over is `superseded`, and its outcome is
 dropped rather than written over the newer attempt's record.
+
+An outcome write that fails for a passing reason (throttled or timed out to the end of
+the SDK's retries) is tried again, a few times: the target has run, and an outcome left
+unwritten has the next attempt run it again once the lease ends. Trying again is safe,
+because each write knows its own earlier application (store/writes.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from sundial import store
 from sundial.core.clock import Clock
@@ -20,6 +27,12 @@ from sundial.observability import logger
 from sundial.store import deadletters as dead_letter_records
 from sundial.workqueue.deadletters import run_letter_message
 from sundial.workqueue.delivery import WorkQueue
+
+T = TypeVar("T")
+
+# Tries of one outcome write, and the wait before the second (doubling after).
+OUTCOME_WRITE_TRIES = 3
+OUTCOME_RETRY_WAIT_SECONDS = 0.2
 
 # Kinds whose lateness (start - fire time) measures the scheduler: backfills and
 # redrives start late by design.
@@ -70,7 +83,8 @@ class OutcomeRecorder:
                 dead_lettered=failed.dead_lettered,
             )
         try:
-            store.record_retry(
+            self.persist(
+                store.record_retry,
                 attempt.key.task_id,
                 attempt.key.fire_key,
                 number,
@@ -89,7 +103,8 @@ class OutcomeRecorder:
         self, attempt: Attempt, result: Any, now: int, lateness: int | None
     ) -> None:
         if attempt.run.dead_lettered_at is None:
-            store.record_success(
+            self.persist(
+                store.record_success,
                 attempt.key.task_id,
                 attempt.key.fire_key,
                 attempt.number,
@@ -100,7 +115,8 @@ class OutcomeRecorder:
             )
             return
         # A redriven run: its dead letter leaves with this success.
-        dead_letter_records.record_redriven_success(
+        self.persist(
+            dead_letter_records.record_redriven_success,
             attempt.key.task_id,
             attempt.key.fire_key,
             attempt.number,
@@ -117,7 +133,8 @@ class OutcomeRecorder:
         """The run is not run (the overlap policy said so): `skipped` with `reason`."""
         now = self.clock.now_ms()
         try:
-            store.record_skipped(
+            self.persist(
+                store.record_skipped,
                 attempt.key.task_id,
                 attempt.key.fire_key,
                 attempt.number,
@@ -153,7 +170,8 @@ class OutcomeRecorder:
         self.queue.send_dead_letter(run_letter_message(letter))
         previous = attempt.run.dead_lettered_at
         try:
-            dead_letter_records.record_dead_letter(
+            self.persist(
+                dead_letter_records.record_dead_letter,
                 letter,
                 claim_token=attempt.claim_token,
                 previous_dead_lettered_at=int(previous) if previous is not None else None,
@@ -167,6 +185,20 @@ class OutcomeRecorder:
         )
         return Processed(Outcome.FAILED, acknowledge=True, dead_lettered=True)
 
+    def persist(self, write: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`write(*args, **kwargs)`, tried again while it fails for a passing reason
+        (StaleAttempt and every other error are raised at once)."""
+        tried = 1
+        while True:
+            try:
+                return write(*args, **kwargs)
+            except (ClientError, BotoCoreError, store.TransactionConflict) as exc:
+                if tried == OUTCOME_WRITE_TRIES or not _passing(exc):
+                    raise
+            logger.warning("outcome write failed; trying again", exc_info=True)
+            self.clock.sleep(OUTCOME_RETRY_WAIT_SECONDS * 2 ** (tried - 1))
+            tried += 1
+
     def superseded(self, attempt: Attempt) -> Processed:
         """The attempt lost its claim before recording its outcome: drop the outcome."""
         # Its lease ran out and a newer attempt took the run over: the newer one owns the
@@ -176,3 +208,21 @@ class OutcomeRecorder:
             extra={"execution_id": attempt.message.execution_id, "attempt": attempt.number},
         )
         return Processed(Outcome.SUPERSEDED, acknowledge=True)
+
+
+# DynamoDB's answers that say "not now" rather than "never": the same write may pass later.
+PASSING_ERROR_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+
+
+def _passing(exc: Exception) -> bool:
+    if isinstance(exc, ClientError):
+        return exc.response.get("Error", {}).get("Code") in PASSING_ERROR_CODES
+    return True  # no answer (timeout, connection), or transactions kept conflicting

@@ -66,3 +66,40 @@ def test_success_recorded_with_lost_response_is_reported_as_success(
         1,
     )
     assert run_of(message).status == "succeeded"
+
+
+def test_success_write_unanswered_to_the_last_sdk_retry_is_tried_again_and_recorded(
+    probe, probe_task, work, executor, lost_responses
+):
+    task = probe_task()
+    message = fire(task)
+    work.send(message)
+    (record,) = work.receive()
+    # The outcome, after the claim: DynamoDB never sees it, and the SDK gives up.
+    lost_responses.unanswered_next("UpdateItem", applied=False, after=1)
+
+    processed = executor.process(Delivery.from_record(record), time.monotonic() + 300)
+
+    assert lost_responses.lost == ["UpdateItem"]
+    assert (processed.outcome, processed.acknowledge) == (Outcome.SUCCEEDED, True)
+    assert [call.attempt for call in probe.calls] == [1]  # the target is not run again
+    assert run_of(message).status == "succeeded"
+
+
+def test_success_write_applied_but_unanswered_to_the_last_sdk_retry_is_our_success(
+    probe, probe_task, work, executor, lost_responses
+):
+    task = probe_task()
+    message = fire(task)
+    work.send(message)
+    (record,) = work.receive()
+    lost_responses.unanswered_next("UpdateItem", applied=True, after=1)
+
+    processed = executor.process(Delivery.from_record(record), time.monotonic() + 300)
+
+    assert (processed.outcome, processed.acknowledge, processed.attempt) == (
+        Outcome.SUCCEEDED,
+        True,
+        1,
+    )
+    assert (run_of(message).status, run_of(message).attempt) == ("succeeded", 1)
