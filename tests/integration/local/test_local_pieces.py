@@ -132,6 +132,24 @@ def test_long_poll_wakes_when_a_delayed_message_becomes_visible(sqs, queues):
     assert len(queue.messages) == 1
 
 
+def test_queue_counts_read_once_agree_with_motos_own(sqs, queues):
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sqs.models import Queue, sqs_backends
+    from sundial_local.motoserver import _delayed_count, _not_visible_count, _visible_messages
+
+    url = queues["WorkQueue"]
+    for delay in (0, 0, 0, 60, 120):
+        sqs.send_message(QueueUrl=url, MessageBody="{}", DelaySeconds=delay)
+    sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=60)
+    queue = sqs_backends[DEFAULT_ACCOUNT_ID][REGION].queues["WorkQueue"]
+
+    # Two visible, one in flight, two delayed.
+    assert len(_visible_messages(queue)) == len(Queue.messages.fget(queue)) == 2
+    assert _delayed_count(queue) == Queue.approximate_number_of_messages_delayed.fget(queue) == 2
+    not_visible = Queue.approximate_number_of_messages_not_visible.fget(queue)
+    assert _not_visible_count(queue) == not_visible == 1
+
+
 def test_emulator_serves_the_template_resources_over_http(monkeypatch):
     from sundial_local.emulator import Emulator
 
