@@ -346,13 +346,15 @@ def throughput_lines(model: dict[str, Any]) -> list[str]:
         lines.append(
             f"| {name.replace('_', ' ')} | {row.get('default_fires_per_second')} | "
             f"{row.get('high_throughput_fires_per_second')} | "
-            + " / ".join(str(v) for v in by_shards.values())
+            # results.json sorts keys as text ("16" before "4"): order by the count.
+            + " / ".join(str(by_shards[k]) for k in sorted(by_shards, key=int))
             + " |"
         )
     lines += ["", "| cap (fires/s) at the defaults | " + " | ".join(scenarios) + " |"]
     lines.append("|---|" + "---|" * len(scenarios))
     caps = next(iter(scenarios.values())).get("default_caps") or {}
-    for cap in caps:
+    # Tightest first, whatever order results.json keeps them in.
+    for cap in sorted(caps, key=lambda c: _sort_cap(caps[c])):
         lines.append(
             f"| {cap.replace('_', ' ')} | "
             + " | ".join(_cap(_get(row, "default_caps", cap)) for row in scenarios.values())
@@ -589,6 +591,10 @@ def markdown(r: dict[str, Any], png: str | None) -> str:
         lines += [f"* {name}" for name in run["errors"]]
         lines.append("")
     return "\n".join(lines)
+
+
+def _sort_cap(fires_per_second: Any) -> float:
+    return float(fires_per_second) if fires_per_second is not None else float("inf")
 
 
 def _cap(fires_per_second: Any) -> str:
