@@ -8,6 +8,7 @@ import click
 from sundial_client import DEFAULT_TIMEOUT_SECONDS, DEFAULT_URL, SundialClientError
 
 from sundial_cli.apply import apply
+from sundial_cli.completion import completion_options
 from sundial_cli.dead_letters import dead_letters
 from sundial_cli.errors import cli_error
 from sundial_cli.export import export
@@ -57,6 +58,7 @@ class _Sundial(click.Group):
 )
 @json_option
 @display_options
+@completion_options
 @click.version_option(package_name="sundial", prog_name="sundial")
 @click.pass_context
 def cli(ctx: click.Context, url: str, key: str | None, timeout: float) -> None:

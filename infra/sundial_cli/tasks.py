@@ -10,6 +10,7 @@ import click
 from sundial_client import Client, Page
 
 from sundial_cli import follow, resolve
+from sundial_cli.completion import task_names
 from sundial_cli.output import (
     api_options,
     as_json,
@@ -26,7 +27,7 @@ from sundial_cli.task_options import TAG, task_body, task_options
 
 PAGE_SIZE = click.IntRange(1, 100)
 # Every command that acts on one task takes it by id, short id or name.
-TASK = click.argument("task", metavar="TASK")
+TASK = click.argument("task", metavar="TASK", shell_complete=task_names)
 
 
 @click.group()
