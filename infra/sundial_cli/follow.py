@@ -13,12 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sundial.core.vocabulary import RunStatus
+
 # Often enough to feel live, rarely enough that a tail costs the API nothing.
 INTERVAL_SECONDS = 2.0
 # Runs a poll reads: more than finish between two polls of any task but the busiest.
 PAGE_SIZE = 100
 # A run still going is not finished: it is printed once it is.
-UNFINISHED = frozenset({"running"})
+UNFINISHED = frozenset({RunStatus.RUNNING.value})
 
 Run = dict[str, Any]
 

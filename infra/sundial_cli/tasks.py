@@ -9,6 +9,7 @@ from typing import Any
 import click
 from sundial_client import Client, Page
 
+from sundial.core.vocabulary import RunStatus
 from sundial_cli import follow, resolve
 from sundial_cli.completion import task_names
 from sundial_cli.output import (
@@ -22,7 +23,7 @@ from sundial_cli.output import (
     note,
     state,
 )
-from sundial_cli.render import STATUS_STYLES, run_line, runs_table, task_table, tasks_table
+from sundial_cli.render import run_line, runs_table, task_table, tasks_table
 from sundial_cli.task_options import TAG, task_body, task_options
 
 PAGE_SIZE = click.IntRange(1, 100)
@@ -176,7 +177,7 @@ def trigger(task: str) -> None:
 @TASK
 @click.option(
     "--status",
-    type=click.Choice(list(STATUS_STYLES)),
+    type=click.Choice([status.value for status in RunStatus]),
     help="Only runs in this status (filtered by the CLI: a page may show fewer than --limit).",
 )
 @click.option(
