@@ -160,20 +160,23 @@ def note(message: str) -> None:
         click.echo(message, err=True)
 
 
-def table(*columns: str, ids: Mapping[str, int] | None = None) -> Table:
+def table(
+    *columns: str, ids: Mapping[str, int] | None = None, widths: Mapping[str, int] | None = None
+) -> Table:
     """A plain table: a rule under the header, no borders; long cells wrap, never cut.
 
     The `ids` columns (name -> the length of the longest id shown in it) never wrap and
     are never narrower than their ids: an id split over two lines can be neither copied
-    nor grepped, so the other columns give way instead.
+    nor grepped, so the other columns give way instead. The `widths` columns wrap but
+    keep at least that many characters (a date is not cut in two).
     """
-    ids = ids or {}
+    ids, widths = ids or {}, widths or {}
     grid = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     for column in columns:
         if column in ids:
             grid.add_column(column, no_wrap=True, min_width=ids[column])
         else:
-            grid.add_column(column, overflow="fold")
+            grid.add_column(column, overflow="fold", min_width=widths.get(column))
     return grid
 
 

@@ -90,6 +90,10 @@ def last_run_summary(run: Any) -> Text:
     return text(label, STATUS_STYLES.get(status, ""))
 
 
+# A time wraps at its space at most: `2026-12-04` over `15:01:15`, never inside a date.
+TIME_WIDTH = len("2026-12-04")
+
+
 def shown_ids(ids: list[str], display: Display) -> dict[str, str]:
     """Each id as a table shows it: in full when wide, else as short as stays distinct."""
     return {value: value for value in ids} if display.wide else shortids.short_forms(ids)
@@ -102,7 +106,14 @@ def id_width(shown: dict[str, str]) -> int:
 def tasks_table(tasks: list[dict[str, Any]], display: Display) -> Table:
     ids = shown_ids([str(task.get("id")) for task in tasks], display)
     grid = table(
-        "ID", "NAME", "STATE", "SCHEDULE", "NEXT FIRE", "LAST RUN", ids={"ID": id_width(ids)}
+        "ID",
+        "NAME",
+        "STATE",
+        "SCHEDULE",
+        "NEXT FIRE",
+        "LAST RUN",
+        ids={"ID": id_width(ids)},
+        widths={"NEXT FIRE": TIME_WIDTH},
     )
     for task in tasks:
         fires = task.get("next_fire_times") or []
@@ -170,7 +181,7 @@ RUN_COLUMNS = ("EXECUTION", "FIRE AT", "STATUS", "ATTEMPT", "LATENESS", "ERROR /
 
 def runs_table(runs: list[dict[str, Any]], display: Display) -> Table:
     ids = shown_ids([str(run.get("execution_id")) for run in runs], display)
-    grid = table(*RUN_COLUMNS, ids={"EXECUTION": id_width(ids)})
+    grid = table(*RUN_COLUMNS, ids={"EXECUTION": id_width(ids)}, widths={"FIRE AT": TIME_WIDTH})
     for run in runs:
         grid.add_row(*_run_cells(run, ids[str(run.get("execution_id"))], display))
     return grid
@@ -218,11 +229,10 @@ def dead_letters_table(
         "EXECUTION",
         "TASK",
         "FIRE AT",
-        "ATTEMPT",
         "DEAD-LETTERED",
-        "REASON",
-        "ERROR",
+        "REASON / ERROR",
         ids={"EXECUTION": id_width(ids)},
+        widths={"FIRE AT": TIME_WIDTH, "DEAD-LETTERED": TIME_WIDTH},
     )
     for letter in letters:
         task_id = str(letter.get("task_id"))
@@ -230,12 +240,23 @@ def dead_letters_table(
             text(ids[str(letter.get("execution_id"))]),
             text(names.get(task_id) or _short_task(task_id, display)),
             text(show_time(letter.get("fire_at"), utc=display.utc)),
-            text(letter.get("attempt")),
             text(show_time(letter.get("dead_lettered_at"), utc=display.utc)),
-            text(letter.get("reason")),
-            text(letter.get("error")),
+            _why(letter),
         )
     return grid
+
+
+def _why(letter: dict[str, Any]) -> Text:
+    """The reason (bold) and attempt over the last error: one column rather than three,
+    so that a dead letter fits 80 columns."""
+    reason, attempt, error = letter.get("reason"), letter.get("attempt"), letter.get("error")
+    headline = " ".join(
+        part for part in (reason, None if attempt is None else f"(attempt {attempt})") if part
+    )
+    why = Text(headline, style="bold")
+    if error:
+        why.append(("\n" if headline else "") + str(error))
+    return why if why.plain else text(None)
 
 
 def _short_task(task_id: str, display: Display) -> str:

@@ -128,6 +128,20 @@ def test_dead_letters_show_the_task_name_and_the_reason() -> None:
     }
     gone = {**letter, "task_id": OTHER_ID, "execution_id": f"{OTHER_ID}:1796396475123"}
     out = rendered(dead_letters_table([letter, gone], {TASK_ID: "nightly"}, Display()), 120)
-    assert "REASON" in out and "attempts_exhausted" in out and "HTTP 503" in out
+    assert "REASON" in out and "attempts_exhausted (attempt 3)" in out and "HTTP 503" in out
     assert "nightly" in out
     assert "01JE0000" in out  # a task deleted since: its short id
+
+
+def test_every_table_fits_80_columns_without_cutting_a_cell() -> None:
+    manual = f"{TASK_ID}:manual:{OTHER_ID}"
+    run = {"execution_id": manual, "fire_at": FIRE, "status": "succeeded", "attempt": 10}
+    letter = {**run, "task_id": TASK_ID, "dead_lettered_at": FIRE, "reason": "event_too_old"}
+    console = Console(width=80)
+    for renderable in (
+        tasks_table([task(TASK_ID, "nightly")], Display()),
+        runs_table([run], Display()),
+        dead_letters_table([letter], {}, Display()),
+    ):
+        # Narrower than its minimum, rich would crop the rows at the terminal's edge.
+        assert console.measure(renderable).minimum <= 80
