@@ -33,8 +33,11 @@ def is_full_execution_id(value: str) -> bool:
 
 
 def could_be_short_id(value: str, minimum: int = 6) -> bool:
-    """Whether `value` can be the start of a ULID (any case), `minimum` characters or more."""
-    return minimum <= len(value) < ULID_LENGTH and _ULID_PREFIX.fullmatch(value.upper()) is not None
+    """Whether `value` can be the start of a ULID, or a whole one, in any case, `minimum`
+    characters or more."""
+    return (
+        minimum <= len(value) <= ULID_LENGTH and _ULID_PREFIX.fullmatch(value.upper()) is not None
+    )
 
 
 def shorten(value: str, length: int) -> str:

@@ -81,6 +81,7 @@ def test_a_task_is_found_by_its_full_id_or_a_unique_start_of_it(sundial: Sundial
     assert len(short) >= 8 and task["id"].startswith(short)
     assert sundial.json(f"tasks get {short}")["name"] == "by-id"
     assert sundial.json(f"tasks get {short.lower()}")["name"] == "by-id"
+    assert sundial.json(f"tasks get {task['id'].lower()}")["name"] == "by-id"
 
 
 def test_a_start_shared_by_several_ids_is_refused_naming_them(
