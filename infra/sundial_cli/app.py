@@ -8,6 +8,7 @@ import click
 from sundial_client import DEFAULT_TIMEOUT_SECONDS, DEFAULT_URL, SundialClientError
 
 from sundial_cli.apply import apply
+from sundial_cli.completion import completion_options
 from sundial_cli.dead_letters import dead_letters
 from sundial_cli.errors import cli_error
 from sundial_cli.export import export
@@ -15,7 +16,7 @@ from sundial_cli.import_crontab import import_crontab
 from sundial_cli.imports import imports
 from sundial_cli.keys import keys
 from sundial_cli.local import local
-from sundial_cli.output import CliState, json_option
+from sundial_cli.output import CliState, display_options, json_option
 from sundial_cli.preview import preview
 from sundial_cli.tasks import tasks
 
@@ -56,6 +57,8 @@ class _Sundial(click.Group):
     help="Seconds to wait for the API.",
 )
 @json_option
+@display_options
+@completion_options
 @click.version_option(package_name="sundial", prog_name="sundial")
 @click.pass_context
 def cli(ctx: click.Context, url: str, key: str | None, timeout: float) -> None:

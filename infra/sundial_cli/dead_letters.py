@@ -7,11 +7,13 @@ from typing import Any
 import click
 from sundial_client import Page
 
+from sundial_cli import resolve
 from sundial_cli.output import (
     api_options,
     as_json,
     collect_pages,
     console,
+    display_options,
     emit_json,
     json_option,
     note,
@@ -31,8 +33,9 @@ def dead_letters() -> None:
 @click.option("--next-token", help="Continue from an earlier page.")
 @api_options
 @json_option
+@display_options
 def list_(limit: int, every_page: bool, next_token: str | None) -> None:
-    """The tenant's dead letters, newest first."""
+    """The tenant's dead letters, newest first: task name, reason, error."""
     client = state().client()
 
     def page(token: str | None) -> Page[Any]:
@@ -42,7 +45,9 @@ def list_(limit: int, every_page: bool, next_token: str | None) -> None:
     if state().json:
         emit_json({"dead_letters": found, "next_token": token})
         return
-    console().print(dead_letters_table(found))
+    # One listing of the tasks names them all (a task deleted since shows by its id).
+    names = {task.id: task.name for task in client.list_tasks()} if found else {}
+    console().print(dead_letters_table(found, names, state().display))
     if token:
         note(f"More dead letters: add --all, or --next-token {token}")
 
@@ -52,12 +57,15 @@ def list_(limit: int, every_page: bool, next_token: str | None) -> None:
 @api_options
 @json_option
 def redrive(execution_ids: tuple[str, ...]) -> None:
-    """Run dead letters again: the ones named, or all of the tenant's.
+    """Run dead letters again: the ones named (in full, or as `dead-letters list` shows
+    them), or all of the tenant's.
 
     Each run goes back to `retrying` with its attempt count kept, and leaves the dead
     letters once it succeeds.
     """
-    reply = as_json(state().client().redrive_dead_letters(list(execution_ids) or None))
+    client = state().client()
+    named = resolve.execution_ids(client, execution_ids) if execution_ids else None
+    reply = as_json(client.redrive_dead_letters(named))
     if state().json:
         emit_json(reply)
     else:

@@ -21,7 +21,8 @@ from typing import Any, TypeVar
 import click
 
 from sundial_cli.errors import CliError
-from sundial_cli.output import console, emit_json, json_option, state, table, text
+from sundial_cli.output import console, display_options, emit_json, json_option, state, table, text
+from sundial_cli.timefmt import show_time
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -80,6 +81,7 @@ def create(tenant: str, description: str, usage_plan_id: str | None, **where: An
 @click.option("--tenant", help="Only this tenant's keys.")
 @table_options
 @json_option
+@display_options
 def list_(tenant: str | None, **where: Any) -> None:
     """List keys: ids, tenants, creation and revocation times (never the keys)."""
     apikeys = _bind(**where)
@@ -99,9 +101,13 @@ def list_(tenant: str | None, **where: Any) -> None:
         emit_json(rows)
         return
     grid = table("KEY ID", "TENANT", "CREATED", "REVOKED", "DESCRIPTION")
+    utc = state().utc
     for row in rows:
         grid.add_row(
-            *(text(row[k]) for k in ("key_id", "tenant", "created_at", "revoked_at")),
+            text(row["key_id"]),
+            text(row["tenant"]),
+            text(show_time(row["created_at"], utc=utc)),
+            text(show_time(row["revoked_at"], utc=utc)),
             text(row["description"]),
         )
     console().print(grid)

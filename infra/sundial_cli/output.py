@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -22,8 +22,18 @@ from rich.text import Text
 from sundial_client import DEFAULT_TIMEOUT_SECONDS, DEFAULT_URL, Client, Page, check_base_url
 
 F = TypeVar("F", bound=Callable[..., Any])
-# Piped output is not wrapped at 80 columns: grep and awk want whole rows.
-PIPE_WIDTH = 1000
+# Piped output has no terminal to measure: a wide terminal's width. Ids are never split
+# (see `table`), so grep by id finds its row whatever wraps around it.
+PIPE_WIDTH = 120
+
+
+@dataclass(frozen=True)
+class Display:
+    """How tables show what the API returned: `utc` times rather than local ones, `wide`
+    (full) ids rather than the short ones."""
+
+    utc: bool = False
+    wide: bool = False
 
 
 @dataclass
@@ -34,6 +44,12 @@ class CliState:
     key: str | None = None
     timeout: float = DEFAULT_TIMEOUT_SECONDS
     json: bool = False
+    utc: bool = False
+    wide: bool = False
+
+    @property
+    def display(self) -> Display:
+        return Display(utc=self.utc, wide=self.wide)
 
     def client(self) -> Client:
         try:
@@ -60,6 +76,32 @@ def json_option(function: F) -> F:
         expose_value=False,
         callback=_set_json,
         help="Print machine-readable JSON to stdout (no tables, no colour).",
+    )(function)
+
+
+def _set_flag(name: str) -> Callable[[click.Context, click.Parameter, bool], None]:
+    def set_flag(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+        if value:
+            setattr(ctx.ensure_object(CliState), name, True)
+
+    return set_flag
+
+
+def display_options(function: F) -> F:
+    """`--utc` and `--wide`, accepted like `--json`: before the command or after it."""
+    function = click.option(
+        "--wide",
+        is_flag=True,
+        expose_value=False,
+        callback=_set_flag("wide"),
+        help="Show ids in full (tables shorten them like git; --json never does).",
+    )(function)
+    return click.option(
+        "--utc",
+        is_flag=True,
+        expose_value=False,
+        callback=_set_flag("utc"),
+        help="Show times in UTC (marked Z) rather than in local time.",
     )(function)
 
 
@@ -118,11 +160,23 @@ def note(message: str) -> None:
         click.echo(message, err=True)
 
 
-def table(*columns: str) -> Table:
-    """A plain table: a rule under the header, no borders; long cells wrap, never cut."""
+def table(
+    *columns: str, ids: Mapping[str, int] | None = None, widths: Mapping[str, int] | None = None
+) -> Table:
+    """A plain table: a rule under the header, no borders; long cells wrap, never cut.
+
+    The `ids` columns (name -> the length of the longest id shown in it) never wrap and
+    are never narrower than their ids: an id split over two lines can be neither copied
+    nor grepped, so the other columns give way instead. The `widths` columns wrap but
+    keep at least that many characters (a date is not cut in two).
+    """
+    ids, widths = ids or {}, widths or {}
     grid = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     for column in columns:
-        grid.add_column(column, overflow="fold")
+        if column in ids:
+            grid.add_column(column, no_wrap=True, min_width=ids[column])
+        else:
+            grid.add_column(column, overflow="fold", min_width=widths.get(column))
     return grid
 
 

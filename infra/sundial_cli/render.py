@@ -1,4 +1,8 @@
-"""Tasks, runs and dead letters as rich tables, and the small formatters they use."""
+"""Tasks, runs and dead letters as rich tables, and the small formatters they use.
+
+Ids are shortened like git's (full with `Display.wide`) and never wrapped; times are in
+the CLI's one format (`timefmt`), local or UTC as `Display.utc` says.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,9 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from sundial_cli.output import table, text
+from sundial_cli import shortids
+from sundial_cli.output import Display, table, text
+from sundial_cli.timefmt import parse_time, show_time
 
 STATE_STYLES = {"active": "green", "paused": "yellow", "completed": "dim"}
 STATUS_STYLES = {
@@ -21,21 +27,12 @@ STATUS_STYLES = {
 }
 
 
-def parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
-
-
-def when(value: Any, now: datetime | None = None) -> str:
-    """`2026-11-23 02:30:00+01:00 (in 3h 5m)`: the time as the API gave it, and how far off."""
+def when(value: Any, display: Display, now: datetime | None = None) -> str:
+    """`2026-11-23 02:30:00 (in 3h 5m)`: the time as the CLI shows times, and how far off."""
     moment = parse_time(value)
     if moment is None:
         return "-" if value in (None, "") else str(value)
-    return f"{moment.isoformat(sep=' ')} ({relative(moment, now)})"
+    return f"{show_time(moment, utc=display.utc)} ({relative(moment, now)})"
 
 
 def relative(moment: datetime, now: datetime | None = None) -> str:
@@ -93,24 +90,49 @@ def last_run_summary(run: Any) -> Text:
     return text(label, STATUS_STYLES.get(status, ""))
 
 
-def tasks_table(tasks: list[dict[str, Any]]) -> Table:
-    grid = table("ID", "NAME", "STATE", "SCHEDULE", "NEXT FIRE", "LAST RUN")
+# A time wraps at its space at most: `2026-12-04` over `15:01:15`, never inside a date.
+TIME_WIDTH = len("2026-12-04")
+
+
+def shown_ids(ids: list[str], display: Display) -> dict[str, str]:
+    """Each id as a table shows it: in full when wide, else as short as stays distinct."""
+    return {value: value for value in ids} if display.wide else shortids.short_forms(ids)
+
+
+def id_width(shown: dict[str, str]) -> int:
+    return max((len(value) for value in shown.values()), default=0)
+
+
+def tasks_table(tasks: list[dict[str, Any]], display: Display) -> Table:
+    ids = shown_ids([str(task.get("id")) for task in tasks], display)
+    grid = table(
+        "ID",
+        "NAME",
+        "STATE",
+        "SCHEDULE",
+        "NEXT FIRE",
+        "LAST RUN",
+        ids={"ID": id_width(ids)},
+        widths={"NEXT FIRE": TIME_WIDTH},
+    )
     for task in tasks:
         fires = task.get("next_fire_times") or []
         grid.add_row(
-            text(task.get("id")),
+            text(ids[str(task.get("id"))]),
             text(task.get("name")),
             text(task.get("state"), STATE_STYLES.get(str(task.get("state")), "")),
             text(schedule_of(task)),
-            text(when(fires[0]) if fires else None),
+            text(when(fires[0], display) if fires else None),
             last_run_summary(task.get("last_run")),
         )
     return grid
 
 
-def task_table(task: dict[str, Any], description: str | None = None) -> Table:
-    """One task, field by field."""
+def task_table(task: dict[str, Any], display: Display, description: str | None = None) -> Table:
+    """One task, field by field (its id in full: this is where it is copied from)."""
     grid = table("FIELD", "VALUE")
+    # Other values wrap; the id, alone on its row, fits whole.
+    grid.columns[1].min_width = len(str(task.get("id")))
     retry = task.get("retry") or {}
     misfire = task.get("misfire") or {}
     rows: list[tuple[str, Any]] = [
@@ -121,7 +143,7 @@ def task_table(task: dict[str, Any], description: str | None = None) -> Table:
         ("schedule", task.get("schedule")),
         ("in words", description),
         ("timezone", task.get("timezone")),
-        ("window", _window(task)),
+        ("window", _window(task, display)),
         ("target", target_summary(task.get("target"))),
         ("payload", json.dumps(task.get("payload"), ensure_ascii=False)),
         (
@@ -136,48 +158,106 @@ def task_table(task: dict[str, Any], description: str | None = None) -> Table:
         ("jitter", f"{task.get('jitter_seconds')} s"),
         ("tags", ", ".join(f"{k}:{v}" for k, v in (task.get("tags") or {}).items())),
         ("description", task.get("description")),
-        ("next fires", "\n".join(when(t) for t in task.get("next_fire_times") or [])),
+        ("next fires", "\n".join(when(t, display) for t in task.get("next_fire_times") or [])),
         ("last run", last_run_summary(task.get("last_run"))),
-        ("created", task.get("created_at")),
-        ("updated", task.get("updated_at")),
+        ("created", show_time(task.get("created_at"), utc=display.utc)),
+        ("updated", show_time(task.get("updated_at"), utc=display.utc)),
     ]
     for name, value in rows:
         grid.add_row(text(name, "bold"), value if isinstance(value, Text) else text(value))
     return grid
 
 
-def _window(task: dict[str, Any]) -> str | None:
+def _window(task: dict[str, Any], display: Display) -> str | None:
     start, end = task.get("start_at"), task.get("end_at")
     if not start and not end:
         return None
+    start, end = (show_time(start, utc=display.utc), show_time(end, utc=display.utc))
     return f"{start or 'now'} .. {end or 'forever'}"
 
 
-def runs_table(runs: list[dict[str, Any]]) -> Table:
-    grid = table("EXECUTION", "FIRE AT", "STATUS", "ATTEMPT", "LATENESS", "ERROR / REASON")
+RUN_COLUMNS = ("EXECUTION", "FIRE AT", "STATUS", "ATTEMPT", "LATENESS", "ERROR / REASON")
+
+
+def runs_table(runs: list[dict[str, Any]], display: Display) -> Table:
+    ids = shown_ids([str(run.get("execution_id")) for run in runs], display)
+    grid = table(*RUN_COLUMNS, ids={"EXECUTION": id_width(ids)}, widths={"FIRE AT": TIME_WIDTH})
     for run in runs:
-        status = str(run.get("status"))
-        lateness = run.get("lateness_ms")
-        grid.add_row(
-            text(run.get("execution_id")),
-            text(run.get("fire_at")),
-            text(status, STATUS_STYLES.get(status, "")),
-            text(run.get("attempt")),
-            text(None if lateness is None else f"{lateness} ms"),
-            text(run.get("error") or run.get("reason")),
-        )
+        grid.add_row(*_run_cells(run, ids[str(run.get("execution_id"))], display))
     return grid
 
 
-def dead_letters_table(letters: list[dict[str, Any]]) -> Table:
-    grid = table("EXECUTION", "TASK", "FIRE AT", "ATTEMPT", "DEAD-LETTERED", "ERROR")
+def run_line(run: dict[str, Any], display: Display) -> Text:
+    """One run on one line, for a live tail where no table can be laid out in advance:
+    the runs table's columns, in fixed widths so that lines printed one by one align."""
+    execution_id = str(run.get("execution_id"))
+    shown = execution_id if display.wide else shortids.shorten(execution_id, shortids.MIN_LENGTH)
+    status = str(run.get("status"))
+    lateness = run.get("lateness_ms")
+    line = Text()
+    line.append(f"{shown}  {show_time(run.get('fire_at'), utc=display.utc) or '-'}  ")
+    line.append(f"{status:<9}", style=STATUS_STYLES.get(status, ""))
+    line.append(f"  attempt {run.get('attempt')}")
+    if lateness is not None:
+        line.append(f"  {lateness} ms late")
+    detail = run.get("error") or run.get("reason")
+    if detail:
+        line.append(f"  {detail}")
+    return line
+
+
+def _run_cells(run: dict[str, Any], shown_id: str, display: Display) -> list[Text]:
+    status = str(run.get("status"))
+    lateness = run.get("lateness_ms")
+    return [
+        text(shown_id),
+        text(show_time(run.get("fire_at"), utc=display.utc)),
+        text(status, STATUS_STYLES.get(status, "")),
+        text(run.get("attempt")),
+        text(None if lateness is None else f"{lateness} ms"),
+        text(run.get("error") or run.get("reason")),
+    ]
+
+
+def dead_letters_table(
+    letters: list[dict[str, Any]], names: dict[str, str | None], display: Display
+) -> Table:
+    """Dead letters with their task's name (`names`: task id -> name; a task deleted since
+    is shown by its id) and why each was dead-lettered."""
+    ids = shown_ids([str(letter.get("execution_id")) for letter in letters], display)
+    grid = table(
+        "EXECUTION",
+        "TASK",
+        "FIRE AT",
+        "DEAD-LETTERED",
+        "REASON / ERROR",
+        ids={"EXECUTION": id_width(ids)},
+        widths={"FIRE AT": TIME_WIDTH, "DEAD-LETTERED": TIME_WIDTH},
+    )
     for letter in letters:
+        task_id = str(letter.get("task_id"))
         grid.add_row(
-            text(letter.get("execution_id")),
-            text(letter.get("task_id")),
-            text(letter.get("fire_at")),
-            text(letter.get("attempt")),
-            text(letter.get("dead_lettered_at")),
-            text(letter.get("error")),
+            text(ids[str(letter.get("execution_id"))]),
+            text(names.get(task_id) or _short_task(task_id, display)),
+            text(show_time(letter.get("fire_at"), utc=display.utc)),
+            text(show_time(letter.get("dead_lettered_at"), utc=display.utc)),
+            _why(letter),
         )
     return grid
+
+
+def _why(letter: dict[str, Any]) -> Text:
+    """The reason (bold) and attempt over the last error: one column rather than three,
+    so that a dead letter fits 80 columns."""
+    reason, attempt, error = letter.get("reason"), letter.get("attempt"), letter.get("error")
+    headline = " ".join(
+        part for part in (reason, None if attempt is None else f"(attempt {attempt})") if part
+    )
+    why = Text(headline, style="bold")
+    if error:
+        why.append(("\n" if headline else "") + str(error))
+    return why if why.plain else text(None)
+
+
+def _short_task(task_id: str, display: Display) -> str:
+    return task_id if display.wide else shortids.shorten(task_id, shortids.MIN_LENGTH)

@@ -48,7 +48,7 @@ def test_a_task_created_with_the_cli_fires_and_its_runs_are_listed(stack, receiv
     assert table.returncode == 0 and "succeeded" in table.stdout
 
     assert sundial_json(stack, f"tasks pause {task['id']}")["state"] == "paused"
-    listed = sundial(stack, "tasks list --state paused")
+    listed = sundial(stack, "tasks list --state paused --wide")
     assert task["id"] in listed.stdout
     assert sundial(stack, f"tasks delete {task['id']}").returncode == 0
 

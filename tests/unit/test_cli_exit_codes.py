@@ -136,13 +136,15 @@ def test_the_url_and_key_come_from_the_environment_and_flags_win(
 
     monkeypatch.setattr(urllib.request.OpenerDirector, "open", open_)
     env = {"SUNDIAL_URL": "https://api.example.com/v1/", "SUNDIAL_API_KEY": "from-env"}
-    run("tasks get A", env=env)
-    run("--key from-root tasks get B", env=env)
-    run("tasks get C --url http://127.0.0.1:8080/v1 --key from-leaf", env=env)
+    # Task ids in full: the CLI sends them as they are (a name would be looked up first).
+    a, b, c = (f"01JD7X3V9Q2W8N4M6K5T1R0P9{letter}" for letter in "ABC")
+    run(f"tasks get {a}", env=env)
+    run(f"--key from-root tasks get {b}", env=env)
+    run(f"tasks get {c} --url http://127.0.0.1:8080/v1 --key from-leaf", env=env)
     assert seen == [
-        ("https://api.example.com/v1/tasks/A", "Bearer from-env"),
-        ("https://api.example.com/v1/tasks/B", "Bearer from-root"),
-        ("http://127.0.0.1:8080/v1/tasks/C", "Bearer from-leaf"),
+        (f"https://api.example.com/v1/tasks/{a}", "Bearer from-env"),
+        (f"https://api.example.com/v1/tasks/{b}", "Bearer from-root"),
+        (f"http://127.0.0.1:8080/v1/tasks/{c}", "Bearer from-leaf"),
     ]
 
 

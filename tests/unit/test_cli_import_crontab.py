@@ -9,6 +9,7 @@ import json
 import shlex
 from pathlib import Path
 
+import pytest
 from cli_runner import cli_runner
 from sundial_cli import cli
 
@@ -75,7 +76,11 @@ def test_dry_run_shows_the_task_each_job_line_becomes() -> None:
     assert task["name"].startswith("sample-mail-")
 
 
-def test_the_summary_table_names_each_skip_and_failure_with_its_reason() -> None:
+def test_the_summary_table_names_each_skip_and_failure_with_its_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What the rows say, not how they wrap: a terminal wide enough to keep each on one line.
+    monkeypatch.setenv("COLUMNS", "250")
     result = dry_run(SAMPLE_ARG)
     out = result.stdout
     assert "would create" in out and "sample-sync-inbox-" in out

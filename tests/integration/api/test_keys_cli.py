@@ -4,6 +4,7 @@ works with the authorizer until it is revoked."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -119,3 +120,14 @@ def test_the_table_can_come_from_the_environment(
 def test_preview_still_works(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["preview", "@hourly", "--count", "2", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 2
+
+
+def test_list_shows_times_in_the_clis_one_format(
+    api_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    table = api_env["KeysTable"]
+    keys(capsys, table, "create", "--tenant", "acme")
+    (row,) = json.loads(keys(capsys, table, "list", "--json")[1])
+    created = datetime.fromisoformat(row["created_at"]).astimezone(UTC)
+    _, out, _ = keys(capsys, table, "list", "--utc")
+    assert created.strftime("%Y-%m-%d %H:%M:%SZ") in out and row["created_at"] not in out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from cli_harness import Sundial
 
 FIRE_AT_MS = 1_790_000_000_000
@@ -11,15 +12,17 @@ HOOK = "https://example.com/hook"
 
 
 def test_dead_letters_are_listed_newest_first_as_a_table_and_as_json(
-    sundial: Sundial, dead_letter: Callable[..., str]
+    sundial: Sundial, dead_letter: Callable[..., str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # What the rows say, not how they wrap: a terminal wide enough to keep each on one line.
+    monkeypatch.setenv("COLUMNS", "250")
     task_id = sundial.json(f"tasks create -s @daily --target-url {HOOK}")["id"]
     older = dead_letter(task_id, "acme")
     newer = dead_letter(task_id, "acme", offset_ms=60_000)
 
     listed = sundial.json("dead-letters list")["dead_letters"]
     assert [d["execution_id"] for d in listed] == [newer, older]
-    table = sundial("dead-letters list").stdout
+    table = sundial("dead-letters list --wide").stdout
     assert table.index(newer) < table.index(older)
     assert f"HTTP 404 from {HOOK}" in table
 

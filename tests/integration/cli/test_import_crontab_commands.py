@@ -6,6 +6,7 @@ import json
 import shlex
 from pathlib import Path
 
+import pytest
 from cli_harness import Sundial
 
 SAMPLE = shlex.quote(str(Path(__file__).resolve().parents[2] / "data" / "sample.crontab"))
@@ -58,7 +59,11 @@ def test_a_dry_run_against_a_server_creates_nothing(sundial: Sundial) -> None:
     assert sundial.json("tasks list")["tasks"] == []
 
 
-def test_the_summary_table_lists_created_tasks_and_reasons(sundial: Sundial) -> None:
+def test_the_summary_table_lists_created_tasks_and_reasons(
+    sundial: Sundial, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What the rows say, not how they wrap: a terminal wide enough to keep each on one line.
+    monkeypatch.setenv("COLUMNS", "250")
     result = sundial(f"import-crontab {SAMPLE} --handler run_command")
     assert result.exit_code == 3
     assert "created" in result.stdout and "sample-nightly.sh-" in result.stdout

@@ -4,6 +4,7 @@ API stores, and what they print is what it returns."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cli_harness import Sundial
@@ -50,13 +51,14 @@ def test_list_is_a_table_of_id_name_state_schedule_next_fire_and_last_run(
     task = sundial.json(
         f"tasks create --name listed -s @hourly --tz Asia/Tokyo --target-url {HOOK}"
     )
-    result = sundial("tasks list")
+    result = sundial("tasks list --utc")
     assert result.exit_code == 0
     header, *rows = [line for line in result.stdout.splitlines() if line.strip()]
     assert header.split() == ["ID", "NAME", "STATE", "SCHEDULE", "NEXT", "FIRE", "LAST", "RUN"]
-    row = next(line for line in rows if task["id"] in line)
+    row = next(line for line in rows if line.startswith(task["id"][:8]))
     assert "listed" in row and "active" in row and "@hourly (Asia/Tokyo)" in row
-    assert task["next_fire_times"][0].replace("T", " ") in row
+    next_fire = datetime.fromisoformat(task["next_fire_times"][0]).astimezone(UTC)
+    assert next_fire.strftime("%Y-%m-%d %H:%M:%SZ") in row
 
 
 def test_list_all_follows_next_token_to_the_last_page(sundial: Sundial) -> None:
