@@ -1,9 +1,9 @@
 """Tasks named as people name them: by id, by a short id as the tables print it, or by
 name (unique within a tenant).
 
-The API looks tasks up by id only, so anything else is matched against one listing of
-the tenant's tasks: a full id costs no extra request, a name or short id one listing.
-A reference that names nothing ends the command as the API's own `not_found` would.
+A full id costs no extra request and a name one (`GET /tasks?name=`); a short id is
+matched against one listing of the tenant's tasks. A reference that names nothing ends
+the command as the API's own `not_found` would.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ def task_id(client: Client, reference: str) -> str:
     (6 characters or more)."""
     if shortids.is_ulid(reference):
         return reference
-    tasks = [(task.id, task.name) for task in client.list_tasks()]
-    for found_id, name in tasks:
-        if name == reference:
-            return found_id
+    named = client.find_task(reference)
+    if named is not None:
+        return named.id
     if shortids.could_be_short_id(reference):
-        candidates = [found_id for found_id, _ in tasks if shortids.matches(reference, found_id)]
+        ids = [task.id for task in client.list_tasks()]
+        candidates = [found_id for found_id in ids if shortids.matches(reference, found_id)]
         if len(candidates) == 1:
             return candidates[0]
         if candidates:

@@ -96,13 +96,25 @@ class Client:
         *,
         state: str | None = None,
         tag: str | None = None,
+        name: str | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
         next_token: str | None = None,
     ) -> Page[TaskView]:
-        """One page of `GET /tasks` (`tag` is `key:value`)."""
-        query = {"state": state, "tag": tag, "limit": limit, "next_token": next_token}
+        """One page of `GET /tasks` (`tag` is `key:value`; `name` exact)."""
+        query = {
+            "state": state,
+            "tag": tag,
+            "name": name,
+            "limit": limit,
+            "next_token": next_token,
+        }
         found = self._model(TaskList, "GET", "/tasks", query=query)
         return Page(found.tasks, found.next_token)
+
+    def find_task(self, name: str) -> TaskView | None:
+        """The task named `name` (names are unique per tenant), or None: one request."""
+        found = self.list_tasks_page(name=name).items
+        return found[0] if found else None
 
     def list_tasks(
         self, *, state: str | None = None, tag: str | None = None, page_size: int = 100

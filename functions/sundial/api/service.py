@@ -126,8 +126,18 @@ def list_tasks(
     next_token: str | None,
     state: TaskState | None,
     tag: tuple[str, str] | None,
+    name: str | None = None,
 ) -> tuple[list[TaskItem], str | None]:
-    return store.list_tasks(tenant, limit=limit, next_token=next_token, state=state, tag=tag)
+    """A page of the tenant's tasks; with `name`, the one task of that name (names are
+    unique per tenant) if it passes the other filters, in a page of its own."""
+    if name is None:
+        return store.list_tasks(tenant, limit=limit, next_token=next_token, state=state, tag=tag)
+    item = store.find_task_by_name(tenant, name)
+    if item is None or (state is not None and item.state != state):
+        return [], None
+    if tag is not None and dict(item.tags or {}).get(tag[0]) != tag[1]:
+        return [], None
+    return [item], None
 
 
 def update_task(

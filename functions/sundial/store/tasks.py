@@ -221,6 +221,23 @@ def list_tasks(
     return items, token
 
 
+def find_task_by_name(tenant: str, name: str) -> TaskItem | None:
+    """The tenant's task named `name`, its schedule state attached; None when there is none.
+
+    Names are unique per tenant by the item that reserves each, which names the task:
+    that item, then the task (three consistent GetItems, whatever the tenant's size).
+    """
+    try:
+        claim = NameClaimItem.get(name_claim_key(tenant, name), consistent_read=True)
+    except NameClaimItem.DoesNotExist:
+        return None
+    try:
+        item = get_task(tenant, claim.claimed_by)
+    except TaskNotFound:  # deleted between the two reads
+        return None
+    return item if item.name == name else None  # renamed between them
+
+
 # --- update / delete -------------------------------------------------------------------------
 
 

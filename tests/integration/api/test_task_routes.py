@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from api_client import Api, daily_far_from_now, task_body
 from moto.core.botocore_stubber import BotocoreStubber
 
@@ -214,6 +215,54 @@ def test_list_filters_by_state_and_by_tag(api: Api) -> None:
     assert ids("tag=env:prod") == [prod["id"], paused["id"]]
     assert ids("tag=env:prod&state=active") == [prod["id"]]
     assert ids("tag=team:b") == []
+
+
+def test_list_by_name_finds_the_one_task_of_that_name_with_reads_alone(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(3):
+        api.create(name=f"other-{n}")
+    nightly = api.create(name="nightly", tags={"env": "prod"})
+    operations: list[str] = []
+    process = BotocoreStubber.process_request
+
+    def recording(self: BotocoreStubber, request: Any) -> Any:
+        target = request.headers.get("X-Amz-Target", b"")
+        operations.append(target.decode() if isinstance(target, bytes) else target)
+        return process(self, request)
+
+    monkeypatch.setattr(BotocoreStubber, "process_request", recording)
+    found = api.call("GET", "/tasks?name=nightly")
+
+    assert found.status == 200
+    assert [t["id"] for t in found.body["tasks"]] == [nightly["id"]]
+    assert found.body["next_token"] is None
+    # The name's reservation, then the task: no query of the tenant's tasks.
+    assert "DynamoDB_20120810.Query" not in operations
+
+    def ids(query: str) -> list[str]:
+        return [t["id"] for t in api.call("GET", f"/tasks?{query}").body["tasks"]]
+
+    assert ids("name=nightl") == []  # exact, not a prefix
+    assert ids("name=nightly&tag=env:prod&state=active") == [nightly["id"]]
+    assert ids("name=nightly&tag=env:staging") == []
+    assert ids("name=nightly&state=paused") == []
+
+
+def test_list_by_name_never_finds_another_tenants_task(api: Api) -> None:
+    api.create(name="shared-name", tenant="globex")
+
+    found = api.call("GET", "/tasks?name=shared-name")
+
+    assert (found.status, found.body["tasks"]) == (200, [])
+
+
+def test_list_by_name_follows_a_rename(api: Api) -> None:
+    task = api.create(name="before")
+    api.call("PATCH", f"/tasks/{task['id']}", {"name": "after"})
+
+    assert api.call("GET", "/tasks?name=before").body["tasks"] == []
+    assert [t["id"] for t in api.call("GET", "/tasks?name=after").body["tasks"]] == [task["id"]]
 
 
 def test_patch_merges_policies_replaces_the_rest_and_bumps_the_etag(api: Api) -> None:

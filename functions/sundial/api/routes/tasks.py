@@ -89,10 +89,19 @@ def list_tasks(
     next_token: PageToken = None,
     state: Annotated[TaskState | None, Query()] = None,
     tag: Annotated[str | None, Query(description="key:value; tasks carrying that tag")] = None,
+    name: Annotated[
+        str | None,
+        Query(description="exact: the task of that name (names are unique per tenant), or none"),
+    ] = None,
 ) -> Response[TaskList]:
     tenant = tenant_of(router.current_event)
     items, token = service.list_tasks(
-        tenant, limit=limit, next_token=next_token, state=state, tag=tag_filter(tag)
+        tenant,
+        limit=limit,
+        next_token=next_token,
+        state=state,
+        tag=tag_filter(tag),
+        name=name,
     )
     tasks = views.task_views(items, utc_now())
     return json_reply(200, {"tasks": tasks, "next_token": token})
