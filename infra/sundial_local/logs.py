@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, Literal, TypeVar
 
+from aws_lambda_powertools.logging.filters import SuppressFilter
 from aws_lambda_powertools.logging.formatter import RESERVED_LOG_ATTRS, BasePowertoolsFormatter
 
 LogFormat = Literal["text", "json"]
@@ -221,11 +222,11 @@ class InstalledLogging:
     handler: logging.Handler
     root_level: int
     library_levels: dict[str, int]
-    # Set by `adopt_functions_logger`: its handler's formatter and stream, propagation, level.
-    functions_before: tuple[logging.Formatter | None, IO[str] | None, bool, int] | None = None
+    # Set by `adopt_functions_logger`: its handler's formatter, propagation and level.
+    functions_before: tuple[logging.Formatter | None, bool, int] | None = None
 
     def adopt_functions_logger(self, level: str) -> None:
-        """Render the functions' Logger's lines like the rest, at `level`.
+        """Send the functions' Logger's lines to this handler, at `level`.
 
         Separate from `install`: the functions' module may only be imported once the
         stack's environment is set (it creates Powertools' Logger, Tracer and Metrics,
@@ -235,18 +236,19 @@ class InstalledLogging:
         handler = functions_logger.registered_handler
         self.functions_before = (
             handler.formatter,
-            getattr(handler, "stream", None),
             functions_logger._logger.propagate,
             functions_logger.log_level,
         )
-        handler.setFormatter(self.handler.formatter)
-        if isinstance(handler, logging.StreamHandler) and isinstance(
-            self.handler, logging.StreamHandler
-        ):
-            handler.setStream(self.handler.stream)
-        # It keeps its own handler and level (POWERTOOLS_LOG_LEVEL); its lines must not
-        # also reach the root handler (a second copy).
-        functions_logger._logger.propagate = False
+        # Its handler stays registered, holding a formatter that keeps the keys per
+        # invocation (`append_keys` and the rest reach it there), but writes nothing: the
+        # lines go up to the root handler, rendered with those same keys.
+        handler.setFormatter(InvocationFormatter())
+        functions_logger._logger.removeHandler(handler)
+        # Created after `install`, the Logger told the root handlers to drop its lines
+        # (they were its own handler's to write).
+        for suppress in [f for f in self.handler.filters if isinstance(f, SuppressFilter)]:
+            self.handler.removeFilter(suppress)
+        functions_logger._logger.propagate = True
         functions_logger.setLevel(level.upper())
 
     def restore(self) -> None:
@@ -256,12 +258,11 @@ class InstalledLogging:
         for name, level in self.library_levels.items():
             logging.getLogger(name).setLevel(level)
         if self.functions_before is not None:
-            formatter, stream, propagate, level = self.functions_before
+            formatter, propagate, level = self.functions_before
             functions_logger = _functions_logger()
             handler = functions_logger.registered_handler
             handler.setFormatter(formatter)
-            if isinstance(handler, logging.StreamHandler) and stream is not None:
-                handler.setStream(stream)
+            functions_logger._logger.addHandler(handler)
             functions_logger._logger.propagate = propagate
             functions_logger.setLevel(level)
             self.functions_before = None
