@@ -9,7 +9,7 @@ whose environment was loaded). So the local runtime runs each invocation in its 
 keys in that context: a line carries the keys of the invocation that wrote it. Threads
 an invocation starts carry its context too (see `sundial.core.threads`).
 
-Two renderings: `text` (`15:01:15.123 executor    INFO  run succeeded  attempt=1`) for
+Two renderings: `text` (`15:01:15.123 executor   INFO    run succeeded  attempt=1`) for
 people, `json` (one object a line) for machines. Tracebacks only at DEBUG: above it, a
 line with an exception ends with its one-line summary (`ValueError: boom`).
 """
@@ -53,8 +53,9 @@ LAMBDA_CONTEXT_KEYS = frozenset(
         "xray_trace_id",
     }
 )
-# Libraries whose INFO lines say nothing a user of the stack acts on ("Found credentials
-# in environment variables", once per client): their lines show from WARNING, or at DEBUG.
+# Libraries whose lines below WARNING say nothing a user of the stack acts on ("Found
+# credentials in environment variables", once per client) or drown the rest (at DEBUG,
+# hundreds of lines a second of requests to the emulator): they show from WARNING.
 CHATTY_LIBRARIES = ("botocore", "boto3", "urllib3", "pynamodb")
 
 _function: ContextVar[str] = ContextVar("sundial_local_function", default=STACK)
@@ -172,7 +173,7 @@ class LogLine:
         at = datetime.fromtimestamp(self.created).strftime("%H:%M:%S.%f")[:-3]
         keys = {k: v for k, v in self.context_keys.items() if k not in LAMBDA_CONTEXT_KEYS}
         keys.update(self.extra)
-        parts = [f"{at} {self.function:<{NAME_WIDTH}} {self.level:<5} {self.message}"]
+        parts = [f"{at} {self.function:<{NAME_WIDTH}} {self.level:<7} {self.message}"]
         if keys:
             parts.append(" ".join(f"{k}={_text_value(v)}" for k, v in keys.items()))
         summary = self.error_summary()
@@ -215,6 +216,19 @@ def _text_value(value: Any) -> str:
     return str(value)
 
 
+class _NamedSundial(logging.Filter):
+    """The functions' Logger is named after the service whose environment was loaded
+    last (`authorizer`, whoever writes): its lines say `sundial`, the package that wrote
+    them, and the function column says which function."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.name = "sundial"
+        return True
+
+
+_AS_SUNDIAL = _NamedSundial()
+
+
 @dataclass
 class InstalledLogging:
     """What `install` changed, so `restore` can put it back (tests run the stack in-process)."""
@@ -250,6 +264,7 @@ class InstalledLogging:
             self.handler.removeFilter(suppress)
         functions_logger._logger.propagate = True
         functions_logger.setLevel(level.upper())
+        functions_logger.addFilter(_AS_SUNDIAL)
 
     def restore(self) -> None:
         root = logging.getLogger()
@@ -265,6 +280,7 @@ class InstalledLogging:
             functions_logger._logger.addHandler(handler)
             functions_logger._logger.propagate = propagate
             functions_logger.setLevel(level)
+            functions_logger.removeFilter(_AS_SUNDIAL)
             self.functions_before = None
 
 
@@ -287,9 +303,8 @@ def install(
     )
     root.addHandler(handler)
     root.setLevel(level.upper())
-    if not tracebacks:
-        for name in CHATTY_LIBRARIES:
-            logging.getLogger(name).setLevel(logging.WARNING)
+    for name in CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
     return installed
 
 

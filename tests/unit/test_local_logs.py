@@ -52,7 +52,7 @@ def test_a_text_event_is_one_line_with_time_function_level_message_and_keys() ->
     (line,) = stream.getvalue().splitlines()
     time, rest = line.split(" ", 1)
     assert len(time) == len("15:01:15.123") and time[2] == ":" and time[8] == "."
-    assert rest == "executor   INFO  run succeeded  execution_id=t1:5 attempt=1"
+    assert rest == "executor   INFO    run succeeded  execution_id=t1:5 attempt=1"
 
 
 def test_a_line_outside_any_invocation_is_the_stacks() -> None:

@@ -88,3 +88,18 @@ def test_at_info_each_line_names_the_function_that_wrote_it(run_stack, capsys) -
 def test_with_metrics_the_functions_metrics_are_printed_as_emf_on_stdout(run_stack, capsys) -> None:
     run_stack(metrics=True)
     assert '"_aws"' in capsys.readouterr().out
+
+
+def test_json_lines_are_each_a_json_object_naming_the_function(run_stack, capsys) -> None:
+    run_stack(log_level="INFO", log_format="json")
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    by_message = {(line["message"], line["function"], line["logger"]) for line in lines}
+    assert ("sweep finished", "dispatcher", "sundial") in by_message
+    assert ("authorization refused", "authorizer", "sundial") in by_message
+    assert {line["function"] for line in lines} <= {
+        "stack",
+        "api",
+        "authorizer",
+        "dispatcher",
+        "executor",
+    }
