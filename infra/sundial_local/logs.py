@@ -31,7 +31,6 @@ from aws_lambda_powertools.logging.filters import SuppressFilter
 from aws_lambda_powertools.logging.formatter import RESERVED_LOG_ATTRS, BasePowertoolsFormatter
 
 LogFormat = Literal["text", "json"]
-LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
 
 # What writes a line outside any invocation: the tick loop, pollers, gateway, emulator.
 STACK = "stack"
@@ -59,7 +58,8 @@ LAMBDA_CONTEXT_KEYS = frozenset(
 CHATTY_LIBRARIES = ("botocore", "boto3", "urllib3", "pynamodb")
 
 _function: ContextVar[str] = ContextVar("sundial_local_function", default=STACK)
-_keys: ContextVar[dict[str, Any]] = ContextVar("sundial_local_keys", default={})  # noqa: B039 (never mutated: always replaced)
+# The invocation's keys: never changed in place, always replaced (so the default is safe).
+_keys: ContextVar[dict[str, Any]] = ContextVar("sundial_local_keys", default={})  # noqa: B039
 
 T = TypeVar("T")
 
@@ -165,15 +165,20 @@ class LogLine:
         )
 
     def error_summary(self) -> str | None:
+        """`ErrorType: first line of its message`, or None without an exception."""
         if self.exc_info is None:
             return None
-        return "".join(traceback.format_exception_only(self.exc_info[1])).strip().splitlines()[-1]
+        error = self.exc_info[1]
+        said = str(error).strip().splitlines()
+        return f"{type(error).__name__}: {said[0]}" if said else type(error).__name__
 
     def text(self, *, tracebacks: bool) -> str:
         at = datetime.fromtimestamp(self.created).strftime("%H:%M:%S.%f")[:-3]
         keys = {k: v for k, v in self.context_keys.items() if k not in LAMBDA_CONTEXT_KEYS}
         keys.update(self.extra)
-        parts = [f"{at} {self.function:<{NAME_WIDTH}} {self.level:<7} {self.message}"]
+        # One event, one line: a message's own line breaks are shown, not taken.
+        message = self.message.replace("\r", "\\r").replace("\n", "\\n")
+        parts = [f"{at} {self.function:<{NAME_WIDTH}} {self.level:<7} {message}"]
         if keys:
             parts.append(" ".join(f"{k}={_text_value(v)}" for k, v in keys.items()))
         summary = self.error_summary()

@@ -76,6 +76,16 @@ def test_an_error_below_debug_ends_with_its_one_line_summary_and_no_traceback() 
     assert "Traceback" not in stream.getvalue()
 
 
+def test_a_message_with_line_breaks_stays_one_line() -> None:
+    logger, stream = _logger()
+    try:
+        raise ValueError("no such\nthing")
+    except ValueError:
+        logger.exception("first\nsecond")
+    (line,) = stream.getvalue().splitlines()
+    assert line.endswith("first\\nsecond  ValueError: no such")
+
+
 def test_an_error_at_debug_is_followed_by_its_traceback() -> None:
     logger, stream = _logger(tracebacks=True)
     try:
