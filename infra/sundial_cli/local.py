@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import click
 
@@ -52,12 +51,25 @@ LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
     type=click.Choice(LOG_LEVELS, case_sensitive=False),
     default="WARNING",
     show_default=True,
+    help="Level of the log lines (on stderr). DEBUG adds tracebacks to errors' lines.",
 )
 @click.option(
     "--function-log-level",
     type=click.Choice(LOG_LEVELS, case_sensitive=False),
-    help="Level of the functions' structured logs (default: --log-level). DEBUG adds a "
+    help="Level of the functions' log lines (default: --log-level). DEBUG adds a "
     "line per run with how long it waited for its fire time (fire_time_wait_ms).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: a line per event for people; json: a JSON object per line for machines.",
+)
+@click.option(
+    "--metrics",
+    is_flag=True,
+    help="Print the functions' metrics on stdout, as the EMF documents CloudWatch would get.",
 )
 @json_option
 def local(
@@ -69,6 +81,8 @@ def local(
     state_file: str | None,
     log_level: str,
     function_log_level: str | None,
+    log_format: Literal["text", "json"],
+    metrics: bool,
 ) -> None:
     """Run Sundial on this machine: no Docker, no AWS account.
 
@@ -87,7 +101,6 @@ def local(
     except ValueError as exc:
         raise CliError(str(exc)) from None
     level = log_level.upper()
-    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(message)s")
     config = LocalConfig(
         host=host,
         port=port,
@@ -98,6 +111,8 @@ def local(
         api_keys=api_keys,
         log_level=level,
         function_log_level=(function_log_level or level).upper(),
+        log_format=log_format,
+        metrics=metrics,
     )
     stack = LocalStack(config)
     try:

@@ -75,6 +75,7 @@ class Emulator:
     tables: dict[str, str] = field(default_factory=dict)
     queues: dict[str, str] = field(default_factory=dict)
     template: Template | None = None
+    services: dict[str, str] = field(default_factory=dict)  # logical id -> service name
     _server: subprocess.Popen[str] | None = None
 
     def start(self) -> None:
@@ -99,9 +100,11 @@ class Emulator:
 
         environment: dict[str, str] = {}
         for logical_id in functions(self.template):
-            environment.update(
-                function_environment(self.template, logical_id, skip=frozenset(self.overrides))
-            )
+            own = function_environment(self.template, logical_id, skip=frozenset(self.overrides))
+            # One process, one environment: the last function's service name wins there,
+            # so each function's is kept here for its log lines.
+            self.services[logical_id] = own.get("POWERTOOLS_SERVICE_NAME", logical_id)
+            environment.update(own)
         environment.update(self.overrides)
         os.environ.update(environment)
         # Everything cached from an earlier environment starts afresh.
@@ -120,7 +123,12 @@ class Emulator:
         handler = getattr(importlib.import_module(module_name), attribute)
         timeout = self.template.resolve(properties.get("Timeout", 3))
         name = self.template.resolve(properties.get("FunctionName", logical_id))
-        return LocalFunction(name=str(name), handler=handler, timeout_seconds=float(timeout))
+        return LocalFunction(
+            name=str(name),
+            handler=handler,
+            timeout_seconds=float(timeout),
+            service=self.services.get(logical_id, logical_id),
+        )
 
     def _start_server(self) -> int:
         """Start the server process; the port it listens on once it is ready."""

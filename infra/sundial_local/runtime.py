@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sundial_local.logs import run_as
 from sundial_local.template import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 
 Handler = Callable[[Any, Any], Any]
@@ -40,11 +41,17 @@ class LocalContext:
 
 @dataclass(frozen=True)
 class LocalFunction:
-    """A function of the template: its handler and its configured timeout."""
+    """A function of the template: its handler, its configured timeout and its service
+    name (POWERTOOLS_SERVICE_NAME: api, authorizer, dispatcher, executor), which names
+    it in the local stack's log lines."""
 
     name: str
     handler: Handler
     timeout_seconds: float
+    service: str = ""
 
     def invoke(self, event: Any) -> Any:
-        return self.handler(event, LocalContext(self.name, self.timeout_seconds))
+        """Call the handler as its own invocation: its log lines and keys are its own,
+        whatever other function runs in another thread meanwhile (see `logs.py`)."""
+        context = LocalContext(self.name, self.timeout_seconds)
+        return run_as(self.service or self.name, self.handler, event, context)

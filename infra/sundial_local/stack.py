@@ -22,6 +22,8 @@ from sundial.clients import EMULATOR_READ_TIMEOUT_ENV
 from sundial_local.emulator import Emulator
 from sundial_local.gateway import ApiGateway, GatewayConfig, GatewayServer
 from sundial_local.keys import ensure_local_keys
+from sundial_local.logs import InstalledLogging, LogFormat
+from sundial_local.logs import install as install_logging
 from sundial_local.poller import QueuePoller
 from sundial_local.tick import TickLoop
 
@@ -61,8 +63,11 @@ class LocalConfig:
     state_file: str | None = None
     api_keys: dict[str, str] = field(default_factory=dict)  # key -> tenant
     log_level: str = "WARNING"
-    # The functions' structured logs (POWERTOOLS_LOG_LEVEL); None: `log_level`.
+    # The functions' logs (POWERTOOLS_LOG_LEVEL); None: `log_level`.
     function_log_level: str | None = None
+    log_format: LogFormat = "text"
+    # Print the functions' metrics as the EMF documents CloudWatch would get, on stdout.
+    metrics: bool = False
 
 
 def send_wait_budget_ms(config: LocalConfig) -> int:
@@ -81,10 +86,13 @@ class LocalStack:
     _tick: TickLoop | None = None
     _poller: QueuePoller | None = None
     _server: GatewayServer | None = None
+    _logging: InstalledLogging | None = None
     _previous_handlers: dict[signal.Signals, Any] = field(default_factory=dict)
 
     def start(self) -> None:
         config = self.config
+        function_log_level = (config.function_log_level or config.log_level).upper()
+        self._logging = install_logging(config.log_level, config.log_format)
         self.emulator = Emulator(
             state_file=config.state_file,
             # Custom handlers: deployed, the HandlerModules parameter; locally, the
@@ -117,14 +125,15 @@ class LocalStack:
                 # Loopback targets (a webhook on this laptop) are allowed locally only.
                 "ALLOW_LOOPBACK_TARGETS": "true",
                 "POWERTOOLS_TRACE_DISABLED": "true",
-                "POWERTOOLS_METRICS_DISABLED": "true",
-                "POWERTOOLS_LOG_LEVEL": config.function_log_level or config.log_level,
+                "POWERTOOLS_METRICS_DISABLED": "false" if config.metrics else "true",
+                "POWERTOOLS_LOG_LEVEL": function_log_level,
                 # Deployed, a generated secret; locally, new each start (tokens are
                 # short-lived; an old token after a restart is a clean 400).
                 "PAGINATION_SECRET": secrets.token_urlsafe(32),
             },
         )
         self.emulator.start()
+        self._logging.adopt_functions_logger(function_log_level)
         if config.state_file:
             log.info("restored %s from %s", self.emulator.restored, config.state_file)
             # The state file is this process's alone (the emulator locks it): a sweep
@@ -199,6 +208,9 @@ class LocalStack:
             # Nothing to save: with a state file, the emulator wrote every change through.
             self.emulator.stop()
         finally:
+            if self._logging is not None:
+                self._logging.restore()
+                self._logging = None
             for sig, handler in self._previous_handlers.items():
                 signal.signal(sig, handler)
             self._previous_handlers.clear()

@@ -3,6 +3,8 @@ serve the API in-process): Powertools itself would print them every 100 values."
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 from sundial.observability import QuietWhenDisabledMetrics
@@ -27,3 +29,19 @@ def test_enabled_metrics_are_printed_at_each_flush(
     metrics.add_metric(name="TasksCreated", unit="Count", value=1)
     metrics.flush_metrics()
     assert '"TasksCreated"' in capsys.readouterr().out
+
+
+def test_an_invocation_that_recorded_no_metric_flushes_without_a_warning(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    metrics = QuietWhenDisabledMetrics(namespace="Test")
+
+    @metrics.log_metrics
+    def handler(event: dict, context: object) -> str:
+        return "read only"
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert handler({}, None) == "read only"
+    assert capsys.readouterr().out == ""

@@ -20,6 +20,7 @@ from typing import Any
 
 from sundial import store
 from sundial.core.clock import SYSTEM_CLOCK, Clock, to_ms
+from sundial.core.threads import in_callers_context
 from sundial.observability import logger
 from sundial.store import ScheduleItem
 from sundial.workqueue import Reach, SweepReport, send_then_commit
@@ -91,7 +92,7 @@ class Dispatcher:
 
         try:
             with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-                for shard_report in pool.map(sweep_shard, targets):
+                for shard_report in pool.map(in_callers_context(sweep_shard), targets):
                     report.add(shard_report)
         finally:
             self.timing = None

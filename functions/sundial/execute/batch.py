@@ -24,6 +24,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from sundial import store
 from sundial.core.aws_limits import LAMBDA_MAX_TIMEOUT_SECONDS
+from sundial.core.threads import in_callers_context
 from sundial.execute import metrics
 from sundial.execute.run import Executor
 from sundial.workqueue.delivery import Delivery
@@ -57,7 +58,7 @@ def process_batch(
         delivery = Delivery.from_record(record)
         loop = asyncio.get_running_loop()
         processed = await loop.run_in_executor(
-            threads, executor.process, delivery, deadline, current
+            threads, in_callers_context(executor.process), delivery, deadline, current
         )
         metrics.record_outcome(processed)  # on the loop's thread: metrics are not thread-safe
         if not processed.acknowledge:

@@ -39,6 +39,7 @@ from sundial.core.clock import from_ms, to_ms
 from sundial.core.errors import SundialError
 from sundial.core.occurrences import latest_occurrences
 from sundial.core.planning import EARLY_CLAIM_MS
+from sundial.core.threads import in_callers_context
 from sundial.store.keys import run_key
 from sundial.store.models import RunItem, TaskItem
 from sundial.store.runs import get_runs, list_runs
@@ -84,7 +85,9 @@ def newest_runs(items: Sequence[TaskItem], now_ms: int) -> list[RunItem | None]:
     queried: dict[str, RunItem | None] = {}
     if unproven:
         with ThreadPoolExecutor(max_workers=min(QUERY_READERS, len(unproven))) as pool:
-            queried = dict(zip(unproven, pool.map(newest_run, unproven), strict=True))
+            queried = dict(
+                zip(unproven, pool.map(in_callers_context(newest_run), unproven), strict=True)
+            )
     return [
         queried[item.task_id] if isinstance(answer, _Ask) else answer
         for item, answer in zip(items, answers, strict=True)

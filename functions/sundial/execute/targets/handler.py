@@ -42,6 +42,7 @@ from sundial.core.handlers import (
     unregister,
 )
 from sundial.core.task import HandlerTarget
+from sundial.core.threads import in_callers_context
 from sundial.execute.failures import PermanentFailure, TargetTimeout
 from sundial.execute.targets.base import Invocation, TargetEnvironment
 from sundial.observability import logger
@@ -78,7 +79,9 @@ def invoke(target: HandlerTarget, invocation: Invocation, env: TargetEnvironment
         except BaseException as exc:  # re-raised in the run's thread below
             outcome["error"] = exc
 
-    worker = threading.Thread(target=call, name=f"sundial-handler-{target.name}", daemon=True)
+    worker = threading.Thread(
+        target=in_callers_context(call), name=f"sundial-handler-{target.name}", daemon=True
+    )
     worker.start()
     worker.join(invocation.remaining_seconds())
     if worker.is_alive():
