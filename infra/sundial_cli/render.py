@@ -157,6 +157,7 @@ def task_table(task: dict[str, Any], display: Display, description: str | None =
         ("misfire", f"{misfire.get('policy')}, grace {misfire.get('grace_seconds')} s"),
         ("jitter", f"{task.get('jitter_seconds')} s"),
         ("tags", ", ".join(f"{k}:{v}" for k, v in (task.get("tags") or {}).items())),
+        ("run limit", _run_limit(task)),
         ("description", task.get("description")),
         ("next fires", "\n".join(when(t, display) for t in task.get("next_fire_times") or [])),
         ("last run", last_run_summary(task.get("last_run"))),
@@ -261,3 +262,10 @@ def _why(letter: dict[str, Any]) -> Text:
 
 def _short_task(task_id: str, display: Display) -> str:
     return task_id if display.wide else shortids.shorten(task_id, shortids.MIN_LENGTH)
+
+
+def _run_limit(task: dict[str, Any]) -> str:
+    """`max_runs` and what is left of it, or "none"."""
+    if task.get("max_runs") is None:
+        return "none"
+    return f"{task.get('remaining_runs')} of {task.get('max_runs')} scheduled runs left"

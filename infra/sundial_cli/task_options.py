@@ -40,6 +40,7 @@ PLAIN_FLAGS = (
     "timeout_seconds",
     "overlap",
     "jitter_seconds",
+    "max_runs",
 )
 # What `tasks update --clear FIELD` resets, and to what.
 CLEARABLE: dict[str, Any] = {
@@ -48,6 +49,7 @@ CLEARABLE: dict[str, Any] = {
     "end_at": None,
     "description": "",
     "tags": {},
+    "max_runs": None,
 }
 
 
@@ -136,6 +138,12 @@ def task_options(*, update: bool) -> Callable[[F], F]:
             click.option("--misfire-grace-seconds", type=int),
             click.option("--jitter-seconds", type=int),
             click.option(
+                "--max-runs",
+                type=int,
+                help="Complete the task after this many scheduled runs"
+                + (" (--clear max_runs: no limit)." if update else "."),
+            ),
+            click.option(
                 "--tag",
                 "tags",
                 type=TAG,
@@ -149,7 +157,7 @@ def task_options(*, update: bool) -> Callable[[F], F]:
                     "--clear",
                     type=click.Choice(sorted(CLEARABLE)),
                     multiple=True,
-                    help="Reset a field (name, window ends, description, tags).",
+                    help="Reset a field (name, window ends, description, tags, run limit).",
                 )
             )
         for option in reversed(options):

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sundial import store
-from sundial.api import service
+from sundial.api import run_limits, service
 from sundial.api.models import RunView
 from sundial.core.clock import format_timestamp, from_ms, to_ms
 from sundial.core.errors import SundialError
@@ -51,6 +51,7 @@ def task_view(item: TaskItem, now: datetime, last: RunItem | None) -> dict[str, 
         updated_at=from_ms(int(item.updated_at)),
         next_fire_times=next_fire_times,
         last_run=last_run,
+        remaining_runs=run_limits.remaining_runs(item),
     )
     return view.to_json()
 
@@ -80,6 +81,8 @@ def _unplannable_view(
         "misfire": item.misfire,
         "jitter_seconds": int(item.jitter_seconds or 0),
         "tags": item.tags or {},
+        "max_runs": int(item.max_runs) if item.max_runs is not None else None,
+        "remaining_runs": run_limits.remaining_runs(item),
         "state": item.state,
         "version": int(item.version),
         "next_fire_times": [],

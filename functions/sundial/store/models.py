@@ -66,6 +66,9 @@ SCHEDULE_STATE_PREFIX = "schedule#"
 # The sweep lease (`sundial.store.leases`) lives in the tasks table too, under this key,
 # which no ULID can be.
 SWEEP_LEASE_KEY = "lease#dispatch#sweep"
+# The key of the schedule state's `misfire` map that holds the runs left under a run
+# limit (see ScheduleItem.misfire).
+RUNS_LEFT_KEY = "runs_left"
 # Dead-letter records live in the runs table under this partition prefix and the tenant.
 DEAD_LETTER_PREFIX = "deadletter#"
 
@@ -253,6 +256,9 @@ class TaskItem(Model):
     misfire = JSONMapAttribute()
     jitter_seconds = NumberAttribute(default=0)
     tags = JSONMapAttribute(default=dict)
+    # Scheduled runs after which the task completes (None: no limit). The schedule state
+    # carries what is left of it (`ScheduleItem.runs_left`).
+    max_runs = NumberAttribute(null=True)
     # lifecycle
     state = UnicodeAttribute(default=TaskState.ACTIVE.value)  # a TaskState
     version = NumberAttribute(default=1)
@@ -353,6 +359,10 @@ class ScheduleItem(Model):
     start_at = NumberAttribute(null=True)
     end_at = NumberAttribute(null=True)
     jitter_seconds = NumberAttribute(default=0)
+    # The definition's misfire policy, and, under RUNS_LEFT_KEY, the scheduled runs a task
+    # with `max_runs` may still dispatch: the dispatcher plans from the due index's entry
+    # alone, and an index's projection cannot change in place (docs/deploy.md), so the
+    # run limit travels in this projected map rather than in an attribute of its own.
     misfire = JSONMapAttribute()
     created_at = NumberAttribute()
     # the due index keys: both present while a fire is pending, both absent otherwise
@@ -383,6 +393,12 @@ class ScheduleItem(Model):
     def task_id(self) -> str:
         """The task's id (the key without its prefix)."""
         return task_id_of_schedule_key(self.key)
+
+    @property
+    def runs_left(self) -> int | None:
+        """Scheduled runs the task may still dispatch; None: no run limit."""
+        value = (self.misfire or {}).get(RUNS_LEFT_KEY)
+        return None if value is None else int(value)
 
     @property
     def tenant(self) -> str:

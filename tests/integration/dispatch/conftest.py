@@ -14,6 +14,9 @@ from typing import Any
 import boto3
 import pytest
 
+# The simulated world's fixtures, for every dispatch test.
+from sim_world import per_minute, world  # noqa: F401
+
 from sundial import clients, store
 from sundial.core.clock import to_ms
 from sundial.core.planning import first_due_at

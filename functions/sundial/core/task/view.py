@@ -54,6 +54,11 @@ class TaskView(StrictModel):
     misfire: Misfire
     jitter_seconds: int
     tags: dict[str, str]
+    max_runs: int | None = None
+    remaining_runs: int | None = Field(
+        default=None,
+        description="max_runs minus the scheduled runs dispatched so far; null without a limit",
+    )
     state: TaskState
     version: int
     next_fire_times: list[Timestamp]
@@ -80,6 +85,7 @@ class TaskView(StrictModel):
         updated_at: datetime,
         next_fire_times: Iterable[datetime] = (),
         last_run: RunView | None = None,
+        remaining_runs: int | None = None,
     ) -> TaskView:
         """The view of a stored task; fire times are shown in the task's zone."""
         zone = load_zone(spec.timezone)
@@ -93,6 +99,7 @@ class TaskView(StrictModel):
             version=version,
             next_fire_times=[time.astimezone(zone) for time in next_fire_times],
             last_run=last_run,
+            remaining_runs=remaining_runs,
             created_at=created_at,
             updated_at=updated_at,
         )

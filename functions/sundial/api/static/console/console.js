@@ -992,6 +992,10 @@
       ["Misfire", task.misfire.policy + " (grace " + task.misfire.grace_seconds + " s)"],
     ];
     if (task.jitter_seconds) rows.push(["Jitter", task.jitter_seconds + " s"]);
+    if (task.max_runs != null) {
+      rows.push(["Run limit", task.remaining_runs + " of " + task.max_runs +
+        " scheduled runs left"]);
+    }
     if (task.start_at) rows.push(["Starts", time(task.start_at)]);
     if (task.end_at) rows.push(["Ends", time(task.end_at)]);
     if (task.description) rows.push(["Description", task.description]);

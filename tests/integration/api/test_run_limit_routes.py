@@ -1,0 +1,70 @@
+"""`max_runs` and `remaining_runs` over HTTP: set on create, changed and removed by PATCH,
+shown by GET; a bad value is a 400 naming the field, and nothing is stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from api_client import Api, task_body
+
+
+def _stored(api: Api) -> list[dict[str, Any]]:
+    response = api.call("GET", "/tasks")
+    assert response.status == 200, response.body
+    return list(response.body["tasks"])
+
+
+def test_a_task_shows_its_run_limit_and_the_runs_left(api: Api) -> None:
+    task = api.create(max_runs=5)
+    assert (task["max_runs"], task["remaining_runs"]) == (5, 5)
+    shown = api.call("GET", f"/tasks/{task['id']}").body
+    assert (shown["max_runs"], shown["remaining_runs"]) == (5, 5)
+
+
+def test_a_task_without_a_limit_shows_null_for_both(api: Api) -> None:
+    task = api.create()
+    assert (task["max_runs"], task["remaining_runs"]) == (None, None)
+
+
+def test_patch_changes_the_limit_and_null_removes_it(api: Api) -> None:
+    task = api.create(max_runs=5)
+    raised = api.call("PATCH", f"/tasks/{task['id']}", {"max_runs": 7})
+    assert raised.status == 200, raised.body
+    assert (raised.body["max_runs"], raised.body["remaining_runs"]) == (7, 7)
+    removed = api.call("PATCH", f"/tasks/{task['id']}", {"max_runs": None})
+    assert removed.status == 200, removed.body
+    assert (removed.body["max_runs"], removed.body["remaining_runs"]) == (None, None)
+    assert removed.body["state"] == "active"
+
+
+def test_remaining_runs_is_read_only(api: Api) -> None:
+    response = api.call("POST", "/tasks", task_body(max_runs=3, remaining_runs=1))
+    assert (response.status, response.error["field"]) == (400, "remaining_runs")
+    assert _stored(api) == []
+
+
+@pytest.mark.parametrize("value", [0, -1, 2.5, "3", True])
+def test_a_bad_max_runs_is_refused_naming_the_field_and_nothing_is_stored(
+    api: Api, value: Any
+) -> None:
+    response = api.call("POST", "/tasks", task_body(max_runs=value))
+    assert (response.status, response.error["code"], response.error["field"]) == (
+        400,
+        "validation_error",
+        "max_runs",
+    )
+    assert _stored(api) == []
+
+
+@pytest.mark.parametrize("value", [0, -1, 2.5])
+def test_a_patch_with_a_bad_max_runs_is_refused_and_changes_nothing(api: Api, value: Any) -> None:
+    task = api.create(max_runs=5)
+    response = api.call("PATCH", f"/tasks/{task['id']}", {"max_runs": value})
+    assert (response.status, response.error["code"], response.error["field"]) == (
+        400,
+        "validation_error",
+        "max_runs",
+    )
+    unchanged = api.call("GET", f"/tasks/{task['id']}").body
+    assert (unchanged["max_runs"], unchanged["version"]) == (5, task["version"])
