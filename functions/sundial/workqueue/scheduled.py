@@ -191,7 +191,8 @@ def _commit(item: ScheduleItem, plan: Plan, report: SweepReport, sent: int) -> N
     finished = plan.next_due_at is None
     # The plan never exceeds the runs left (core.planning), and a plan that uses them up
     # finishes the task in this same commit.
-    runs_left = None if item.runs_left is None else item.runs_left - len(plan.fires)
+    limit = store.timing_of(item).runs_left
+    runs_left = None if limit is None else limit - len(plan.fires)
     try:
         won = store.commit_dispatch(
             item.task_id,
