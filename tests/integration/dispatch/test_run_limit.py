@@ -17,6 +17,7 @@ from sundial.api import service
 from sundial.core.planning import execution_id
 from sundial.core.task.update import TaskUpdate
 from sundial.core.vocabulary import TaskState
+from sundial.settings import DEFAULT_LOOKAHEAD_SECONDS, DEFAULT_MAX_FIRES_PER_COMMIT
 from sundial.store import tasks as store_tasks
 
 
@@ -195,3 +196,27 @@ def test_a_patch_of_the_limit_recounts_when_a_commit_lands_between_its_read_and_
     assert item.state == TaskState.COMPLETED
     stamped = {m["execution_id"] for m in world.sqs.sent if m["schedule_version"] == 2}
     assert stamped == ids(task, minutes(clock.utc_now(), *range(1, 7)))
+
+
+def test_a_limited_task_costs_the_same_requests_per_fire_as_an_unlimited_one(
+    per_minute, make_dispatcher, local_sqs, dynamo_calls, clock
+):
+    dispatcher = make_dispatcher(
+        sqs=local_sqs,
+        use_leases=False,
+        lookahead=timedelta(seconds=DEFAULT_LOOKAHEAD_SECONDS),
+        max_fires_per_commit=DEFAULT_MAX_FIRES_PER_COMMIT,
+    )
+    counted = []
+    for limit in (None, 1000):
+        task = per_minute(max_runs=limit)
+        dynamo_calls.calls.clear()
+        sent_before = len(local_sqs.sent)
+        for _ in range(30):
+            dispatcher.sweep()
+            clock.advance(minutes=1)
+        counted.append((dict(dynamo_calls.calls), len(local_sqs.sent) - sent_before))
+        store.delete_task("acme", task.task_id)
+    # The count rides in the commit each plan makes anyway: no extra read or write.
+    assert counted[0] == counted[1]
+    assert counted[0][0]["UpdateItem"] == 3
