@@ -586,9 +586,10 @@ def _write_update(
         # The timing took effect at the version before this bump.
         schedule.append(ScheduleItem.timing_version.set(int(current.schedule_version)))
     same_state = ScheduleItem.version == current.version
-    if effective.keys() & {"runs_left", "fires_dispatched"}:
-        # The count was derived from what was read: a dispatch commit since then (which
-        # moves no version) makes this write re-read.
+    if state.runs_left is not None or effective.keys() & {"runs_left", "fires_dispatched"}:
+        # A task with a run limit: the count was derived from what was read (and a write
+        # that withdraws fires sent ahead must see them all), so a dispatch commit since
+        # then, which moves no version, makes this write re-read.
         same_state &= _same_count(state)
     requests = [
         writes.op_update(TaskItem, task_id, None, definition, _unchanged(current)),

@@ -220,3 +220,28 @@ def test_a_limited_task_costs_the_same_requests_per_fire_as_an_unlimited_one(
     # The count rides in the commit each plan makes anyway: no extra read or write.
     assert counted[0] == counted[1]
     assert counted[0][0]["UpdateItem"] == 3
+
+
+def test_a_schedule_change_recounts_when_a_commit_lands_between_its_read_and_write(
+    world, per_minute, clock, monkeypatch
+):
+    task = per_minute(max_runs=30)
+    world.dispatcher.sweep()  # 12:00 commits 12:01-12:14
+    clock.advance(minutes=14)
+    real_write = store_tasks._write_update
+    swept: list[bool] = []
+
+    def sweep_first(*args, **kwargs):
+        if not swept:  # the 12:14 sweep commits 12:15-12:28 after the PATCH read
+            swept.append(True)
+            world.dispatcher.sweep()
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(store_tasks, "_write_update", sweep_first)
+    update = TaskUpdate(schedule="30 * * * * *")
+    service.update_task("acme", task.task_id, update, now=clock.utc_now())
+    # 12:15-12:28, committed under the old schedule, will not run: withdrawn. What the
+    # new schedule sent at once counts; 30 minus both is left.
+    resent = [m for m in world.sqs.sent if m["schedule_version"] == 2]
+    assert resent
+    assert remaining(task) == 30 - 14 - len(resent)
