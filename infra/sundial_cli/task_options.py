@@ -41,6 +41,7 @@ PLAIN_FLAGS = (
     "overlap",
     "jitter_seconds",
     "max_runs",
+    "pause_after_failures",
 )
 # What `tasks update --clear FIELD` resets, and to what.
 CLEARABLE: dict[str, Any] = {
@@ -50,6 +51,7 @@ CLEARABLE: dict[str, Any] = {
     "description": "",
     "tags": {},
     "max_runs": None,
+    "pause_after_failures": None,
 }
 
 
@@ -144,6 +146,13 @@ def task_options(*, update: bool) -> Callable[[F], F]:
                 + (" (--clear max_runs: no limit)." if update else "."),
             ),
             click.option(
+                "--pause-after-failures",
+                type=int,
+                metavar="N",
+                help="Pause the task after N consecutive failed runs"
+                + (" (--clear pause_after_failures: never)." if update else "."),
+            ),
+            click.option(
                 "--tag",
                 "tags",
                 type=TAG,
@@ -157,7 +166,7 @@ def task_options(*, update: bool) -> Callable[[F], F]:
                     "--clear",
                     type=click.Choice(sorted(CLEARABLE)),
                     multiple=True,
-                    help="Reset a field (name, window ends, description, tags, run limit).",
+                    help="Reset a field (name, window ends, description, tags, run limit, pause).",
                 )
             )
         for option in reversed(options):

@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Any
 
 from sundial import store, workqueue
-from sundial.api import run_limits
 from sundial.api.settings import api_settings
 from sundial.core.clock import format_timestamp, from_ms, to_ms, utc_now
 from sundial.core.describe import describe
@@ -28,12 +27,13 @@ from sundial.core.preview import preview
 from sundial.core.schedule import OneTimeSchedule, next_fire_time
 from sundial.core.task import Target, TaskSpec, TaskUpdate, apply_update
 from sundial.core.task.feasibility import check_target_feasible
-from sundial.core.vocabulary import TaskState
+from sundial.core.vocabulary import PauseReason, TaskState
 from sundial.observability import logger, metrics
 from sundial.settings import get_settings
 from sundial.store import RunItem, TaskItem
 from sundial.store.tasks import LIMIT_FIELDS, TIMING_FIELDS
-from sundial.workqueue import MAX_BACKFILL_FIRES
+from sundial.workqueue import MAX_BACKFILL_FIRES, run_limits
+from sundial.workqueue.pausing import pause_task as pause_stored_task
 
 # --- timing ---------------------------------------------------------------------------------
 
@@ -208,18 +208,7 @@ def pause_task(
     _check_version(current, expected_version)
     if current.state == TaskState.PAUSED:
         return current
-
-    def pause(task: TaskItem) -> dict[str, Any]:
-        if task.state == TaskState.PAUSED:
-            return {}
-        changes: dict[str, Any] = {"state": TaskState.PAUSED, "due_at": None}
-        if task.max_runs is not None:
-            limit = int(task.max_runs)
-            changes.update(run_limits.count_changes(task, limit, now, withdraw=True))
-        return changes
-
-    paused, _ = store.edit_task(tenant, task_id, pause, expected_version)
-    return paused
+    return pause_stored_task(tenant, task_id, PauseReason.USER, now, expected_version)
 
 
 def resume_task(
@@ -245,6 +234,10 @@ def resume_task(
     changes = {
         "state": TaskState.ACTIVE if due is not None else TaskState.COMPLETED,
         "due_at": to_ms(due) if due is not None else None,
+        # A resume starts the failures count afresh (nothing is written for a task that
+        # has none).
+        "pause_reason": None,
+        "failure_streak": None,
     }
     updated = store.update_task(tenant, task_id, changes, expected_version=int(current.version))
     return _dispatch_soon(updated, now)

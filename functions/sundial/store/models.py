@@ -259,8 +259,14 @@ class TaskItem(Model):
     # Scheduled runs after which the task completes (None: no limit). The schedule state
     # carries what is left of it (`ScheduleItem.runs_left`).
     max_runs = NumberAttribute(null=True)
+    # Consecutive failed runs that pause the task (None: never); the streak itself is on
+    # the schedule state (`failure_streak`).
+    pause_after_failures = NumberAttribute(null=True)
     # lifecycle
     state = UnicodeAttribute(default=TaskState.ACTIVE.value)  # a TaskState
+    # Why a paused task is paused (a PauseReason; None on a task paused before it existed,
+    # which a user paused).
+    pause_reason = UnicodeAttribute(null=True)
     version = NumberAttribute(default=1)
     # Kept here too (the API stamps manual triggers and backfills with it).
     schedule_version = NumberAttribute(default=1)
@@ -374,6 +380,12 @@ class ScheduleItem(Model):
     # Random, fresh for every dispatch commit (store.tasks.commit_dispatch): a commit
     # whose condition fails on an item carrying its own token was applied already.
     commit_token = UnicodeAttribute(null=True)
+    # Consecutive failed runs of a task with `pause_after_failures` (absent: none), and the
+    # fire key of the last one counted, so a duplicate delivery of it is not counted again.
+    # Written only for tasks with the setting: by a failure, and by a success ending a
+    # streak.
+    failure_streak = NumberAttribute(null=True)
+    last_failed_fire = UnicodeAttribute(null=True)
     # overlap marker (`sundial.store.overlap`), written only for overlap `skip`/`buffer_one`:
     # the execution holding the task's run slot until its lease ends, and (buffer_one)
     # the one execution waiting for it, with the receipt handle that wakes its message.

@@ -36,6 +36,9 @@ def spec_of(item: TaskItem) -> TaskSpec:
             "jitter_seconds": int(item.jitter_seconds),
             "tags": item.tags,
             "max_runs": int(item.max_runs) if item.max_runs is not None else None,
+            "pause_after_failures": (
+                int(item.pause_after_failures) if item.pause_after_failures is not None else None
+            ),
         }
     )
 

@@ -46,7 +46,8 @@ MUTABLE_FIELDS = frozenset(
     {
         "name", "schedule", "timezone", "start_at", "end_at", "description", "target",
         "payload", "retry", "timeout_seconds", "overlap", "misfire", "jitter_seconds",
-        "tags", "max_runs", "state", "due_at", "last_fire_at", "runs_left", "fires_dispatched",
+        "tags", "max_runs", "pause_after_failures", "state", "pause_reason", "due_at",
+        "last_fire_at", "runs_left", "fires_dispatched", "failure_streak",
     }
 )  # fmt: skip
 # Changing any of these changes which fires are due: schedule_version is bumped, and
@@ -58,7 +59,9 @@ MIRRORED_FIELDS = TIMING_FIELDS | {"misfire", "state"}
 # Fields that live on the schedule state only. `runs_left` and `fires_dispatched` are
 # the run limit's count: the API rewrites them (conditioned on the count it read) when
 # the limit changes or fires sent ahead are withdrawn.
-SCHEDULE_STATE_FIELDS = frozenset({"due_at", "last_fire_at", "runs_left", "fires_dispatched"})
+SCHEDULE_STATE_FIELDS = frozenset(
+    {"due_at", "last_fire_at", "runs_left", "fires_dispatched", "failure_streak"}
+)
 # Changing the run limit also bumps schedule_version: a dispatch commit planned under
 # the old limit then fails its condition, and fires it sent are dropped by executors.
 LIMIT_FIELDS = frozenset({"max_runs"})

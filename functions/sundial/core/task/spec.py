@@ -38,6 +38,8 @@ from sundial.core.task.limits import (
     MAX_EVENT_AGE_MIN,
     MAX_RUNS_MAX,
     MAX_RUNS_MIN,
+    PAUSE_AFTER_FAILURES_MAX,
+    PAUSE_AFTER_FAILURES_MIN,
     TIMEOUT_MAX,
     TIMEOUT_MIN,
 )
@@ -60,6 +62,17 @@ MaxRuns: TypeAlias = Annotated[
         description=(
             "After this many scheduled runs have been dispatched the task becomes "
             "`completed`; manual triggers and backfills do not count. null: no limit."
+        ),
+    ),
+]
+PauseAfterFailures: TypeAlias = Annotated[
+    StrictInt,
+    Field(
+        ge=PAUSE_AFTER_FAILURES_MIN,
+        le=PAUSE_AFTER_FAILURES_MAX,
+        description=(
+            "After this many consecutive runs that end `failed` (retries exhausted), the "
+            "task pauses itself (`pause_reason: failures`). null: never."
         ),
     ),
 ]
@@ -133,6 +146,7 @@ class TaskSpec(StrictModel):
     jitter_seconds: JitterSeconds = 0
     tags: Tags = _documented_default(dict)
     max_runs: MaxRuns | None = None
+    pause_after_failures: PauseAfterFailures | None = None
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> TaskSpec:

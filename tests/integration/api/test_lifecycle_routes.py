@@ -1,5 +1,6 @@
-"""`max_runs` and `remaining_runs` over HTTP: set on create, changed and removed by PATCH,
-shown by GET; a bad value is a 400 naming the field, and nothing is stored."""
+"""The lifecycle fields over HTTP: `max_runs` / `remaining_runs` and `pause_after_failures`
+/ `pause_reason` are set on create, changed and removed by PATCH, shown by GET; a bad
+value is a 400 naming the field, and nothing is stored."""
 
 from __future__ import annotations
 
@@ -68,3 +69,42 @@ def test_a_patch_with_a_bad_max_runs_is_refused_and_changes_nothing(api: Api, va
     )
     unchanged = api.call("GET", f"/tasks/{task['id']}").body
     assert (unchanged["max_runs"], unchanged["version"]) == (5, task["version"])
+
+
+# --- pause_after_failures ---------------------------------------------------------------
+
+
+def test_pause_after_failures_is_shown_set_and_removed(api: Api) -> None:
+    task = api.create(pause_after_failures=3)
+    assert (task["pause_after_failures"], task["pause_reason"]) == (3, None)
+    changed = api.call("PATCH", f"/tasks/{task['id']}", {"pause_after_failures": 10})
+    assert changed.body["pause_after_failures"] == 10
+    removed = api.call("PATCH", f"/tasks/{task['id']}", {"pause_after_failures": None})
+    assert removed.body["pause_after_failures"] is None
+
+
+def test_a_user_pause_shows_pause_reason_user_and_resume_clears_it(api: Api) -> None:
+    task = api.create(pause_after_failures=3)
+    paused = api.call("POST", f"/tasks/{task['id']}/pause")
+    assert (paused.body["state"], paused.body["pause_reason"]) == ("paused", "user")
+    resumed = api.call("POST", f"/tasks/{task['id']}/resume")
+    assert (resumed.body["state"], resumed.body["pause_reason"]) == ("active", None)
+
+
+@pytest.mark.parametrize("value", [0, 1001, -1, 2.5, "3"])
+def test_a_bad_pause_after_failures_is_refused_naming_the_field_and_nothing_is_stored(
+    api: Api, value: Any
+) -> None:
+    response = api.call("POST", "/tasks", task_body(pause_after_failures=value))
+    assert (response.status, response.error["code"], response.error["field"]) == (
+        400,
+        "validation_error",
+        "pause_after_failures",
+    )
+    assert _stored(api) == []
+
+
+def test_pause_reason_is_read_only(api: Api) -> None:
+    response = api.call("POST", "/tasks", task_body(pause_reason="user"))
+    assert (response.status, response.error["field"]) == (400, "pause_reason")
+    assert _stored(api) == []

@@ -1,5 +1,5 @@
-"""Run limits in the pure core: `max_runs` as the API takes it, and the planner never
-planning more scheduled runs than the task has left."""
+"""Lifecycle settings in the pure core: `max_runs` and `pause_after_failures` as the API
+takes them, and the planner never planning more scheduled runs than the task has left."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -98,3 +98,19 @@ def test_a_patch_sets_max_runs_and_null_removes_the_limit():
     kept = apply_update(limited, validate(TaskUpdate, {"description": "x"}))
     assert kept.max_runs == 3
     assert apply_update(limited, validate(TaskUpdate, {"max_runs": None})).max_runs is None
+
+
+@pytest.mark.parametrize("value", [0, 1001, -1, 1.5, "3", True])
+def test_pause_after_failures_refuses_values_outside_1_to_1000_naming_the_field(value):
+    with pytest.raises(SundialError) as caught:
+        parse_task_create({**MINIMAL, "pause_after_failures": value})
+    assert caught.value.code == ErrorCode.VALIDATION_ERROR
+    assert caught.value.field == "pause_after_failures"
+
+
+def test_pause_after_failures_accepts_its_bounds_and_null_removes_it():
+    assert parse_task_create({**MINIMAL, "pause_after_failures": 1}).pause_after_failures == 1
+    spec = parse_task_create({**MINIMAL, "pause_after_failures": 1000})
+    assert spec.pause_after_failures == 1000
+    cleared = apply_update(spec, validate(TaskUpdate, {"pause_after_failures": None}))
+    assert cleared.pause_after_failures is None

@@ -1,4 +1,4 @@
-"""The run limit (`max_runs`) on the API's writes: what is left of it after a write.
+"""The run limit (`max_runs`) on writes to a task: what is left of it after a write.
 
 The dispatcher counts a task's scheduled runs as it commits them (`fires_dispatched`,
 and `runs_left` on the schedule state, which it plans from). Fires are committed ahead
