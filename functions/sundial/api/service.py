@@ -183,7 +183,7 @@ def update_task(
             # Both bump schedule_version: the fires sent ahead will not run.
             withdraw = current.state != TaskState.PAUSED  # a pause withdrew them already
             changes.update(run_limits.count_changes(current, spec.max_runs, now, withdraw=withdraw))
-            if changes["runs_left"] == 0 and current.state != TaskState.PAUSED:
+            if changes.get("runs_left") == 0 and current.state != TaskState.PAUSED:
                 changes.update(state=TaskState.COMPLETED, due_at=None)
         return changes
 
