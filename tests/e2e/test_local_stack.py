@@ -102,6 +102,27 @@ def test_failing_target_is_retried_then_dead_lettered(stack, receiver, wait_for)
     assert runs[0]["status"] == "succeeded" and runs[0]["attempt"] == 4
 
 
+def test_three_consecutive_failures_pause_a_task_with_pause_after_failures_3(
+    stack, receiver, wait_for
+):
+    alpha = stack.client("alpha")
+    path = f"/failing-{uuid.uuid4().hex}"
+    receiver.statuses[path] = 400  # refused for good: each run fails at its first attempt
+    body = http_task(receiver, path, "*/2 * * * * *", pause_after_failures=3)
+    created = alpha.call("POST", "/tasks", body)
+    assert created.status == 201, created.body
+    task_id = created.body["id"]
+    paused = wait_for(
+        lambda: (task := alpha.call("GET", f"/tasks/{task_id}").body)["state"] == "paused" and task,
+        60,
+    )
+    assert paused["pause_reason"] == "failures"
+    time.sleep(5)  # fires sent ahead were dropped: no fourth call
+    assert len(receiver.at(path)) == 3
+    runs = alpha.call("GET", f"/tasks/{task_id}/runs").body["runs"]
+    assert [r["status"] for r in runs] == ["failed"] * 3
+
+
 def test_paused_task_does_not_fire_and_resumes_from_now(stack, receiver, wait_for):
     alpha = stack.client("alpha")
     path = f"/pause-{uuid.uuid4().hex}"
