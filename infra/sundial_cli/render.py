@@ -138,7 +138,7 @@ def task_table(task: dict[str, Any], display: Display, description: str | None =
     rows: list[tuple[str, Any]] = [
         ("id", task.get("id")),
         ("name", task.get("name")),
-        ("state", text(task.get("state"), STATE_STYLES.get(str(task.get("state")), ""))),
+        ("state", _state(task)),
         ("version", task.get("version")),
         ("schedule", task.get("schedule")),
         ("in words", description),
@@ -157,6 +157,8 @@ def task_table(task: dict[str, Any], display: Display, description: str | None =
         ("misfire", f"{misfire.get('policy')}, grace {misfire.get('grace_seconds')} s"),
         ("jitter", f"{task.get('jitter_seconds')} s"),
         ("tags", ", ".join(f"{k}:{v}" for k, v in (task.get("tags") or {}).items())),
+        ("run limit", _run_limit(task)),
+        ("pause after", _pause_after(task)),
         ("description", task.get("description")),
         ("next fires", "\n".join(when(t, display) for t in task.get("next_fire_times") or [])),
         ("last run", last_run_summary(task.get("last_run"))),
@@ -261,3 +263,26 @@ def _why(letter: dict[str, Any]) -> Text:
 
 def _short_task(task_id: str, display: Display) -> str:
     return task_id if display.wide else shortids.shorten(task_id, shortids.MIN_LENGTH)
+
+
+def _run_limit(task: dict[str, Any]) -> str:
+    """`max_runs` and what is left of it, or "none"."""
+    if task.get("max_runs") is None:
+        return "none"
+    return f"{task.get('remaining_runs')} of {task.get('max_runs')} scheduled runs left"
+
+
+def _state(task: dict[str, Any]) -> Text:
+    """The state, and why a paused task is paused."""
+    state = str(task.get("state"))
+    shown = text(state, STATE_STYLES.get(state, ""))
+    reason = task.get("pause_reason")
+    if state == "paused" and reason:
+        shown.append(f" ({'by its user' if reason == 'user' else 'after failed runs'})")
+    return shown
+
+
+def _pause_after(task: dict[str, Any]) -> str:
+    """`pause_after_failures`, or "never"."""
+    limit = task.get("pause_after_failures")
+    return "never" if limit is None else f"{limit} consecutive failed runs"

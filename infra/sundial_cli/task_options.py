@@ -40,6 +40,8 @@ PLAIN_FLAGS = (
     "timeout_seconds",
     "overlap",
     "jitter_seconds",
+    "max_runs",
+    "pause_after_failures",
 )
 # What `tasks update --clear FIELD` resets, and to what.
 CLEARABLE: dict[str, Any] = {
@@ -48,6 +50,8 @@ CLEARABLE: dict[str, Any] = {
     "end_at": None,
     "description": "",
     "tags": {},
+    "max_runs": None,
+    "pause_after_failures": None,
 }
 
 
@@ -136,6 +140,19 @@ def task_options(*, update: bool) -> Callable[[F], F]:
             click.option("--misfire-grace-seconds", type=int),
             click.option("--jitter-seconds", type=int),
             click.option(
+                "--max-runs",
+                type=int,
+                help="Complete the task after this many scheduled runs"
+                + (" (--clear max_runs: no limit)." if update else "."),
+            ),
+            click.option(
+                "--pause-after-failures",
+                type=int,
+                metavar="N",
+                help="Pause the task after N consecutive failed runs"
+                + (" (--clear pause_after_failures: never)." if update else "."),
+            ),
+            click.option(
                 "--tag",
                 "tags",
                 type=TAG,
@@ -149,7 +166,7 @@ def task_options(*, update: bool) -> Callable[[F], F]:
                     "--clear",
                     type=click.Choice(sorted(CLEARABLE)),
                     multiple=True,
-                    help="Reset a field (name, window ends, description, tags).",
+                    help="Reset a field (name, window ends, description, tags, run limit, pause).",
                 )
             )
         for option in reversed(options):

@@ -48,6 +48,24 @@ def test_one_time_task_fires_once_and_completes(stack, receiver, wait_for):
     assert [r["status"] for r in runs] == ["succeeded"]
 
 
+def test_a_task_with_max_runs_3_fires_three_times_then_completes(stack, receiver, wait_for):
+    alpha = stack.client("alpha")
+    path = f"/limited-{uuid.uuid4().hex}"
+    body = http_task(receiver, path, "*/2 * * * * *", max_runs=3)
+    created = alpha.call("POST", "/tasks", body)
+    assert created.status == 201, created.body
+    # The fires inside the dispatch horizon were dispatched during the request, and count.
+    assert created.body["max_runs"] == 3 and 0 <= created.body["remaining_runs"] < 3
+    task_id = created.body["id"]
+    wait_for(lambda: alpha.call("GET", f"/tasks/{task_id}").body["state"] == "completed", 60)
+    wait_for(lambda: len(receiver.at(path)) >= 3, 30)
+    time.sleep(6)  # three more fire times and a tick: nothing more may arrive
+    hits = receiver.at(path)
+    assert len({hit.headers["X-Sundial-Scheduled-Time"] for hit in hits}) == len(hits) == 3
+    shown = alpha.call("GET", f"/tasks/{task_id}").body
+    assert (shown["max_runs"], shown["remaining_runs"]) == (3, 0)
+
+
 def test_failing_target_is_retried_then_dead_lettered(stack, receiver, wait_for):
     alpha = stack.client("alpha")
     path = f"/fail-{uuid.uuid4().hex}"
@@ -82,6 +100,27 @@ def test_failing_target_is_retried_then_dead_lettered(stack, receiver, wait_for)
     wait_for(lambda: not dead_letter(), 60)
     runs = alpha.call("GET", f"/tasks/{task_id}/runs").body["runs"]
     assert runs[0]["status"] == "succeeded" and runs[0]["attempt"] == 4
+
+
+def test_three_consecutive_failures_pause_a_task_with_pause_after_failures_3(
+    stack, receiver, wait_for
+):
+    alpha = stack.client("alpha")
+    path = f"/failing-{uuid.uuid4().hex}"
+    receiver.statuses[path] = 400  # refused for good: each run fails at its first attempt
+    body = http_task(receiver, path, "*/2 * * * * *", pause_after_failures=3)
+    created = alpha.call("POST", "/tasks", body)
+    assert created.status == 201, created.body
+    task_id = created.body["id"]
+    paused = wait_for(
+        lambda: (task := alpha.call("GET", f"/tasks/{task_id}").body)["state"] == "paused" and task,
+        60,
+    )
+    assert paused["pause_reason"] == "failures"
+    time.sleep(5)  # fires sent ahead were dropped: no fourth call
+    assert len(receiver.at(path)) == 3
+    runs = alpha.call("GET", f"/tasks/{task_id}/runs").body["runs"]
+    assert [r["status"] for r in runs] == ["failed"] * 3
 
 
 def test_paused_task_does_not_fire_and_resumes_from_now(stack, receiver, wait_for):

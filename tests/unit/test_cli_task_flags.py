@@ -36,6 +36,10 @@ TASK = {
     "misfire": {"policy": "fire_once", "grace_seconds": 60},
     "jitter_seconds": 0,
     "tags": {},
+    "max_runs": None,
+    "remaining_runs": None,
+    "pause_after_failures": None,
+    "pause_reason": None,
     "state": "active",
     "version": 2,
     "next_fire_times": ["2026-01-01T00:00:00+00:00"],
@@ -120,6 +124,26 @@ def test_the_file_and_the_payload_can_come_from_stdin_and_files(
     run("tasks create -f - --payload", f"@{payload}", input=spec)
     assert sent[0]["body"]["payload"] == {"big": [1, 2, 3]}
     assert sent[0]["body"]["schedule"] == "@daily"
+
+
+def test_max_runs_flag_sets_the_run_limit_and_clear_removes_it(sent: list[dict[str, Any]]) -> None:
+    created = run("tasks create -s @daily --handler report --max-runs 3")
+    assert created.exit_code == 0, created.output
+    assert sent[0]["body"]["max_runs"] == 3
+    cleared = run(f"tasks update {TASK_ID} --clear max_runs")
+    assert cleared.exit_code == 0, cleared.output
+    assert sent[1]["body"] == {"max_runs": None}
+
+
+def test_pause_after_failures_flag_sets_it_and_clear_removes_it(
+    sent: list[dict[str, Any]],
+) -> None:
+    created = run("tasks create -s @daily --handler report --pause-after-failures 3")
+    assert created.exit_code == 0, created.output
+    assert sent[0]["body"]["pause_after_failures"] == 3
+    cleared = run(f"tasks update {TASK_ID} --clear pause_after_failures")
+    assert cleared.exit_code == 0, cleared.output
+    assert sent[1]["body"] == {"pause_after_failures": None}
 
 
 def test_update_sends_only_what_changes_with_if_match(sent: list[dict[str, Any]]) -> None:

@@ -27,12 +27,13 @@ from sundial.core.preview import preview
 from sundial.core.schedule import OneTimeSchedule, next_fire_time
 from sundial.core.task import Target, TaskSpec, TaskUpdate, apply_update
 from sundial.core.task.feasibility import check_target_feasible
-from sundial.core.vocabulary import TaskState
+from sundial.core.vocabulary import PauseReason, TaskState
 from sundial.observability import logger, metrics
 from sundial.settings import get_settings
 from sundial.store import RunItem, TaskItem
-from sundial.store.tasks import TIMING_FIELDS
-from sundial.workqueue import MAX_BACKFILL_FIRES
+from sundial.store.tasks import LIMIT_FIELDS, TIMING_FIELDS
+from sundial.workqueue import MAX_BACKFILL_FIRES, run_limits
+from sundial.workqueue.pausing import pause_task as pause_stored_task
 
 # --- timing ---------------------------------------------------------------------------------
 
@@ -151,8 +152,9 @@ def update_task(
 
     A timing change moves the task's due index entry to its next fire from now (and
     revives a completed task that now has fires again); a paused task stays out of
-    the index. Raises TaskNotFound, VersionMismatch, NameConflict, or the 400 the
-    merged definition violates.
+    the index. So does a change of `max_runs`, which also recounts the runs left
+    (`run_limits`): none left completes the task at once. Raises TaskNotFound,
+    VersionMismatch, NameConflict, or the 400 the merged definition violates.
     """
     now = now or utc_now()
 
@@ -168,6 +170,21 @@ def update_task(
             due = first_fire(timing, now)  # validated even while paused
             if current.state != TaskState.PAUSED:
                 changes.update(state=TaskState.ACTIVE, due_at=to_ms(due))
+        elif changes.keys() & LIMIT_FIELDS and current.state != TaskState.PAUSED:
+            next_due = first_due_at(
+                timing_for(task_id, spec, from_ms(int(current.created_at))), now
+            )
+            changes.update(
+                state=TaskState.ACTIVE if next_due is not None else TaskState.COMPLETED,
+                due_at=to_ms(next_due) if next_due is not None else None,
+            )
+        limited = spec.max_runs is not None or current.max_runs is not None
+        if limited and changes.keys() & (TIMING_FIELDS | LIMIT_FIELDS):
+            # Both bump schedule_version: the fires sent ahead will not run.
+            withdraw = current.state != TaskState.PAUSED  # a pause withdrew them already
+            changes.update(run_limits.count_changes(current, spec.max_runs, now, withdraw=withdraw))
+            if changes.get("runs_left") == 0 and current.state != TaskState.PAUSED:
+                changes.update(state=TaskState.COMPLETED, due_at=None)
         return changes
 
     # Re-merged into the newer version when a concurrent write lands between the read
@@ -180,19 +197,18 @@ def delete_task(tenant: str, task_id: str, expected_version: int | None = None) 
     store.delete_task(tenant, task_id, expected_version=expected_version)
 
 
-def pause_task(tenant: str, task_id: str, expected_version: int | None = None) -> TaskItem:
+def pause_task(
+    tenant: str, task_id: str, expected_version: int | None = None, now: datetime | None = None
+) -> TaskItem:
     """Stop firing: the task leaves the due index (fires already enqueued are dropped by
-    the executor, which skips scheduled fires of paused tasks). Pausing twice is a no-op."""
+    the executor, which skips scheduled fires of paused tasks). Pausing twice is a no-op.
+    A task with a run limit gets back the runs of the fires sent ahead (`run_limits`)."""
+    now = now or utc_now()
     current = store.get_task(tenant, task_id)
     _check_version(current, expected_version)
     if current.state == TaskState.PAUSED:
         return current
-    return store.update_task(
-        tenant,
-        task_id,
-        {"state": TaskState.PAUSED, "due_at": None},
-        expected_version=expected_version,
-    )
+    return pause_stored_task(tenant, task_id, PauseReason.USER, now, expected_version)
 
 
 def resume_task(
@@ -213,9 +229,15 @@ def resume_task(
     if current.state == TaskState.ACTIVE:
         return current
     due = first_due_at(store.timing_of(current), now)
+    if run_limits.remaining_runs(current) == 0:
+        due = None  # its run limit is used up (lowered while paused)
     changes = {
         "state": TaskState.ACTIVE if due is not None else TaskState.COMPLETED,
         "due_at": to_ms(due) if due is not None else None,
+        # A resume starts the failures count afresh (nothing is written for a task that
+        # has none).
+        "pause_reason": None,
+        "failure_streak": None,
     }
     updated = store.update_task(tenant, task_id, changes, expected_version=int(current.version))
     return _dispatch_soon(updated, now)

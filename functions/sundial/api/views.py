@@ -21,9 +21,10 @@ from sundial.core.clock import format_timestamp, from_ms, to_ms
 from sundial.core.errors import SundialError
 from sundial.core.task import TaskView
 from sundial.core.task.targets import hide_credentials
-from sundial.core.vocabulary import RunStatus, TaskState
+from sundial.core.vocabulary import PauseReason, RunStatus, TaskState
 from sundial.observability import logger
 from sundial.store import RunItem, TaskItem, spec_of
+from sundial.workqueue import run_limits
 
 # A handful of upcoming fires: enough to check a schedule at a glance, few enough to
 # compute for a page of 100 tasks.
@@ -51,8 +52,18 @@ def task_view(item: TaskItem, now: datetime, last: RunItem | None) -> dict[str, 
         updated_at=from_ms(int(item.updated_at)),
         next_fire_times=next_fire_times,
         last_run=last_run,
+        remaining_runs=run_limits.remaining_runs(item),
+        pause_reason=_pause_reason(item),
     )
     return view.to_json()
+
+
+def _pause_reason(item: TaskItem) -> PauseReason | None:
+    """Why the task is paused; a task paused before reasons were recorded was paused by
+    its user."""
+    if item.state != TaskState.PAUSED:
+        return None
+    return PauseReason(item.pause_reason) if item.pause_reason else PauseReason.USER
 
 
 def _unplannable_view(
@@ -80,7 +91,13 @@ def _unplannable_view(
         "misfire": item.misfire,
         "jitter_seconds": int(item.jitter_seconds or 0),
         "tags": item.tags or {},
+        "max_runs": int(item.max_runs) if item.max_runs is not None else None,
+        "remaining_runs": run_limits.remaining_runs(item),
+        "pause_after_failures": (
+            int(item.pause_after_failures) if item.pause_after_failures is not None else None
+        ),
         "state": item.state,
+        "pause_reason": _pause_reason(item),
         "version": int(item.version),
         "next_fire_times": [],
         "last_run": last_run,

@@ -44,6 +44,9 @@ class Timing:
     jitter_seconds: int = 0
     misfire_policy: str = "fire_once"
     grace_seconds: int = 60
+    # Scheduled runs the task may still dispatch (its `max_runs` minus those dispatched),
+    # or None: no limit.
+    runs_left: int | None = None
 
     def parsed(self) -> Schedule:
         """The schedule, anchored for elapsed-time forms.
@@ -147,8 +150,12 @@ def plan_fires(
     every such fire's delay, counted from any moment after `now`, within the lookahead,
     so none arrives before its time. A lookahead at or below the horizon adds nothing.
 
+    A run limit (`timing.runs_left`) caps the plan at that many runs (a coalesced run
+    counts as one); a plan that reaches it ends the task, whatever fires the schedule
+    has left, so one commit dispatches the last allowed run and completes the task.
+
     Returns the first nominal time not emitted as the next due time, or None when the
-    schedule (or its window) has ended.
+    schedule (or its window, or the run limit) has ended.
     """
     schedule = timing.parsed()
     until = now + horizon
@@ -168,6 +175,8 @@ def plan_fires(
             break
         fires.append(ahead)
         cursor = next_fire_time(schedule, cursor, timing.start_at, timing.end_at)
+    if timing.runs_left is not None and len(fires) >= timing.runs_left:
+        return Plan(fires=fires[: max(0, timing.runs_left)], next_due_at=None, skipped=skipped)
     return Plan(fires=fires, next_due_at=cursor, skipped=skipped)
 
 

@@ -19,6 +19,13 @@ class TaskState(StrEnum):
     COMPLETED = "completed"  # no fire left (a one-time `at(...)` fired, `end_at` passed)
 
 
+class PauseReason(StrEnum):
+    """Why a paused task is paused."""
+
+    USER = "user"  # POST /tasks/{id}/pause
+    FAILURES = "failures"  # `pause_after_failures` consecutive runs failed
+
+
 class RunStatus(StrEnum):
     """A run's status: where one execution of a task stands."""
 

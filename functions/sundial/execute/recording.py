@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from sundial import store
 from sundial.core.clock import Clock
 from sundial.core.vocabulary import FireKind, Outcome
+from sundial.execute import failure_streaks
 from sundial.execute.attempt import Attempt, Processed
 from sundial.execute.failures import TargetFailure
 from sundial.execute.retry import plan_retry
@@ -62,6 +63,7 @@ class OutcomeRecorder:
                 self._record_success(attempt, result, now, lateness)
             except store.StaleAttempt:
                 return self.superseded(attempt)
+            failure_streaks.run_succeeded(attempt)
             return Processed(
                 Outcome.SUCCEEDED, acknowledge=True, attempt=number, lateness_ms=reported
             )
@@ -183,6 +185,7 @@ class OutcomeRecorder:
             "run dead-lettered",
             extra={"execution_id": letter.execution_id, "reason": reason, "error": error},
         )
+        failure_streaks.run_failed(attempt, now)
         return Processed(Outcome.FAILED, acknowledge=True, dead_lettered=True)
 
     def persist(self, write: Callable[..., T], *args: Any, **kwargs: Any) -> T:

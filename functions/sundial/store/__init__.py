@@ -18,6 +18,7 @@ from sundial.store.errors import (
     TransactionConflict,
     VersionMismatch,
 )
+from sundial.store.failure_streak import count_failure, end_failure_streak
 from sundial.store.ids import new_ulid, ulid_timestamp_ms
 from sundial.store.keys import RunKey, name_claim_key, run_key
 from sundial.store.leases import acquire_sweep_lease, break_sweep_lease, release_sweep_lease
@@ -84,9 +85,11 @@ __all__ = [
     "claim_run",
     "commit_dispatch",
     "connect",
+    "count_failure",
     "create_task",
     "delete_task",
     "edit_task",
+    "end_failure_streak",
     "find_task_by_name",
     "get_definition",
     "get_definitions",

@@ -66,6 +66,9 @@ SCHEDULE_STATE_PREFIX = "schedule#"
 # The sweep lease (`sundial.store.leases`) lives in the tasks table too, under this key,
 # which no ULID can be.
 SWEEP_LEASE_KEY = "lease#dispatch#sweep"
+# The key of the schedule state's `misfire` map that holds the runs left under a run
+# limit (see ScheduleItem.misfire).
+RUNS_LEFT_KEY = "runs_left"
 # Dead-letter records live in the runs table under this partition prefix and the tenant.
 DEAD_LETTER_PREFIX = "deadletter#"
 
@@ -253,8 +256,17 @@ class TaskItem(Model):
     misfire = JSONMapAttribute()
     jitter_seconds = NumberAttribute(default=0)
     tags = JSONMapAttribute(default=dict)
+    # Scheduled runs after which the task completes (None: no limit). The schedule state
+    # carries what is left of it (`ScheduleItem.runs_left`).
+    max_runs = NumberAttribute(null=True)
+    # Consecutive failed runs that pause the task (None: never); the streak itself is on
+    # the schedule state (`failure_streak`).
+    pause_after_failures = NumberAttribute(null=True)
     # lifecycle
     state = UnicodeAttribute(default=TaskState.ACTIVE.value)  # a TaskState
+    # Why a paused task is paused (a PauseReason; None on a task paused before it existed,
+    # which a user paused).
+    pause_reason = UnicodeAttribute(null=True)
     version = NumberAttribute(default=1)
     # Kept here too (the API stamps manual triggers and backfills with it).
     schedule_version = NumberAttribute(default=1)
@@ -353,6 +365,10 @@ class ScheduleItem(Model):
     start_at = NumberAttribute(null=True)
     end_at = NumberAttribute(null=True)
     jitter_seconds = NumberAttribute(default=0)
+    # The definition's misfire policy, and, under RUNS_LEFT_KEY, the scheduled runs a task
+    # with `max_runs` may still dispatch: the dispatcher plans from the due index's entry
+    # alone, and an index's projection cannot change in place (docs/deploy.md), so the
+    # run limit travels in this projected map rather than in an attribute of its own.
     misfire = JSONMapAttribute()
     created_at = NumberAttribute()
     # the due index keys: both present while a fire is pending, both absent otherwise
@@ -364,6 +380,12 @@ class ScheduleItem(Model):
     # Random, fresh for every dispatch commit (store.tasks.commit_dispatch): a commit
     # whose condition fails on an item carrying its own token was applied already.
     commit_token = UnicodeAttribute(null=True)
+    # Consecutive failed runs of a task with `pause_after_failures` (absent: none), and the
+    # fire key of the last one counted, so a duplicate delivery of it is not counted again.
+    # Written only for tasks with the setting: by a failure, and by a success ending a
+    # streak.
+    failure_streak = NumberAttribute(null=True)
+    last_failed_fire = UnicodeAttribute(null=True)
     # overlap marker (`sundial.store.overlap`), written only for overlap `skip`/`buffer_one`:
     # the execution holding the task's run slot until its lease ends, and (buffer_one)
     # the one execution waiting for it, with the receipt handle that wakes its message.
@@ -383,6 +405,12 @@ class ScheduleItem(Model):
     def task_id(self) -> str:
         """The task's id (the key without its prefix)."""
         return task_id_of_schedule_key(self.key)
+
+    @property
+    def runs_left(self) -> int | None:
+        """Scheduled runs the task may still dispatch; None: no run limit."""
+        value = (self.misfire or {}).get(RUNS_LEFT_KEY)
+        return None if value is None else int(value)
 
     @property
     def tenant(self) -> str:

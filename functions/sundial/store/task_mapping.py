@@ -35,6 +35,10 @@ def spec_of(item: TaskItem) -> TaskSpec:
             "misfire": item.misfire,
             "jitter_seconds": int(item.jitter_seconds),
             "tags": item.tags,
+            "max_runs": int(item.max_runs) if item.max_runs is not None else None,
+            "pause_after_failures": (
+                int(item.pause_after_failures) if item.pause_after_failures is not None else None
+            ),
         }
     )
 
@@ -68,7 +72,8 @@ def same_value(stored: Any, new: Any) -> bool:
 
 def timing_of(item: TaskItem | ScheduleItem) -> Timing:
     """The timing fields of a stored task (definition or schedule state, which mirrors
-    them), as the pure planner takes them."""
+    them), as the pure planner takes them; the runs left under a run limit only from a
+    schedule state, which alone counts them."""
     misfire = item.misfire or {}
     return Timing(
         task_id=item.task_id,
@@ -80,6 +85,7 @@ def timing_of(item: TaskItem | ScheduleItem) -> Timing:
         jitter_seconds=int(item.jitter_seconds or 0),
         misfire_policy=str(misfire.get("policy", "fire_once")),
         grace_seconds=int(misfire.get("grace_seconds", 60)),
+        runs_left=item.runs_left if isinstance(item, ScheduleItem) else None,
     )
 
 

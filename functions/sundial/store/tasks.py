@@ -30,6 +30,7 @@ from sundial.store.keys import is_task_key, name_claim_key
 from sundial.store.migration import migrate_legacy_task
 from sundial.store.models import (
     DUE_INDEX,
+    RUNS_LEFT_KEY,
     SCHEDULE_STATE_PREFIX,
     NameClaimItem,
     ScheduleItem,
@@ -45,7 +46,8 @@ MUTABLE_FIELDS = frozenset(
     {
         "name", "schedule", "timezone", "start_at", "end_at", "description", "target",
         "payload", "retry", "timeout_seconds", "overlap", "misfire", "jitter_seconds",
-        "tags", "state", "due_at", "last_fire_at",
+        "tags", "max_runs", "pause_after_failures", "state", "pause_reason", "due_at",
+        "last_fire_at", "runs_left", "fires_dispatched", "failure_streak",
     }
 )  # fmt: skip
 # Changing any of these changes which fires are due: schedule_version is bumped, and
@@ -54,8 +56,15 @@ TIMING_FIELDS = frozenset({"schedule", "timezone", "start_at", "end_at", "jitter
 # Definition fields the schedule state mirrors (the dispatcher plans from them, the
 # executor's guard checks `state`): written to both items in the same transaction.
 MIRRORED_FIELDS = TIMING_FIELDS | {"misfire", "state"}
-# Fields that live on the schedule state only.
-SCHEDULE_STATE_FIELDS = frozenset({"due_at", "last_fire_at"})
+# Fields that live on the schedule state only. `runs_left` and `fires_dispatched` are
+# the run limit's count: the API rewrites them (conditioned on the count it read) when
+# the limit changes or fires sent ahead are withdrawn.
+SCHEDULE_STATE_FIELDS = frozenset(
+    {"due_at", "last_fire_at", "runs_left", "fires_dispatched", "failure_streak"}
+)
+# Changing the run limit also bumps schedule_version: a dispatch commit planned under
+# the old limit then fails its condition, and fires it sent are dropped by executors.
+LIMIT_FIELDS = frozenset({"max_runs"})
 # A read-modify-write without If-Match re-reads and re-applies when a concurrent write
 # got in between. Every lost round is another writer's won one, so a burst of N
 # concurrent edits to one task needs at most N rounds per edit; this bounds the burst
@@ -379,6 +388,7 @@ def commit_dispatch(
     *,
     fires: int = 0,
     state: TaskState | None = None,
+    runs_left: int | None = None,
     now_ms: int | None = None,
 ) -> bool:
     """Advance a task past the fires just enqueued: True if this commit won.
@@ -389,7 +399,9 @@ def commit_dispatch(
     executor drops). `next_due_at` None removes the task from the due index. `fires` is
     added to `fires_dispatched`. `state` (e.g. completed) is a user-visible change: it
     bumps `version` and is written to the definition too, in the same transaction
-    (once in a task's life).
+    (once in a task's life). `runs_left` (a task with a run limit only) is what is left
+    of the limit after these fires; the condition's schedule_version makes it exact, as
+    every change of the limit bumps it.
 
     A commit applied whose response was lost is re-sent by the SDK, and fails its
     condition on its own write (or gets no answer at all, and the item is read); it finds
@@ -406,6 +418,8 @@ def commit_dispatch(
         actions.append(ScheduleItem.last_fire_at.set(last_fire_at))
     if fires:
         actions.append(ScheduleItem.fires_dispatched.add(fires))
+    if runs_left is not None:
+        actions.append(ScheduleItem.misfire[RUNS_LEFT_KEY].set(runs_left))
     condition = (ScheduleItem.due_at == seen_due_at) & (
         ScheduleItem.schedule_version == schedule_version
     )
@@ -488,7 +502,9 @@ def _attach_schedule_states(items: list[TaskItem]) -> None:
 
 
 def new_schedule_state(item: TaskItem, due_at: int | None) -> ScheduleItem:
-    """The schedule state of a new task: a mirror of its definition, due at `due_at`."""
+    """The schedule state of a new task: a mirror of its definition, due at `due_at`,
+    with all of its run limit left."""
+    runs_left = None if item.max_runs is None else int(item.max_runs)
     state = ScheduleItem(
         schedule_key(item.task_id),
         task_tenant=item.tenant,
@@ -501,7 +517,7 @@ def new_schedule_state(item: TaskItem, due_at: int | None) -> ScheduleItem:
         start_at=item.start_at,
         end_at=item.end_at,
         jitter_seconds=item.jitter_seconds,
-        misfire=item.misfire,
+        misfire=planning_policy(item.misfire, runs_left),
         created_at=item.created_at,
         fires_dispatched=0,
     )
@@ -538,13 +554,22 @@ def _write_update(
     new_version = int(current.version) + 1
     definition: list[Action] = []
     schedule: list[Action] = [ScheduleItem.version.set(new_version)]
+    runs_left = effective.get("runs_left", state.runs_left)
     for field, value in effective.items():
         if field == "due_at":
             schedule += _due_actions(task_id, value)
             continue
+        if field == "runs_left":
+            if "misfire" not in effective:  # else written with the misfire map below
+                path = ScheduleItem.misfire[RUNS_LEFT_KEY]
+                schedule.append(path.remove() if value is None else path.set(value))
+            continue
         if field not in SCHEDULE_STATE_FIELDS:
             definition.append(_change(getattr(TaskItem, field), field, value))
-        if field in MIRRORED_FIELDS or field in SCHEDULE_STATE_FIELDS:
+        if field == "misfire":
+            mirrored = planning_policy(value, runs_left)
+            schedule.append(_change(ScheduleItem.misfire, field, mirrored))
+        elif field in MIRRORED_FIELDS or field in SCHEDULE_STATE_FIELDS:
             schedule.append(_change(getattr(ScheduleItem, field), field, value))
     definition += [TaskItem.version.set(new_version), TaskItem.updated_at.set(stamp)]
     timing_changed = bool(TIMING_FIELDS & effective.keys())
@@ -552,25 +577,26 @@ def _write_update(
     # drops them even when it receives one due while paused only after the resume (a
     # backlog, a redelivery); the resume sends again the fires it wants.
     resumed = current.state == TaskState.PAUSED and "state" in effective
-    if timing_changed or resumed:
+    limit_changed = bool(LIMIT_FIELDS & effective.keys())
+    if timing_changed or resumed or limit_changed:
         schedule_version = int(current.schedule_version) + 1
         definition.append(TaskItem.schedule_version.set(schedule_version))
         schedule.append(ScheduleItem.schedule_version.set(schedule_version))
     if timing_changed:
         definition.append(TaskItem.timing_since.set(stamp))
         schedule.append(ScheduleItem.timing_version.set(schedule_version))
-    elif resumed and state.timing_version is None:
+    elif (resumed or limit_changed) and state.timing_version is None:
         # The timing took effect at the version before this bump.
         schedule.append(ScheduleItem.timing_version.set(int(current.schedule_version)))
+    same_state = ScheduleItem.version == current.version
+    if state.runs_left is not None or effective.keys() & {"runs_left", "fires_dispatched"}:
+        # A task with a run limit: the count was derived from what was read (and a write
+        # that withdraws fires sent ahead must see them all), so a dispatch commit since
+        # then, which moves no version, makes this write re-read.
+        same_state &= _same_count(state)
     requests = [
         writes.op_update(TaskItem, task_id, None, definition, _unchanged(current)),
-        writes.op_update(
-            ScheduleItem,
-            schedule_key(task_id),
-            None,
-            schedule,
-            ScheduleItem.version == current.version,
-        ),
+        writes.op_update(ScheduleItem, schedule_key(task_id), None, schedule, same_state),
     ]
     new_name = effective.get("name")
     if "name" in effective:
@@ -588,6 +614,23 @@ def _write_update(
         if new_name is not None and len(requests) - 1 in exc.failed:
             raise NameConflict(new_name) from None
         raise _claim_corrupted(current) from None
+
+
+def planning_policy(misfire: Mapping[str, Any], runs_left: int | None) -> dict[str, Any]:
+    """The schedule state's `misfire` map: the definition's policy, and the runs left
+    under a run limit (absent without one)."""
+    policy = {k: v for k, v in misfire.items() if k != RUNS_LEFT_KEY}
+    if runs_left is not None:
+        policy[RUNS_LEFT_KEY] = runs_left
+    return policy
+
+
+def _same_count(state: ScheduleItem) -> Condition:
+    seen = ScheduleItem.fires_dispatched == int(state.fires_dispatched)
+    if int(state.fires_dispatched) == 0:
+        # A state written before the counter existed reads as 0 without it.
+        return seen | ScheduleItem.fires_dispatched.does_not_exist()
+    return seen
 
 
 def _change(attribute: Any, field: str, value: Any) -> Action:

@@ -189,6 +189,10 @@ def _messages(item: ScheduleItem, plan: Plan) -> list[OutgoingMessage]:
 
 def _commit(item: ScheduleItem, plan: Plan, report: SweepReport, sent: int) -> None:
     finished = plan.next_due_at is None
+    # The plan never exceeds the runs left (core.planning), and a plan that uses them up
+    # finishes the task in this same commit.
+    limit = store.timing_of(item).runs_left
+    runs_left = None if limit is None else limit - len(plan.fires)
     try:
         won = store.commit_dispatch(
             item.task_id,
@@ -198,6 +202,7 @@ def _commit(item: ScheduleItem, plan: Plan, report: SweepReport, sent: int) -> N
             max((to_ms(f.scheduled_at) for f in plan.fires), default=None),
             fires=sent,
             state=TaskState.COMPLETED if finished else None,
+            runs_left=runs_left,
         )
     except Exception:
         # Throttled past the SDK's retries, or the network failed: the messages went

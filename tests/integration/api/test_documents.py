@@ -155,7 +155,7 @@ def test_the_patch_body_allows_null_only_where_null_clears_a_field(api: Api) -> 
     schemas = _document(api)["components"]["schemas"]
     update = schemas["TaskUpdate"]["properties"]
     nullable = {name for name, schema in update.items() if _nullable(schema)}
-    assert nullable == {"name", "start_at", "end_at"}
+    assert nullable == {"name", "start_at", "end_at", "max_runs", "pause_after_failures"}
     # payload is any JSON value, null included: its schema names no type.
     assert "type" not in update["payload"] and "anyOf" not in update["payload"]
     for patch in ("RetryPatch", "MisfirePatch"):

@@ -14,6 +14,9 @@ from typing import Any
 import boto3
 import pytest
 
+# The simulated world's fixtures, for every dispatch test.
+from sim_world import per_minute, world  # noqa: F401
+
 from sundial import clients, store
 from sundial.core.clock import to_ms
 from sundial.core.planning import first_due_at
@@ -57,6 +60,7 @@ class RecordingSqs:
     def __init__(self, real: Any | None):
         self.real = real
         self.sent: list[dict[str, Any]] = []
+        self.letters: list[dict[str, Any]] = []
         self.batches = 0
         self.fail: Callable[[dict[str, Any]], bool] | None = None
         self.crash: Callable[[int], None] | None = None
@@ -88,6 +92,16 @@ class RecordingSqs:
 
     def execution_ids(self) -> list[str]:
         return [m["execution_id"] for m in self.sent]
+
+    # What an executor sends besides fires: a failed run's dead letter (recorded), and a
+    # message's new visibility (nothing to do here: each is delivered once, by the test).
+    def send_message(self, QueueUrl: str, MessageBody: str, **_: Any) -> dict[str, Any]:
+        with self.lock:
+            self.letters.append(json.loads(MessageBody))
+        return {"MessageId": f"letter-{len(self.letters)}"}
+
+    def change_message_visibility(self, **_: Any) -> dict[str, Any]:
+        return {}
 
 
 @dataclass

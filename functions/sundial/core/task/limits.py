@@ -35,6 +35,13 @@ GRACE_MIN, GRACE_MAX = 0, 86_400
 # Jitter spreads load inside the hour; beyond that it changes what the schedule means.
 JITTER_MIN, JITTER_MAX = 0, 3600
 
+# A run limit counts the task's scheduled runs; the cap only keeps the number a plain
+# JSON integer that every client reads exactly (2^53 - 1).
+MAX_RUNS_MIN, MAX_RUNS_MAX = 1, 2**53 - 1
+# Consecutive failed runs that pause a task: beyond a thousand, the setting no longer
+# protects anything a user would notice.
+PAUSE_AFTER_FAILURES_MIN, PAUSE_AFTER_FAILURES_MAX = 1, 1000
+
 # Tags are for filtering (`?tag=k:v`): keys have no `:` so the filter is unambiguous.
 TAGS_MAX_COUNT = 50
 TAG_KEY_MAX_LENGTH = 128

@@ -36,6 +36,10 @@ from sundial.core.task.limits import (
     MAX_BACKOFF_MIN,
     MAX_EVENT_AGE_MAX,
     MAX_EVENT_AGE_MIN,
+    MAX_RUNS_MAX,
+    MAX_RUNS_MIN,
+    PAUSE_AFTER_FAILURES_MAX,
+    PAUSE_AFTER_FAILURES_MIN,
     TIMEOUT_MAX,
     TIMEOUT_MIN,
 )
@@ -50,6 +54,28 @@ MaxEventAgeSeconds: TypeAlias = Annotated[
 TimeoutSeconds: TypeAlias = Annotated[StrictInt, Field(ge=TIMEOUT_MIN, le=TIMEOUT_MAX)]
 GraceSeconds: TypeAlias = Annotated[StrictInt, Field(ge=GRACE_MIN, le=GRACE_MAX)]
 JitterSeconds: TypeAlias = Annotated[StrictInt, Field(ge=JITTER_MIN, le=JITTER_MAX)]
+MaxRuns: TypeAlias = Annotated[
+    StrictInt,
+    Field(
+        ge=MAX_RUNS_MIN,
+        le=MAX_RUNS_MAX,
+        description=(
+            "After this many scheduled runs have been dispatched the task becomes "
+            "`completed`; manual triggers and backfills do not count. null: no limit."
+        ),
+    ),
+]
+PauseAfterFailures: TypeAlias = Annotated[
+    StrictInt,
+    Field(
+        ge=PAUSE_AFTER_FAILURES_MIN,
+        le=PAUSE_AFTER_FAILURES_MAX,
+        description=(
+            "After this many consecutive runs that end `failed` (retries exhausted), the "
+            "task pauses itself (`pause_reason: failures`). null: never."
+        ),
+    ),
+]
 Overlap: TypeAlias = Literal["allow", "skip", "buffer_one"]
 MisfirePolicy: TypeAlias = Literal["fire_once", "fire_all", "skip"]
 
@@ -119,6 +145,8 @@ class TaskSpec(StrictModel):
     misfire: Misfire = _documented_default(Misfire)
     jitter_seconds: JitterSeconds = 0
     tags: Tags = _documented_default(dict)
+    max_runs: MaxRuns | None = None
+    pause_after_failures: PauseAfterFailures | None = None
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> TaskSpec:

@@ -28,8 +28,10 @@ from sundial.core.task.spec import (
     MaxAttempts,
     MaxBackoffSeconds,
     MaxEventAgeSeconds,
+    MaxRuns,
     MisfirePolicy,
     Overlap,
+    PauseAfterFailures,
     TaskSpec,
     TimeoutSeconds,
 )
@@ -95,7 +97,9 @@ class TaskUpdate(_Patch):
     zone, end after start, backoff cap) are checked on the merged result.
     """
 
-    NULLABLE = frozenset({"name", "start_at", "end_at", "payload"})
+    NULLABLE = frozenset(
+        {"name", "start_at", "end_at", "payload", "max_runs", "pause_after_failures"}
+    )
 
     name: TaskName | None = None
     schedule: ScheduleExpression | None = None
@@ -111,6 +115,8 @@ class TaskUpdate(_Patch):
     misfire: MisfirePatch | None = None
     jitter_seconds: JitterSeconds | None = None
     tags: Tags | None = None
+    max_runs: MaxRuns | None = None
+    pause_after_failures: PauseAfterFailures | None = None
 
 
 def apply_update(current: TaskSpec, update: TaskUpdate) -> TaskSpec:
@@ -119,7 +125,8 @@ def apply_update(current: TaskSpec, update: TaskUpdate) -> TaskSpec:
     Merge semantics (the policy objects merge, everything else is replaced):
 
     * a field left out keeps its value; `null` clears `name`, `start_at`, `end_at`
-      (and sets `payload` to JSON null);
+      (and sets `payload` to JSON null), `max_runs` (no run limit) and
+      `pause_after_failures` (never pause);
     * `retry` and `misfire` merge field by field: `{"retry": {"max_attempts": 5}}`
       keeps the other retry settings;
     * `target`, `tags` and `payload` are replaced whole (`"tags": {}` removes all tags);

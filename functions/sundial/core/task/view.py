@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sundial.core.task.fields import StrictModel, Timestamp
 from sundial.core.task.spec import Misfire, Overlap, Retry, TaskSpec
 from sundial.core.task.targets import HttpTarget, TargetView, hide_credentials
-from sundial.core.vocabulary import RunStatus, TaskState
+from sundial.core.vocabulary import PauseReason, RunStatus, TaskState
 from sundial.core.zones import load_zone
 
 
@@ -54,7 +54,17 @@ class TaskView(StrictModel):
     misfire: Misfire
     jitter_seconds: int
     tags: dict[str, str]
+    max_runs: int | None = None
+    remaining_runs: int | None = Field(
+        default=None,
+        description="max_runs minus the scheduled runs dispatched so far; null without a limit",
+    )
+    pause_after_failures: int | None = None
     state: TaskState
+    pause_reason: PauseReason | None = Field(
+        default=None,
+        description='why a paused task is paused: "user" or "failures"; null unless paused',
+    )
     version: int
     next_fire_times: list[Timestamp]
     last_run: RunView | None = Field(description="the task's newest run, or null")
@@ -80,6 +90,8 @@ class TaskView(StrictModel):
         updated_at: datetime,
         next_fire_times: Iterable[datetime] = (),
         last_run: RunView | None = None,
+        remaining_runs: int | None = None,
+        pause_reason: PauseReason | None = None,
     ) -> TaskView:
         """The view of a stored task; fire times are shown in the task's zone."""
         zone = load_zone(spec.timezone)
@@ -93,6 +105,8 @@ class TaskView(StrictModel):
             version=version,
             next_fire_times=[time.astimezone(zone) for time in next_fire_times],
             last_run=last_run,
+            remaining_runs=remaining_runs,
+            pause_reason=pause_reason if state == TaskState.PAUSED else None,
             created_at=created_at,
             updated_at=updated_at,
         )

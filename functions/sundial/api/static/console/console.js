@@ -992,6 +992,18 @@
       ["Misfire", task.misfire.policy + " (grace " + task.misfire.grace_seconds + " s)"],
     ];
     if (task.jitter_seconds) rows.push(["Jitter", task.jitter_seconds + " s"]);
+    if (task.max_runs != null) {
+      rows.push(["Run limit", task.remaining_runs + " of " + task.max_runs +
+        " scheduled runs left"]);
+    }
+    if (task.pause_after_failures != null) {
+      rows.push(["Pause after", task.pause_after_failures + " consecutive failed runs"]);
+    }
+    if (task.state === "paused") {
+      rows.push(["Paused", task.pause_reason === "failures"
+        ? "after " + (task.pause_after_failures || "repeated") + " consecutive failed runs"
+        : "by its user"]);
+    }
     if (task.start_at) rows.push(["Starts", time(task.start_at)]);
     if (task.end_at) rows.push(["Ends", time(task.end_at)]);
     if (task.description) rows.push(["Description", task.description]);
