@@ -30,12 +30,20 @@ from sundial.store import RunItem, TaskItem, spec_of
 NEXT_FIRE_TIMES_SHOWN = 5
 
 
-def task_view(item: TaskItem, now: datetime, last: RunItem | None) -> dict[str, Any]:
-    """The task resource; a task that cannot be planned is shown with `schedule_error`."""
+def task_view(
+    item: TaskItem,
+    now: datetime,
+    last: RunItem | None,
+    calendars: store.CalendarCache | None = None,
+) -> dict[str, Any]:
+    """The task resource; a task that cannot be planned is shown with `schedule_error`.
+    `calendars` shares the calendars read for next_fire_times across a page."""
     last_run = run_resource(last) if last is not None else None
     try:
         spec = spec_of(item)
-        next_fire_times = service.next_fire_times(item, now, NEXT_FIRE_TIMES_SHOWN)
+        next_fire_times = service.next_fire_times(
+            item, now, NEXT_FIRE_TIMES_SHOWN, calendars or store.CalendarCache()
+        )
     except (SundialError, ValueError, OverflowError) as exc:
         # Stored before validation refused it: one such task must not take down the
         # list it is on, and its own GET says why it does not fire.
@@ -80,6 +88,7 @@ def _unplannable_view(
         "misfire": item.misfire,
         "jitter_seconds": int(item.jitter_seconds or 0),
         "tags": item.tags or {},
+        "exclude": item.exclude or [],
         "state": item.state,
         "version": int(item.version),
         "next_fire_times": [],
@@ -103,7 +112,8 @@ def _timestamp(ms: Any) -> str | None:
 def task_views(items: Sequence[TaskItem], now: datetime) -> list[dict[str, Any]]:
     """Views of a page of tasks, their last runs read together."""
     lasts = store.newest_runs(items, to_ms(now))
-    return [task_view(item, now, last) for item, last in zip(items, lasts, strict=True)]
+    calendars = store.CalendarCache()
+    return [task_view(item, now, last, calendars) for item, last in zip(items, lasts, strict=True)]
 
 
 def run_view(run: RunItem) -> dict[str, Any]:

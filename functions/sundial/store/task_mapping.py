@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sundial.core.clock import from_ms, to_ms
+from sundial.core.exclusions import ExcludedDays
 from sundial.core.planning import Timing
 from sundial.core.task import TaskSpec
 from sundial.store.models import ScheduleItem, TaskItem
@@ -35,6 +36,7 @@ def spec_of(item: TaskItem) -> TaskSpec:
             "misfire": item.misfire,
             "jitter_seconds": int(item.jitter_seconds),
             "tags": item.tags,
+            "exclude": item.exclude or [],
         }
     )
 
@@ -49,6 +51,8 @@ def attributes_of(spec: TaskSpec) -> dict[str, Any]:
         "payload": spec.payload,
         "start_at": to_ms(spec.start_at) if spec.start_at else None,
         "end_at": to_ms(spec.end_at) if spec.end_at else None,
+        # Absent rather than empty: a task without exclusions stores what it did before.
+        "exclude": list(spec.exclude) or None,
     }
 
 
@@ -66,9 +70,32 @@ def same_value(stored: Any, new: Any) -> bool:
     return json.dumps(stored, sort_keys=True) == json.dumps(new, sort_keys=True)
 
 
-def timing_of(item: TaskItem | ScheduleItem) -> Timing:
+# The key of the schedule state's misfire map that says the task excludes days.
+EXCLUSIONS_FLAG = "exclusions"
+
+
+def planning_misfire(misfire: Mapping[str, Any], exclude: list[str] | None) -> dict[str, Any]:
+    """The schedule state's `misfire` map: the definition's, flagged when the task
+    excludes days (see `ScheduleItem.misfire`)."""
+    flagged = {k: v for k, v in misfire.items() if k != EXCLUSIONS_FLAG}
+    if exclude:
+        flagged[EXCLUSIONS_FLAG] = True
+    return flagged
+
+
+def has_exclusions(item: TaskItem | ScheduleItem) -> bool:
+    """Whether the task excludes days: its definition lists some, or its schedule state
+    (as the due index projects it) carries the flag."""
+    if isinstance(item, TaskItem):
+        return bool(item.exclude)
+    return bool((item.misfire or {}).get(EXCLUSIONS_FLAG))
+
+
+def timing_of(item: TaskItem | ScheduleItem, excluded: ExcludedDays | None = None) -> Timing:
     """The timing fields of a stored task (definition or schedule state, which mirrors
-    them), as the pure planner takes them."""
+    them), as the pure planner takes them, with the days it excludes (none unless given:
+    they need the definition's `exclude` and its calendars' dates, see
+    `store.exclusions`)."""
     misfire = item.misfire or {}
     return Timing(
         task_id=item.task_id,
@@ -80,6 +107,7 @@ def timing_of(item: TaskItem | ScheduleItem) -> Timing:
         jitter_seconds=int(item.jitter_seconds or 0),
         misfire_policy=str(misfire.get("policy", "fire_once")),
         grace_seconds=int(misfire.get("grace_seconds", 60)),
+        excluded=excluded or ExcludedDays(),
     )
 
 

@@ -22,10 +22,18 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from sundial.core import clock
+from sundial.core.exclusions import calendar_names
 from sundial.core.vocabulary import TaskState
 from sundial.settings import get_settings
 from sundial.store import writes
-from sundial.store.errors import NameConflict, TaskAlreadyExists, TaskNotFound, VersionMismatch
+from sundial.store.calendars import reference_changes, reference_ops
+from sundial.store.errors import (
+    NameConflict,
+    TaskAlreadyExists,
+    TaskNotFound,
+    UnknownCalendar,
+    VersionMismatch,
+)
 from sundial.store.keys import is_task_key, name_claim_key
 from sundial.store.migration import migrate_legacy_task
 from sundial.store.models import (
@@ -38,22 +46,26 @@ from sundial.store.models import (
 )
 from sundial.store.pagination import RawItem, collect_page, decode_token, encode_token
 from sundial.store.shards import shard_for
-from sundial.store.task_mapping import changed_attributes, same_value
+from sundial.store.task_mapping import changed_attributes, planning_misfire, same_value
 
 # What a caller may change with update_task; the rest is bookkeeping owned by the store.
 MUTABLE_FIELDS = frozenset(
     {
         "name", "schedule", "timezone", "start_at", "end_at", "description", "target",
         "payload", "retry", "timeout_seconds", "overlap", "misfire", "jitter_seconds",
-        "tags", "state", "due_at", "last_fire_at",
+        "tags", "state", "due_at", "last_fire_at", "exclude",
     }
 )  # fmt: skip
 # Changing any of these changes which fires are due: schedule_version is bumped, and
 # executors drop messages emitted under the old one.
-TIMING_FIELDS = frozenset({"schedule", "timezone", "start_at", "end_at", "jitter_seconds"})
+TIMING_FIELDS = frozenset(
+    {"schedule", "timezone", "start_at", "end_at", "jitter_seconds", "exclude"}
+)
 # Definition fields the schedule state mirrors (the dispatcher plans from them, the
 # executor's guard checks `state`): written to both items in the same transaction.
-MIRRORED_FIELDS = TIMING_FIELDS | {"misfire", "state"}
+# `exclude` is not mirrored (only its flag, in the schedule state's `misfire`), nor is
+# `misfire` copied as is: see `_planning_misfire_action`.
+MIRRORED_FIELDS = (TIMING_FIELDS - {"exclude"}) | {"state"}
 # Fields that live on the schedule state only.
 SCHEDULE_STATE_FIELDS = frozenset({"due_at", "last_fire_at"})
 # A read-modify-write without If-Match re-reads and re-applies when a concurrent write
@@ -78,8 +90,10 @@ def create_task(
     is claimed in the same transaction as its definition and schedule state.
 
     Sets the bookkeeping on `item` (version 1, schedule_version 1, created_at,
-    updated_at), attaches its schedule state and returns it.
-    Raises NameConflict when the tenant already has a task of that name.
+    updated_at), attaches its schedule state and returns it. The calendars its `exclude`
+    names gain a reference in the same transaction.
+    Raises NameConflict when the tenant already has a task of that name, UnknownCalendar
+    when a calendar it names does not exist (nothing is written then).
     """
     if not is_task_key(item.task_id):
         raise ValueError(f"{item.task_id!r} cannot be a task id")
@@ -97,11 +111,13 @@ def create_task(
     if item.name is not None:
         claim = NameClaimItem(name_claim_key(item.tenant, item.name), claimed_by=item.task_id)
         requests.append(writes.op_put(claim, _unclaimed()))
+    references = _add_references(item.tenant, requests, None, item.exclude)
     try:
         writes.transact(TaskItem, requests)
     except writes.ConditionFailed as exc:
         if 0 in exc.failed or 1 in exc.failed:
             raise TaskAlreadyExists(item.task_id) from None
+        _raise_unknown_calendar(exc, references)
         raise NameConflict(str(item.name)) from None
     item.schedule_state = state
     return item
@@ -327,6 +343,8 @@ def delete_task(tenant: str, task_id: str, expected_version: int | None = None) 
         ]
         if current.name is not None:
             requests.append(_release_name(current))
+        # Its calendars lose the reference in the same transaction.
+        _add_references(current.tenant, requests, current.exclude, None)
         try:
             writes.transact(TaskItem, requests)
             return current
@@ -501,7 +519,7 @@ def new_schedule_state(item: TaskItem, due_at: int | None) -> ScheduleItem:
         start_at=item.start_at,
         end_at=item.end_at,
         jitter_seconds=item.jitter_seconds,
-        misfire=item.misfire,
+        misfire=planning_misfire(item.misfire or {}, item.exclude),
         created_at=item.created_at,
         fires_dispatched=0,
     )
@@ -546,6 +564,11 @@ def _write_update(
             definition.append(_change(getattr(TaskItem, field), field, value))
         if field in MIRRORED_FIELDS or field in SCHEDULE_STATE_FIELDS:
             schedule.append(_change(getattr(ScheduleItem, field), field, value))
+    if effective.keys() & {"misfire", "exclude"}:
+        misfire = effective.get("misfire", current.misfire) or {}
+        exclude = effective.get("exclude", current.exclude)
+        misfire = planning_misfire(misfire, exclude)
+        schedule.append(_change(ScheduleItem.misfire, "misfire", misfire))
     definition += [TaskItem.version.set(new_version), TaskItem.updated_at.set(stamp)]
     timing_changed = bool(TIMING_FIELDS & effective.keys())
     # Leaving a pause: fires sent ahead before it carry the old version, so the executor
@@ -580,14 +603,43 @@ def _write_update(
         if new_name is not None:
             claim = NameClaimItem(name_claim_key(current.tenant, new_name), claimed_by=task_id)
             requests.append(writes.op_put(claim, _unclaimed()))
+    name_claim = len(requests) - 1
+    references: dict[int, str] = {}
+    if "exclude" in effective:
+        references = _add_references(
+            current.tenant, requests, current.exclude, effective["exclude"]
+        )
     try:
         writes.transact(TaskItem, requests)
     except writes.ConditionFailed as exc:
         if 0 in exc.failed or 1 in exc.failed:
             raise _Raced() from None
-        if new_name is not None and len(requests) - 1 in exc.failed:
+        _raise_unknown_calendar(exc, references)
+        if new_name is not None and name_claim in exc.failed:
             raise NameConflict(new_name) from None
         raise _claim_corrupted(current) from None
+
+
+def _add_references(
+    tenant: str,
+    requests: list[writes.TransactItem],
+    before: list[str] | None,
+    after: list[str] | None,
+) -> dict[int, str]:
+    """Append the requests moving the reference counts of the calendars a task's
+    `exclude` names, from `before` to `after`; their indexes in `requests`, with the
+    calendars they name."""
+    changes = reference_changes(calendar_names(before or []), calendar_names(after or []))
+    indexes: dict[int, str] = {}
+    for name, op in reference_ops(tenant, changes):
+        indexes[len(requests)] = name
+        requests.append(op)
+    return indexes
+
+
+def _raise_unknown_calendar(exc: writes.ConditionFailed, references: Mapping[int, str]) -> None:
+    for index in sorted(references.keys() & exc.failed.keys()):
+        raise UnknownCalendar(references[index]) from None
 
 
 def _change(attribute: Any, field: str, value: Any) -> Action:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, StrictInt, ValidationInfo, model_validato
 from sundial.core.clock import format_timestamp
 from sundial.core.errors import ScheduleError
 from sundial.core.schedule import parse_schedule
+from sundial.core.task.exclude import Exclude
 from sundial.core.task.fields import (
     Description,
     Payload,
@@ -119,6 +120,7 @@ class TaskSpec(StrictModel):
     misfire: Misfire = _documented_default(Misfire)
     jitter_seconds: JitterSeconds = 0
     tags: Tags = _documented_default(dict)
+    exclude: Exclude = _documented_default(list)
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> TaskSpec:

@@ -54,6 +54,7 @@ class TaskView(StrictModel):
     misfire: Misfire
     jitter_seconds: int
     tags: dict[str, str]
+    exclude: list[str]
     state: TaskState
     version: int
     next_fire_times: list[Timestamp]
