@@ -36,6 +36,7 @@ TASK = {
     "misfire": {"policy": "fire_once", "grace_seconds": 60},
     "jitter_seconds": 0,
     "tags": {},
+    "exclude": [],
     "state": "active",
     "version": 2,
     "next_fire_times": ["2026-01-01T00:00:00+00:00"],

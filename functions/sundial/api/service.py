@@ -80,6 +80,10 @@ def first_fire(timing: Timing, now: datetime) -> datetime:
     due = first_due_at(timing, now)
     if due is not None:
         return due
+    if timing.excluded:
+        everywhere = dataclasses.replace(timing, excluded=ExcludedDays())
+        if first_due_at(everywhere, now) is not None:
+            raise all_excluded(timing.schedule, now)
     schedule = timing.parsed()
     if isinstance(schedule, OneTimeSchedule):
         raise ScheduleError(
@@ -88,9 +92,6 @@ def first_fire(timing: Timing, now: datetime) -> datetime:
         )
     unbounded = dataclasses.replace(timing, start_at=None, end_at=None)
     if first_due_at(unbounded, now) is None:
-        everywhere = dataclasses.replace(unbounded, excluded=ExcludedDays())
-        if timing.excluded and first_due_at(everywhere, now) is not None:
-            raise all_excluded(timing.schedule, now)
         raise ScheduleError(f"schedule '{timing.schedule}' has no fire time after now")
     raise ValidationError(
         "end_at leaves no fire time: the schedule does not fire between "

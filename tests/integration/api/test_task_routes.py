@@ -15,7 +15,7 @@ from sundial.store import RunItem, run_key
 TASK_FIELDS = {
     "id", "name", "schedule", "timezone", "start_at", "end_at", "description", "target",
     "payload", "retry", "timeout_seconds", "overlap", "misfire", "jitter_seconds", "tags",
-    "state", "version", "next_fire_times", "last_run", "created_at", "updated_at",
+    "exclude", "state", "version", "next_fire_times", "last_run", "created_at", "updated_at",
 }  # fmt: skip
 
 

@@ -54,7 +54,7 @@ class TaskView(StrictModel):
     misfire: Misfire
     jitter_seconds: int
     tags: dict[str, str]
-    exclude: list[str]
+    exclude: list[str] = Field(default_factory=list, json_schema_extra={"default": []})
     state: TaskState
     version: int
     next_fire_times: list[Timestamp]
