@@ -166,6 +166,16 @@ def get_definition(task_id: str, at_least_version: int) -> TaskItem | None:
     return item
 
 
+def get_timing_definition(task_id: str, schedule_version: int) -> TaskItem | None:
+    """A task's definition with the timing of `schedule_version` or newer (every timing
+    change bumps it); None when it is gone. Like `get_definition`, one eventually
+    consistent read, read again consistently when the copy is older than asked."""
+    item = _read(task_id, consistent=False)
+    if item is None or int(item.schedule_version) < schedule_version:
+        item = _read(task_id, consistent=True)
+    return item
+
+
 def get_schedule_states(task_ids: Iterable[str]) -> dict[str, ScheduleItem]:
     """The schedule states of these tasks (at most 100), read consistently in one
     BatchGetItem, by task id; a task without one (deleted, or stored before schedule

@@ -163,11 +163,12 @@ def dispatch_now(task: ScheduleItem, now: datetime | None = None) -> int:
 def planning_timing(item: ScheduleItem, calendars: CalendarCache) -> Timing:
     """What the planner needs of a due task. The schedule state (as the due index
     projects it) holds it all, except for a task that excludes days: its definition's
-    `exclude` is read (one GetItem) and the calendars named there (once per sweep), so
+    `exclude` is read (one GetItem, eventually consistent) and the calendars named there (once per sweep), so
     a calendar changed since the last plan applies to every fire planned from now on."""
     if not store.has_exclusions(item):
         return store.timing_of(item)
-    definition = store.get_definition(item.task_id, at_least_version=int(item.version))
+    # The index entry carries schedule_version, not version: an `exclude` change bumps it.
+    definition = store.get_timing_definition(item.task_id, int(item.schedule_version))
     exclude = definition.exclude if definition is not None else None
     return store.timing_of(item, calendars.excluded_days(item.tenant, exclude))
 
