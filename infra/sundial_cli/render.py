@@ -157,6 +157,7 @@ def task_table(task: dict[str, Any], display: Display, description: str | None =
         ("misfire", f"{misfire.get('policy')}, grace {misfire.get('grace_seconds')} s"),
         ("jitter", f"{task.get('jitter_seconds')} s"),
         ("tags", ", ".join(f"{k}:{v}" for k, v in (task.get("tags") or {}).items())),
+        ("excluded days", ", ".join(task.get("exclude") or [])),
         ("description", task.get("description")),
         ("next fires", "\n".join(when(t, display) for t in task.get("next_fire_times") or [])),
         ("last run", last_run_summary(task.get("last_run"))),
@@ -261,3 +262,29 @@ def _why(letter: dict[str, Any]) -> Text:
 
 def _short_task(task_id: str, display: Display) -> str:
     return task_id if display.wide else shortids.shorten(task_id, shortids.MIN_LENGTH)
+
+
+def calendars_table(calendars: list[dict[str, Any]], display: Display) -> Table:
+    grid = table("NAME", "DATES", "DESCRIPTION", "UPDATED")
+    for calendar in calendars:
+        grid.add_row(
+            text(calendar.get("name")),
+            text(len(calendar.get("dates") or [])),
+            text(calendar.get("description")),
+            text(show_time(calendar.get("updated_at"), utc=display.utc)),
+        )
+    return grid
+
+
+def calendar_table(calendar: dict[str, Any], display: Display) -> Table:
+    """One calendar, its dates one a line."""
+    grid = table("FIELD", "VALUE")
+    rows = [
+        ("name", calendar.get("name")),
+        ("description", calendar.get("description")),
+        ("dates", "\n".join(calendar.get("dates") or [])),
+        ("updated", show_time(calendar.get("updated_at"), utc=display.utc)),
+    ]
+    for name, value in rows:
+        grid.add_row(text(name, "bold"), text(value))
+    return grid
