@@ -163,8 +163,9 @@ def dispatch_now(task: ScheduleItem, now: datetime | None = None) -> int:
 def planning_timing(item: ScheduleItem, calendars: CalendarCache) -> Timing:
     """What the planner needs of a due task. The schedule state (as the due index
     projects it) holds it all, except for a task that excludes days: its definition's
-    `exclude` is read (one GetItem, eventually consistent) and the calendars named there (once per sweep), so
-    a calendar changed since the last plan applies to every fire planned from now on."""
+    `exclude` is read (one GetItem, eventually consistent) and the calendars named
+    there (once per sweep), so a calendar changed since the last plan applies to every
+    fire planned from now on."""
     if not store.has_exclusions(item):
         return store.timing_of(item)
     # The index entry carries schedule_version, not version: an `exclude` change bumps it.
