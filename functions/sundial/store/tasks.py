@@ -63,8 +63,8 @@ TIMING_FIELDS = frozenset(
 )
 # Definition fields the schedule state mirrors (the dispatcher plans from them, the
 # executor's guard checks `state`): written to both items in the same transaction.
-# `exclude` is not mirrored (only its flag, in the schedule state's `misfire`), nor is
-# `misfire` copied as is: see `_planning_misfire_action`.
+# `exclude` is not mirrored, nor is `misfire` copied as is: the schedule state's
+# `misfire` carries the exclusions flag too (`task_mapping.planning_misfire`).
 MIRRORED_FIELDS = (TIMING_FIELDS - {"exclude"}) | {"state"}
 # Fields that live on the schedule state only.
 SCHEDULE_STATE_FIELDS = frozenset({"due_at", "last_fire_at"})
@@ -354,12 +354,15 @@ def delete_task(tenant: str, task_id: str, expected_version: int | None = None) 
         if current.name is not None:
             requests.append(_release_name(current))
         # Its calendars lose the reference in the same transaction.
-        _add_references(current.tenant, requests, current.exclude, None)
+        references = _add_references(current.tenant, requests, current.exclude, None)
         try:
             writes.transact(TaskItem, requests)
             return current
         except writes.ConditionFailed as exc:
             if 0 not in exc.failed:
+                if references.keys() & exc.failed.keys():
+                    # Unreachable while "a named calendar is never deleted" holds.
+                    raise RuntimeError(f"a calendar task {task_id} names is missing") from None
                 raise _claim_corrupted(current) from None
     raise VersionMismatch(task_id, expected_version, None)
 
