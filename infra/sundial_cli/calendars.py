@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import IO
+
 import click
 
+from sundial_cli.ics import IcsDays, IcsError, ics_days
 from sundial_cli.output import (
     api_options,
     as_json,
@@ -12,6 +16,7 @@ from sundial_cli.output import (
     display_options,
     emit_json,
     json_option,
+    note,
     state,
 )
 from sundial_cli.render import calendar_table, calendars_table
@@ -43,6 +48,46 @@ def put(name: str, dates: tuple[str, ...], description: str | None) -> None:
     """
     calendar = as_json(state().client().put_calendar(name, list(dates), description=description))
     _show(calendar, f"Calendar {name} holds {len(calendar['dates'])} entries.")
+
+
+@calendars.command(name="import")
+@click.argument("name")
+@click.argument("file", type=click.File("rb"))
+@click.option(
+    "--from", "start", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First day."
+)
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Last day.")
+@click.option("--description", help="What the calendar holds (default: none).")
+@api_options
+@json_option
+@display_options
+def import_(
+    name: str, file: IO[bytes], start: datetime, end: datetime, description: str | None
+) -> None:
+    """Create or replace calendar NAME with the all-day events of an iCalendar FILE
+    (- for stdin) between --from and --to, recurring events expanded.
+
+    \b
+    sundial calendars import holidays holidays.ics --from 2026-01-01 --to 2027-12-31
+    """
+    first, last = start.date(), end.date()
+    if last < first:
+        raise click.BadParameter("must not be before --from", param_hint="--to")
+    days = _read_ics(file, first, last)
+    if days.timed_events or days.cancelled_events:
+        note(
+            f"Left out {days.timed_events} event(s) with a time of day and "
+            f"{days.cancelled_events} cancelled one(s): a calendar holds whole days."
+        )
+    calendar = as_json(state().client().put_calendar(name, days.entries, description=description))
+    _show(calendar, f"Calendar {name} holds {len(calendar['dates'])} entries.")
+
+
+def _read_ics(file: IO[bytes], first: date, last: date) -> IcsDays:
+    try:
+        return ics_days(file.read(), first, last)
+    except IcsError as exc:
+        raise click.BadParameter(str(exc), param_hint="FILE") from None
 
 
 @calendars.command(name="list")
