@@ -157,7 +157,7 @@ def task_table(task: dict[str, Any], display: Display, description: str | None =
         ("misfire", f"{misfire.get('policy')}, grace {misfire.get('grace_seconds')} s"),
         ("jitter", f"{task.get('jitter_seconds')} s"),
         ("tags", ", ".join(f"{k}:{v}" for k, v in (task.get("tags") or {}).items())),
-        ("excluded days", ", ".join(task.get("exclude") or [])),
+        ("excluded", ", ".join(task.get("exclude") or [])),
         ("description", task.get("description")),
         ("next fires", "\n".join(when(t, display) for t in task.get("next_fire_times") or [])),
         ("last run", last_run_summary(task.get("last_run"))),
