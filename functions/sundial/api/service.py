@@ -60,7 +60,7 @@ def excluded_days(tenant: str, exclude: list[str]) -> ExcludedDays:
     `exclude`) for one the tenant does not have (the store's write checks it again, in
     the task's transaction)."""
     names = calendar_names(exclude)
-    found = store.calendar_dates(tenant, names) if names else {}
+    found = store.calendar_dates(tenant, names, consistent=True) if names else {}
     for name in names:
         if name not in found:
             raise store.UnknownCalendar(name)

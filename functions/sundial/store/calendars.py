@@ -48,14 +48,19 @@ def list_calendars(tenant: str) -> list[CalendarItem]:
     return list(CalendarItem.query(calendar_partition(tenant), consistent_read=True))
 
 
-def calendar_dates(tenant: str, names: Iterable[str]) -> dict[str, list[str]]:
-    """The dates of the tenant's calendars of these names, by name (one BatchGetItem,
-    eventually consistent: a calendar change applies from the next read); a missing
-    calendar is left out."""
+def calendar_dates(
+    tenant: str, names: Iterable[str], *, consistent: bool = False
+) -> dict[str, list[str]]:
+    """The dates of the tenant's calendars of these names, by name (one BatchGetItem); a
+    missing calendar is left out. Eventually consistent by default (the workers: a
+    change applies from the next read that sees it, within a second); `consistent` for
+    the API's check that a task's calendars exist, so a calendar created just before is
+    found."""
     keys = sorted({(calendar_partition(tenant), name) for name in names})
     if not keys:
         return {}
-    return {item.name: list(item.dates or []) for item in CalendarItem.batch_get(keys)}
+    found = CalendarItem.batch_get(keys, consistent_read=consistent)
+    return {item.name: list(item.dates or []) for item in found}
 
 
 def delete_calendar(tenant: str, name: str) -> None:

@@ -165,8 +165,8 @@ def test_a_calendar_deleted_between_the_check_and_the_write_leaves_no_task(
     put(api, "holidays", ["2026-12-25"])
     read = store.calendar_dates
 
-    def read_then_lose_the_race(tenant, names):
-        found = read(tenant, names)
+    def read_then_lose_the_race(tenant, names, **options):
+        found = read(tenant, names, **options)
         store.delete_calendar(tenant, "holidays")
         return found
 
