@@ -252,3 +252,21 @@ def test_a_task_whose_every_occurrence_is_excluded_is_refused_like_one_that_neve
     patched = api.call("PATCH", f"/tasks/{task['id']}", {"exclude": [f"{today}..9999-12-31"]})
     assert (patched.status, patched.error["field"]) == (400, "exclude")
     assert api.call("GET", f"/tasks/{task['id']}").body["exclude"] == []
+
+
+def test_a_backfill_runs_only_the_occurrences_not_excluded(api: Api, work_queue) -> None:
+    put(api, "off", ["2026-06-03"])
+    task = api.create(
+        schedule="0 0 9 * * *", timezone="UTC", exclude=["calendar:off", "2026-06-02"]
+    )
+    response = api.call(
+        "POST",
+        f"/tasks/{task['id']}/backfill",
+        {"start": "2026-06-01T00:00:00Z", "end": "2026-06-04T23:59:59Z"},
+    )
+    assert response.status == 202, response.body
+    assert response.body == {"fires": 2}
+    days = sorted(m["execution_id"] for m in work_queue.messages() if m["kind"] == "backfill")
+    assert [int(d.rsplit(":", 1)[1]) for d in days] == [
+        int(datetime(2026, 6, day, 9, tzinfo=UTC).timestamp() * 1000) for day in (1, 4)
+    ]
