@@ -8,6 +8,7 @@ import click
 from sundial_client import DEFAULT_TIMEOUT_SECONDS, DEFAULT_URL, SundialClientError
 
 from sundial_cli.apply import apply
+from sundial_cli.calendars import calendars
 from sundial_cli.completion import completion_options
 from sundial_cli.dead_letters import dead_letters
 from sundial_cli.errors import cli_error
@@ -67,7 +68,18 @@ def cli(ctx: click.Context, url: str, key: str | None, timeout: float) -> None:
     settings.url, settings.key, settings.timeout = url, key or None, timeout
 
 
-for command in (tasks, apply, export, preview, dead_letters, keys, imports, import_crontab, local):
+for command in (
+    tasks,
+    apply,
+    export,
+    preview,
+    calendars,
+    dead_letters,
+    keys,
+    imports,
+    import_crontab,
+    local,
+):
     cli.add_command(command)
 
 

@@ -159,6 +159,7 @@ def task_table(task: dict[str, Any], display: Display, description: str | None =
         ("tags", ", ".join(f"{k}:{v}" for k, v in (task.get("tags") or {}).items())),
         ("run limit", _run_limit(task)),
         ("pause after", _pause_after(task)),
+        ("excluded", ", ".join(task.get("exclude") or [])),
         ("description", task.get("description")),
         ("next fires", "\n".join(when(t, display) for t in task.get("next_fire_times") or [])),
         ("last run", last_run_summary(task.get("last_run"))),
@@ -286,3 +287,29 @@ def _pause_after(task: dict[str, Any]) -> str:
     """`pause_after_failures`, or "never"."""
     limit = task.get("pause_after_failures")
     return "never" if limit is None else f"{limit} consecutive failed runs"
+
+
+def calendars_table(calendars: list[dict[str, Any]], display: Display) -> Table:
+    grid = table("NAME", "DATES", "DESCRIPTION", "UPDATED")
+    for calendar in calendars:
+        grid.add_row(
+            text(calendar.get("name")),
+            text(len(calendar.get("dates") or [])),
+            text(calendar.get("description")),
+            text(show_time(calendar.get("updated_at"), utc=display.utc)),
+        )
+    return grid
+
+
+def calendar_table(calendar: dict[str, Any], display: Display) -> Table:
+    """One calendar, its dates one a line."""
+    grid = table("FIELD", "VALUE")
+    rows = [
+        ("name", calendar.get("name")),
+        ("description", calendar.get("description")),
+        ("dates", "\n".join(calendar.get("dates") or [])),
+        ("updated", show_time(calendar.get("updated_at"), utc=display.utc)),
+    ]
+    for name, value in rows:
+        grid.add_row(text(name, "bold"), text(value))
+    return grid

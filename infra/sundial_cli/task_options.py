@@ -1,7 +1,8 @@
 """The task flags of `tasks create` and `tasks update`, and the JSON body they make.
 
 Flags override what `--file` holds, field by field (`retry`, `misfire` and `tags` merge
-key by key); the API validates the result, so its limits and messages live in one place.
+key by key, `--exclude` adds to the file's list); the API validates the result, so its
+limits and messages live in one place.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ CLEARABLE: dict[str, Any] = {
     "tags": {},
     "max_runs": None,
     "pause_after_failures": None,
+    "exclude": [],
 }
 
 
@@ -159,6 +161,16 @@ def task_options(*, update: bool) -> Callable[[F], F]:
                 multiple=True,
                 help="KEY:VALUE; repeat for more." + (" Replaces all tags." if update else ""),
             ),
+            click.option(
+                "--exclude",
+                multiple=True,
+                metavar="DAYS",
+                help=(
+                    "Skip occurrences on these days (task's zone): 2026-12-25, "
+                    "2026-12-24..2026-12-31 or calendar:NAME; repeat for more."
+                    + (" Replaces all exclusions." if update else "")
+                ),
+            ),
         ]
         if update:
             options.append(
@@ -166,7 +178,10 @@ def task_options(*, update: bool) -> Callable[[F], F]:
                     "--clear",
                     type=click.Choice(sorted(CLEARABLE)),
                     multiple=True,
-                    help="Reset a field (name, window ends, description, tags, run limit, pause).",
+                    help=(
+                        "Reset a field (name, window ends, description, tags, run limit, "
+                        "pause, exclude)."
+                    ),
                 )
             )
         for option in reversed(options):
@@ -195,6 +210,9 @@ def task_body(options: Mapping[str, Any], *, update: bool) -> dict[str, Any]:
         tags = {} if update else dict(body.get("tags") or {})
         tags.update(dict(options["tags"]))
         body["tags"] = tags
+    if options.get("exclude"):
+        exclude = [] if update else list(body.get("exclude") or [])
+        body["exclude"] = [*exclude, *options["exclude"]]
     for field in options.get("clear") or ():
         if field in body:
             raise click.UsageError(f"--clear {field} contradicts a value given for {field}")

@@ -19,6 +19,8 @@ from pydantic import BaseModel
 from sundial.api.models import (
     DEFAULT_PAGE_SIZE,
     BackfillResponse,
+    CalendarList,
+    CalendarView,
     DeadLetterList,
     DeadLetterView,
     PreviewResponse,
@@ -219,14 +221,44 @@ class Client:
         timezone: str = "UTC",
         after: datetime | str | None = None,
         count: int | None = None,
+        exclude: list[str] | None = None,
     ) -> PreviewResponse:
-        """The next fire times of a schedule strictly after `after` (default now)."""
+        """The next fire times of a schedule strictly after `after` (default now),
+        occurrences on the days `exclude` names skipped."""
         body: dict[str, Any] = {"schedule": schedule, "timezone": timezone}
         if after is not None:
             body["after"] = _timestamp(after)
         if count is not None:
             body["count"] = count
+        if exclude:
+            body["exclude"] = list(exclude)
         return self._model(PreviewResponse, "POST", "/preview", body=body)
+
+    # --- calendars ----------------------------------------------------------------------
+
+    def put_calendar(
+        self, name: str, dates: list[str], *, description: str | None = None
+    ) -> CalendarView:
+        """Create the calendar or replace its dates (and description, "" when not given)."""
+        body: dict[str, Any] = {"dates": list(dates)}
+        if description is not None:
+            body["description"] = description
+        return self._model(CalendarView, "PUT", _calendar_path(name), body=body)
+
+    def get_calendar(self, name: str) -> CalendarView:
+        return self._model(CalendarView, "GET", _calendar_path(name))
+
+    def list_calendars(self) -> list[CalendarView]:
+        return self._model(CalendarList, "GET", "/calendars").calendars
+
+    def delete_calendar(self, name: str) -> None:
+        """Raises Conflict (calendar_in_use) while a task's exclude names it."""
+        try:
+            self._call("DELETE", _calendar_path(name))
+        except NotFound as error:
+            # An earlier attempt whose answer was lost deleted it: the call did its job.
+            if not error.after_lost_attempt:
+                raise
 
     # --- the exchange ---------------------------------------------------------------------
 
@@ -318,6 +350,10 @@ class Client:
             f"unexpected response from {self.base_url}: {text}",
             after_lost_attempt=after_lost_attempt,
         )
+
+
+def _calendar_path(name: str) -> str:
+    return f"/calendars/{quote(name, safe='')}"
 
 
 def _task_path(task_id: str, action: str = "") -> str:

@@ -42,6 +42,13 @@ COLLECTION_ROUTES = {
     ("POST", "/preview"),
     ("GET", "/dead-letters"),
     ("POST", "/dead-letters/redrive"),
+    ("GET", "/calendars"),
+}
+# A tenant's calendars, by name: the intruder's request on the owner's calendar's name.
+CALENDAR_ROUTES: dict[tuple[str, str], Any] = {
+    ("GET", "/calendars/{name}"): None,
+    ("PUT", "/calendars/{name}"): {"dates": ["2027-01-01"]},
+    ("DELETE", "/calendars/{name}"): None,
 }
 
 
@@ -59,7 +66,25 @@ def authenticated_operations(api: Api) -> set[tuple[str, str]]:
 
 
 def test_every_authenticated_route_is_in_the_matrix(api: Api) -> None:
-    assert authenticated_operations(api) == set(TASK_ROUTES) | COLLECTION_ROUTES
+    expected = set(TASK_ROUTES) | COLLECTION_ROUTES | set(CALENDAR_ROUTES)
+    assert authenticated_operations(api) == expected
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(CALENDAR_ROUTES))
+def test_another_tenants_calendar_is_never_read_changed_or_deleted(
+    api: Api, method: str, path: str
+) -> None:
+    owned = api.call("PUT", "/calendars/holidays", {"dates": ["2026-12-25"]}, tenant=OWNER)
+    assert owned.status == 200, owned.body
+
+    response = api.call(method, path.format(name="holidays"), CALENDAR_ROUTES[(method, path)],
+                        tenant=INTRUDER)  # fmt: skip
+
+    # A read or delete finds nothing; a PUT makes the intruder a calendar of its own.
+    assert response.status in ((200,) if method == "PUT" else (404,))
+    assert api.call("GET", "/calendars/holidays", tenant=OWNER).body["dates"] == ["2026-12-25"]
+    listed = api.call("GET", "/calendars", tenant=INTRUDER).body["calendars"]
+    assert all(calendar["dates"] != ["2026-12-25"] for calendar in listed)
 
 
 @pytest.mark.parametrize(("method", "path"), sorted(TASK_ROUTES))

@@ -40,6 +40,7 @@ TASK = {
     "remaining_runs": None,
     "pause_after_failures": None,
     "pause_reason": None,
+    "exclude": [],
     "state": "active",
     "version": 2,
     "next_fire_times": ["2026-01-01T00:00:00+00:00"],
@@ -200,3 +201,34 @@ def test_a_file_that_is_not_a_json_object_is_a_usage_error(
     path.write_text("[1, 2]")
     result = run("tasks create --file", str(path))
     assert result.exit_code == 2 and "JSON object" in result.stderr
+
+
+def test_exclude_flags_add_to_the_files_exclusions_on_create(
+    sent: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    path = tmp_path / "task.json"
+    path.write_text(json.dumps({"schedule": "@daily", "exclude": ["2026-12-25"]}))
+    run(
+        "tasks create --handler h --exclude calendar:holidays --exclude 2027-01-01..2027-01-02"
+        " --file",
+        str(path),
+    )
+    assert sent[0]["body"]["exclude"] == [
+        "2026-12-25",
+        "calendar:holidays",
+        "2027-01-01..2027-01-02",
+    ]
+
+
+def test_exclude_flags_replace_the_exclusions_on_update_and_clear_removes_them(
+    sent: list[dict[str, Any]],
+) -> None:
+    run(f"tasks update {TASK_ID} --exclude 2026-12-25")
+    run(f"tasks update {TASK_ID} --clear exclude")
+    bodies = [request["body"] for request in sent if request["method"] == "PATCH"]
+    assert bodies == [{"exclude": ["2026-12-25"]}, {"exclude": []}]
+
+
+def test_a_create_without_exclude_flags_sends_no_exclude(sent: list[dict[str, Any]]) -> None:
+    run("tasks create -s @daily --handler h")
+    assert "exclude" not in sent[0]["body"]

@@ -31,7 +31,7 @@ from sundial.api.errors import (
     from_validation_errors,
 )
 from sundial.api.replies import error_reply, raw_error_reply
-from sundial.api.routes import dead_letters, documents, preview, runs, tasks
+from sundial.api.routes import calendars, dead_letters, documents, preview, runs, tasks
 from sundial.core.errors import SundialError
 from sundial.core.vocabulary import ErrorCode
 from sundial.observability import logger
@@ -42,7 +42,7 @@ app = APIGatewayRestResolver(
     response_validation_error_http_code=500,
 )
 # In this order the OpenAPI document lists them.
-for _resource in (tasks, runs, preview, dead_letters, documents):
+for _resource in (tasks, runs, preview, calendars, dead_letters, documents):
     app.include_router(_resource.router)
 
 

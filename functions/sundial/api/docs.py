@@ -56,7 +56,9 @@ _ERROR_STATUSES = {
     ),
     401: "Missing or invalid credentials (unauthorized)",
     404: "No such task for this tenant (not_found)",
-    409: "Conflict (name_conflict, idempotency_key_reused, idempotency_in_progress)",
+    409: (
+        "Conflict (name_conflict, idempotency_key_reused, idempotency_in_progress, calendar_in_use)"
+    ),
     412: "If-Match names a stale version (version_mismatch)",
     413: "Payload too large (payload_too_large)",
     415: "The body is not sent as application/json (unsupported_media_type)",

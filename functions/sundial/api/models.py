@@ -13,6 +13,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from sundial.core.task import SCHEDULE_MAX_LENGTH, RunView, TaskView, Timestamp
+from sundial.core.task.exclude import CalendarDates, Exclude
+from sundial.core.task.limits import DESCRIPTION_MAX_LENGTH
 
 # The API's bounds: ?limit= is 1-100 (default 50); preview's count is 1-100 (default 5).
 DEFAULT_PAGE_SIZE = 50
@@ -42,6 +44,7 @@ class PreviewRequest(_Request):
     timezone: Annotated[StrictStr, Field(examples=["Europe/Berlin"])] = "UTC"
     after: Annotated[Timestamp | None, Field(description="exclusive; default now")] = None
     count: Annotated[StrictInt, Field(ge=1, le=MAX_PREVIEW_COUNT)] = DEFAULT_PREVIEW_COUNT
+    exclude: Exclude = Field(default_factory=list, json_schema_extra={"default": []})
 
 
 class BackfillRequest(_Request):
@@ -59,6 +62,13 @@ class RedriveRequest(_Request):
         list[Annotated[StrictStr, Field(min_length=1, max_length=512)]] | None,
         Field(max_length=MAX_REDRIVE_IDS),
     ] = None
+
+
+class CalendarPut(_Request):
+    """`PUT /calendars/{name}`: the calendar's days (dates and inclusive date ranges)."""
+
+    description: Annotated[StrictStr, Field(max_length=DESCRIPTION_MAX_LENGTH)] = ""
+    dates: CalendarDates
 
 
 # --- responses -----------------------------------------------------------------------------
@@ -114,6 +124,19 @@ class DeadLetterList(BaseModel):
 
 class RedriveResponse(BaseModel):
     redriven: int
+
+
+class CalendarView(BaseModel):
+    """A calendar: days that tasks naming it (`"exclude": ["calendar:NAME"]`) do not fire on."""
+
+    name: str
+    description: str
+    dates: list[str]
+    updated_at: Timestamp
+
+
+class CalendarList(BaseModel):
+    calendars: list[CalendarView]
 
 
 class ErrorDetail(BaseModel):

@@ -21,10 +21,11 @@ from sundial.api.settings import api_settings
 from sundial.core.clock import format_timestamp, from_ms, to_ms, utc_now
 from sundial.core.describe import describe
 from sundial.core.errors import ScheduleError, ValidationError
+from sundial.core.exclusions import ExcludedDays, calendar_names
 from sundial.core.handlers import import_handler_modules, registered_names
-from sundial.core.planning import Timing, backfill_times, first_due_at
-from sundial.core.preview import preview
-from sundial.core.schedule import OneTimeSchedule, next_fire_time
+from sundial.core.planning import Timing, backfill_times, first_due_at, next_occurrence
+from sundial.core.preview import all_excluded, preview
+from sundial.core.schedule import OneTimeSchedule
 from sundial.core.task import Target, TaskSpec, TaskUpdate, apply_update
 from sundial.core.task.feasibility import check_target_feasible
 from sundial.core.vocabulary import PauseReason, TaskState
@@ -38,7 +39,9 @@ from sundial.workqueue.pausing import pause_task as pause_stored_task
 # --- timing ---------------------------------------------------------------------------------
 
 
-def timing_for(task_id: str, spec: TaskSpec, created_at: datetime) -> Timing:
+def timing_for(
+    task_id: str, spec: TaskSpec, created_at: datetime, excluded: ExcludedDays | None = None
+) -> Timing:
     return Timing(
         task_id=task_id,
         schedule=spec.schedule,
@@ -49,7 +52,25 @@ def timing_for(task_id: str, spec: TaskSpec, created_at: datetime) -> Timing:
         jitter_seconds=spec.jitter_seconds,
         misfire_policy=spec.misfire.policy,
         grace_seconds=spec.misfire.grace_seconds,
+        excluded=excluded or ExcludedDays(),
     )
+
+
+def excluded_days(tenant: str, exclude: list[str]) -> ExcludedDays:
+    """The days `exclude` names, its calendars the tenant's; UnknownCalendar (400, field
+    `exclude`) for one the tenant does not have (the store's write checks it again, in
+    the task's transaction)."""
+    names = calendar_names(exclude)
+    found = store.calendar_dates(tenant, names, consistent=True) if names else {}
+    for name in names:
+        if name not in found:
+            raise store.UnknownCalendar(name)
+    return ExcludedDays.of(exclude, found)
+
+
+def stored_timing(item: TaskItem, calendars: store.CalendarCache) -> Timing:
+    """A stored task's timing with its excluded days (its calendars read through `calendars`)."""
+    return store.timing_of(item, calendars.excluded_days(item.tenant, item.exclude))
 
 
 def first_fire(timing: Timing, now: datetime) -> datetime:
@@ -60,6 +81,10 @@ def first_fire(timing: Timing, now: datetime) -> datetime:
     due = first_due_at(timing, now)
     if due is not None:
         return due
+    if timing.excluded:
+        everywhere = dataclasses.replace(timing, excluded=ExcludedDays())
+        if first_due_at(everywhere, now) is not None:
+            raise all_excluded(timing.schedule, now)
     schedule = timing.parsed()
     if isinstance(schedule, OneTimeSchedule):
         raise ScheduleError(
@@ -77,17 +102,20 @@ def first_fire(timing: Timing, now: datetime) -> datetime:
     )
 
 
-def next_fire_times(item: TaskItem, now: datetime, count: int) -> list[datetime]:
-    """The task's next `count` fires from now (none while paused or completed)."""
+def next_fire_times(
+    item: TaskItem, now: datetime, count: int, calendars: store.CalendarCache | None = None
+) -> list[datetime]:
+    """The task's next `count` fires from now, excluded days skipped (none while paused
+    or completed). `calendars` shares calendar reads across the tasks of one reply."""
     if item.state != TaskState.ACTIVE:
         return []
-    timing = store.timing_of(item)
+    timing = stored_timing(item, calendars or store.CalendarCache())
     schedule = timing.parsed()
     fire = first_due_at(timing, now)
     times: list[datetime] = []
     while fire is not None and len(times) < count:
         times.append(fire)
-        fire = next_fire_time(schedule, fire, timing.start_at, timing.end_at)
+        fire = next_occurrence(timing, schedule, fire)
     return times
 
 
@@ -104,7 +132,8 @@ def create_task(tenant: str, spec: TaskSpec, now: datetime | None = None) -> Tas
     now = now or utc_now()
     created_ms = to_ms(now)
     task_id = store.new_ulid(created_ms)
-    due = first_fire(timing_for(task_id, spec, from_ms(created_ms)), now)
+    excluded = excluded_days(tenant, spec.exclude)
+    due = first_fire(timing_for(task_id, spec, from_ms(created_ms), excluded), now)
     item = TaskItem(
         task_id=task_id,
         tenant=tenant,
@@ -166,7 +195,8 @@ def update_task(
         if "target" in changes:
             _check_target(spec.target)
         if changes.keys() & TIMING_FIELDS:
-            timing = timing_for(task_id, spec, from_ms(int(current.created_at)))
+            excluded = excluded_days(tenant, spec.exclude)
+            timing = timing_for(task_id, spec, from_ms(int(current.created_at)), excluded)
             due = first_fire(timing, now)  # validated even while paused
             if current.state != TaskState.PAUSED:
                 changes.update(state=TaskState.ACTIVE, due_at=to_ms(due))
@@ -228,7 +258,7 @@ def resume_task(
     _check_version(current, expected_version)
     if current.state == TaskState.ACTIVE:
         return current
-    due = first_due_at(store.timing_of(current), now)
+    due = first_due_at(stored_timing(current, store.CalendarCache()), now)
     if run_limits.remaining_runs(current) == 0:
         due = None  # its run limit is used up (lowered while paused)
     changes = {
@@ -267,7 +297,8 @@ def backfill_task(
             field="end",
         )
     task = store.get_task(tenant, task_id)
-    times = backfill_times(store.timing_of(task), start, end, limit=MAX_BACKFILL_FIRES + 1)
+    timing = stored_timing(task, store.CalendarCache())
+    times = backfill_times(timing, start, end, limit=MAX_BACKFILL_FIRES + 1)
     if len(times) > MAX_BACKFILL_FIRES:
         last = format_timestamp(times[MAX_BACKFILL_FIRES - 1])
         raise ValidationError(
@@ -294,12 +325,43 @@ def list_runs(
 
 
 def preview_schedule(
-    schedule: str, timezone: str, after: datetime | None, count: int
+    schedule: str,
+    timezone: str,
+    after: datetime | None,
+    count: int,
+    *,
+    tenant: str = "",
+    exclude: list[str] | None = None,
 ) -> tuple[list[datetime], str]:
-    """The next `count` fire times strictly after `after` (default now), and the schedule
-    in words. Raises ScheduleError (400) for a bad or never-firing schedule or zone."""
-    times = preview(schedule, timezone, after=after, count=count)
+    """The next `count` fire times strictly after `after` (default now), occurrences on
+    days `exclude` names (its calendars the tenant's) skipped, and the schedule in words.
+    Raises ScheduleError (400) for a bad or never-firing schedule or zone, and
+    UnknownCalendar for a calendar the tenant does not have."""
+    excluded = excluded_days(tenant, exclude or [])
+    times = preview(schedule, timezone, after=after, count=count, excluded=excluded)
     return times, describe(schedule, timezone)
+
+
+# --- calendars ----------------------------------------------------------------------------------
+
+
+def put_calendar(tenant: str, name: str, description: str, dates: list[str]) -> store.CalendarItem:
+    """Create or replace the tenant's calendar. Tasks naming it plan with its new dates
+    from their next planning on (fires already sent are re-checked by the executor)."""
+    return store.put_calendar(tenant, name, description, dates)
+
+
+def get_calendar(tenant: str, name: str) -> store.CalendarItem:
+    return store.get_calendar(tenant, name)
+
+
+def list_calendars(tenant: str) -> list[store.CalendarItem]:
+    return store.list_calendars(tenant)
+
+
+def delete_calendar(tenant: str, name: str) -> None:
+    """CalendarInUse (409) while a task's `exclude` names it."""
+    store.delete_calendar(tenant, name)
 
 
 # --- dead letters ---------------------------------------------------------------------------------

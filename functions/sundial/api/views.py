@@ -31,12 +31,20 @@ from sundial.workqueue import run_limits
 NEXT_FIRE_TIMES_SHOWN = 5
 
 
-def task_view(item: TaskItem, now: datetime, last: RunItem | None) -> dict[str, Any]:
-    """The task resource; a task that cannot be planned is shown with `schedule_error`."""
+def task_view(
+    item: TaskItem,
+    now: datetime,
+    last: RunItem | None,
+    calendars: store.CalendarCache | None = None,
+) -> dict[str, Any]:
+    """The task resource; a task that cannot be planned is shown with `schedule_error`.
+    `calendars` shares the calendars read for next_fire_times across a page."""
     last_run = run_resource(last) if last is not None else None
     try:
         spec = spec_of(item)
-        next_fire_times = service.next_fire_times(item, now, NEXT_FIRE_TIMES_SHOWN)
+        next_fire_times = service.next_fire_times(
+            item, now, NEXT_FIRE_TIMES_SHOWN, calendars or store.CalendarCache()
+        )
     except (SundialError, ValueError, OverflowError) as exc:
         # Stored before validation refused it: one such task must not take down the
         # list it is on, and its own GET says why it does not fire.
@@ -96,6 +104,7 @@ def _unplannable_view(
         "pause_after_failures": (
             int(item.pause_after_failures) if item.pause_after_failures is not None else None
         ),
+        "exclude": item.exclude or [],
         "state": item.state,
         "pause_reason": _pause_reason(item),
         "version": int(item.version),
@@ -120,7 +129,8 @@ def _timestamp(ms: Any) -> str | None:
 def task_views(items: Sequence[TaskItem], now: datetime) -> list[dict[str, Any]]:
     """Views of a page of tasks, their last runs read together."""
     lasts = store.newest_runs(items, to_ms(now))
-    return [task_view(item, now, last) for item, last in zip(items, lasts, strict=True)]
+    calendars = store.CalendarCache()
+    return [task_view(item, now, last, calendars) for item, last in zip(items, lasts, strict=True)]
 
 
 def run_view(run: RunItem) -> dict[str, Any]:

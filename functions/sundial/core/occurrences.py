@@ -12,8 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sundial.core.planning import Timing
-from sundial.core.schedule import next_fire_time
+from sundial.core.planning import Timing, next_occurrence
 
 # From a per-second schedule (the first) to a monthly one (the last).
 LOOKBACK_WINDOWS = (
@@ -62,12 +61,12 @@ def _walk(
     None past the step bound."""
     schedule = timing.parsed()
     kept: deque[datetime] = deque(maxlen=count)
-    cursor = next_fire_time(schedule, since, timing.start_at, timing.end_at)
+    cursor = next_occurrence(timing, schedule, since)
     steps = 0
     while cursor is not None and cursor <= until:
         steps += 1
         if steps > MAX_STEPS_PER_WINDOW:
             return None
         kept.append(cursor)
-        cursor = next_fire_time(schedule, cursor, timing.start_at, timing.end_at)
+        cursor = next_occurrence(timing, schedule, cursor)
     return list(kept), steps

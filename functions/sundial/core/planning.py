@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sundial.core.aws_limits import SQS_MAX_DELAY_SECONDS
 from sundial.core.clock import EARLIEST_INSTANT, to_ms
+from sundial.core.exclusions import ExcludedDays, first_instant_of
 from sundial.core.schedule import (
     IntervalSchedule,
     OneTimeSchedule,
@@ -21,6 +22,7 @@ from sundial.core.schedule import (
     next_fire_time,
     parse_schedule,
 )
+from sundial.core.zones import load_zone
 
 # fire_all replays at most this many missed fires of one task per sweep; older ones are
 # coalesced into a single run so an outage cannot flood the queue.
@@ -47,6 +49,9 @@ class Timing:
     # Scheduled runs the task may still dispatch (its `max_runs` minus those dispatched),
     # or None: no limit.
     runs_left: int | None = None
+    # The days of `exclude` (its calendars' dates resolved): occurrences on them are
+    # not fired, as if the schedule did not have them.
+    excluded: ExcludedDays = field(default_factory=ExcludedDays)
 
     def parsed(self) -> Schedule:
         """The schedule, anchored for elapsed-time forms.
@@ -59,6 +64,38 @@ class Timing:
             anchor = self.start_at - schedule.interval if self.start_at else self.created_at
             return schedule.anchored(anchor)
         return schedule
+
+
+def next_occurrence(timing: Timing, schedule: Schedule, after: datetime) -> datetime | None:
+    """The task's next occurrence strictly after `after`: the schedule's next fire inside
+    the task's window whose local date is not excluded.
+
+    An occurrence on an excluded day jumps past the whole excluded range at once, so a
+    long range costs one step, not one per occurrence it holds.
+    """
+    fire = next_fire_time(schedule, after, timing.start_at, timing.end_at)
+    if not timing.excluded:
+        return fire
+    zone = load_zone(timing.timezone)
+    while fire is not None:
+        excluded = timing.excluded.range_of(fire.astimezone(zone).date())
+        if excluded is None:
+            return fire
+        if excluded.last == date.max:
+            return None
+        # Just before the day after the range; never before `fire`, so this advances.
+        resume = first_instant_of(excluded.last + timedelta(days=1), zone)
+        after = max(fire, resume - timedelta(microseconds=1))
+        fire = next_fire_time(schedule, after, timing.start_at, timing.end_at)
+    return None
+
+
+def is_excluded(timing: Timing, instant: datetime) -> bool:
+    """Whether `instant` falls on one of the task's excluded days (its time zone's date)."""
+    if not timing.excluded:
+        return False
+    local_day = instant.astimezone(load_zone(timing.timezone)).date()
+    return timing.excluded.range_of(local_day) is not None
 
 
 @dataclass(frozen=True)
@@ -124,7 +161,7 @@ def first_due_at(timing: Timing, now: datetime) -> datetime | None:
         reach = timedelta(seconds=timing.grace_seconds, microseconds=1)
         # Never before the planning range: no at() lies there, and datetimes end at year 1.
         after = max(now, EARLIEST_INSTANT + reach) - reach
-    return next_fire_time(schedule, after, timing.start_at, timing.end_at)
+    return next_occurrence(timing, schedule, after)
 
 
 def plan_fires(
@@ -163,9 +200,12 @@ def plan_fires(
     missed: list[datetime] = []
     upcoming: list[datetime] = []
     cursor: datetime | None = due_at
+    if is_excluded(timing, due_at):
+        # Excluded since it was planned (a calendar changed): not fired.
+        cursor = next_occurrence(timing, schedule, due_at)
     while cursor is not None and cursor <= until:
         (missed if cursor < missed_before else upcoming).append(cursor)
-        cursor = next_fire_time(schedule, cursor, timing.start_at, timing.end_at)
+        cursor = next_occurrence(timing, schedule, cursor)
     fires, skipped = _apply_misfire_policy(timing, missed)
     fires.extend(make_fire(timing, at) for at in upcoming)
     reach = now + lookahead
@@ -174,7 +214,7 @@ def plan_fires(
         if ahead.fire_at > reach:
             break
         fires.append(ahead)
-        cursor = next_fire_time(schedule, cursor, timing.start_at, timing.end_at)
+        cursor = next_occurrence(timing, schedule, cursor)
     if timing.runs_left is not None and len(fires) >= timing.runs_left:
         return Plan(fires=fires[: max(0, timing.runs_left)], next_due_at=None, skipped=skipped)
     return Plan(fires=fires, next_due_at=cursor, skipped=skipped)
@@ -199,12 +239,10 @@ def backfill_times(timing: Timing, start: datetime, end: datetime, limit: int) -
     """Nominal fire times in [start, end], at most `limit` (the API caps a backfill)."""
     schedule = timing.parsed()
     times: list[datetime] = []
-    cursor = next_fire_time(
-        schedule, start - timedelta(microseconds=1), timing.start_at, timing.end_at
-    )
+    cursor = next_occurrence(timing, schedule, start - timedelta(microseconds=1))
     while cursor is not None and cursor <= end and len(times) < limit:
         times.append(cursor)
-        cursor = next_fire_time(schedule, cursor, timing.start_at, timing.end_at)
+        cursor = next_occurrence(timing, schedule, cursor)
     return times
 
 

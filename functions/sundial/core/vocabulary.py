@@ -90,6 +90,7 @@ class ErrorCode(StrEnum):
     METHOD_NOT_ALLOWED = "method_not_allowed"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     NAME_CONFLICT = "name_conflict"
+    CALENDAR_IN_USE = "calendar_in_use"
     VERSION_MISMATCH = "version_mismatch"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"

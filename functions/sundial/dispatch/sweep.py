@@ -53,6 +53,8 @@ class Dispatcher:
     send_lead_ms: int = 0
     send_wait_budget_ms: int = DEFAULT_SEND_WAIT_BUDGET_MS
     timing: SendTiming | None = field(default=None, init=False)
+    # The calendars read by this sweep (tasks that exclude days): each read once.
+    calendars: store.CalendarCache = field(default_factory=store.CalendarCache, init=False)
 
     @property
     def reach(self) -> Reach:
@@ -67,6 +69,7 @@ class Dispatcher:
         every shard.
         """
         report = SweepReport()
+        self.calendars = store.CalendarCache()  # calendar changes apply from this sweep on
         targets = list(range(self.shard_count)) if shards is None else list(shards)
         store.connect()  # before the shard threads race to create the clients
         if self.use_leases and not store.acquire_sweep_lease(
@@ -156,4 +159,5 @@ class Dispatcher:
             reach=self.reach,
             clock=self.clock,
             timing=self.timing,
+            calendars=self.calendars,
         )

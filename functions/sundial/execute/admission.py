@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sundial import store
+from sundial.core.clock import from_ms
+from sundial.core.exclusions import calendar_names
+from sundial.core.planning import is_excluded
 from sundial.core.vocabulary import FireKind, TaskState
 from sundial.observability import logger
 from sundial.store.keys import MANUAL_MARKER, RunKey
@@ -61,6 +64,9 @@ def load_current_task(message: FireMessage) -> TaskItem | None:
     if task is None or why is not None:
         _dropped(message, why or "task deleted")
         return None
+    if excluded_since_planned(message, task, store.CalendarCache()):
+        _dropped(message, EXCLUDED)
+        return None
     task.schedule_state = schedule_state
     return task
 
@@ -90,14 +96,41 @@ def load_current_tasks(messages: Sequence[FireMessage]) -> dict[str, TaskItem | 
             _dropped(message, why)
             current[message.execution_id] = None
     definitions = store.get_definitions({m.task_id: int(states[m.task_id].version) for m in fresh})
+    calendars = store.CalendarCache()  # each calendar read once per batch
     for message in fresh:
         task = definitions.get(message.task_id)
         if task is None:
             _dropped(message, "task deleted")
+        elif excluded_since_planned(message, task, calendars):
+            _dropped(message, EXCLUDED)
+            task = None
         else:
             task.schedule_state = states[message.task_id]
         current[message.execution_id] = task
     return current
+
+
+EXCLUDED = "its day is excluded by a calendar changed since the fire was planned"
+
+
+def excluded_since_planned(
+    message: FireMessage, task: TaskItem, calendars: store.CalendarCache
+) -> bool:
+    """Whether a scheduled fire now falls on a day a calendar of the task excludes.
+
+    Planning skipped the excluded days as they were then; a change to the task's own
+    `exclude` bumps its schedule_version (the fire is stale already), but a calendar
+    can change after the fire was sent. Only tasks whose `exclude` names a calendar are
+    checked, from the definition already read: the others cost nothing more. Read per
+    batch, so a calendar changed while a fire waits in the queue applies to it.
+    """
+    if message.kind != FireKind.SCHEDULED or not calendar_names(task.exclude or []):
+        return False
+    suffix = message.execution_id[len(message.task_id) + 1 :]
+    if not suffix.isdigit():
+        return False
+    timing = store.timing_of(task, calendars.excluded_days(task.tenant, task.exclude))
+    return is_excluded(timing, from_ms(int(suffix)))
 
 
 def _dropped(message: FireMessage, why: str) -> None:

@@ -4,7 +4,16 @@ Every operation is one conditional write (or one transaction) whose name says it
 guarantee; callers decide what to do with the outcome (docs/tasks.md "Tasks and the store").
 """
 
+from sundial.store.calendars import (
+    calendar_dates,
+    delete_calendar,
+    get_calendar,
+    list_calendars,
+    put_calendar,
+)
 from sundial.store.errors import (
+    CalendarInUse,
+    CalendarNotFound,
     ClaimRefused,
     Duplicate,
     InvalidPageToken,
@@ -16,13 +25,16 @@ from sundial.store.errors import (
     TaskAlreadyExists,
     TaskNotFound,
     TransactionConflict,
+    UnknownCalendar,
     VersionMismatch,
 )
+from sundial.store.exclusions import CalendarCache
 from sundial.store.failure_streak import count_failure, end_failure_streak
 from sundial.store.ids import new_ulid, ulid_timestamp_ms
 from sundial.store.keys import RunKey, name_claim_key, run_key
 from sundial.store.leases import acquire_sweep_lease, break_sweep_lease, release_sweep_lease
 from sundial.store.models import (
+    CalendarItem,
     RunItem,
     ScheduleItem,
     TaskItem,
@@ -39,7 +51,13 @@ from sundial.store.runs import (
     record_success,
 )
 from sundial.store.shards import shard_for
-from sundial.store.task_mapping import attributes_of, changed_attributes, spec_of, timing_of
+from sundial.store.task_mapping import (
+    attributes_of,
+    changed_attributes,
+    has_exclusions,
+    spec_of,
+    timing_of,
+)
 from sundial.store.tasks import (
     commit_dispatch,
     create_task,
@@ -52,6 +70,7 @@ from sundial.store.tasks import (
     get_schedule_states,
     get_task,
     get_task_any_tenant,
+    get_timing_definition,
     list_tasks,
     new_schedule_state,
     note_backfill,
@@ -61,6 +80,10 @@ from sundial.store.tasks import (
 )
 
 __all__ = [
+    "CalendarCache",
+    "CalendarInUse",
+    "CalendarItem",
+    "CalendarNotFound",
     "ClaimRefused",
     "Duplicate",
     "InvalidPageToken",
@@ -76,27 +99,34 @@ __all__ = [
     "TaskItem",
     "TaskNotFound",
     "TransactionConflict",
+    "UnknownCalendar",
     "VersionMismatch",
     "acquire_sweep_lease",
     "attributes_of",
     "bind_tables",
     "break_sweep_lease",
+    "calendar_dates",
     "changed_attributes",
     "claim_run",
     "commit_dispatch",
     "connect",
     "count_failure",
     "create_task",
+    "delete_calendar",
     "delete_task",
     "edit_task",
     "end_failure_streak",
     "find_task_by_name",
+    "get_calendar",
     "get_definition",
     "get_definitions",
     "get_schedule_state",
     "get_schedule_states",
     "get_task",
     "get_task_any_tenant",
+    "get_timing_definition",
+    "has_exclusions",
+    "list_calendars",
     "list_runs",
     "list_tasks",
     "name_claim_key",
@@ -106,6 +136,7 @@ __all__ = [
     "newest_runs",
     "note_backfill",
     "note_manual_run",
+    "put_calendar",
     "query_due",
     "record_retry",
     "record_skipped",

@@ -57,6 +57,50 @@ class VersionMismatch(StoreError, SundialError):
         self.actual = actual
 
 
+# --- calendars ---------------------------------------------------------------------------
+
+
+class CalendarNotFound(StoreError, SundialError):
+    """No such calendar for this tenant (another tenant's is reported exactly like this)."""
+
+    code = ErrorCode.NOT_FOUND
+    status = 404
+
+    def __init__(self, name: str):
+        super().__init__(f"calendar {name!r} not found")
+        self.name = name
+
+
+class UnknownCalendar(StoreError, SundialError):
+    """A task's `exclude` names a calendar the tenant does not have."""
+
+    code = ErrorCode.VALIDATION_ERROR
+    status = 400
+
+    def __init__(self, name: str):
+        super().__init__(
+            f"exclude names calendar:{name}, which does not exist; create it with "
+            f"PUT /calendars/{name} first",
+            field="exclude",
+        )
+        self.name = name
+
+
+class CalendarInUse(StoreError, SundialError):
+    """The calendar is named by a task's `exclude`, so it cannot be deleted."""
+
+    code = ErrorCode.CALENDAR_IN_USE
+    status = 409
+
+    def __init__(self, name: str, references: int):
+        super().__init__(
+            f"calendar {name!r} is named by the exclude of {references} task(s); remove it "
+            "from their exclude first"
+        )
+        self.name = name
+        self.references = references
+
+
 class TaskAlreadyExists(StoreError):
     """A task with this id exists already (an id was reused: a bug, ULIDs do not collide)."""
 

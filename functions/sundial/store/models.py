@@ -18,7 +18,13 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pynamodb.attributes import Attribute, JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import (
+    Attribute,
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
 from pynamodb.constants import MAP
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
@@ -71,6 +77,8 @@ SWEEP_LEASE_KEY = "lease#dispatch#sweep"
 RUNS_LEFT_KEY = "runs_left"
 # Dead-letter records live in the runs table under this partition prefix and the tenant.
 DEAD_LETTER_PREFIX = "deadletter#"
+# So do a tenant's calendars: one partition per tenant, one item per calendar name.
+CALENDAR_PREFIX = "calendar#"
 
 
 # --- table binding -----------------------------------------------------------------------
@@ -262,6 +270,8 @@ class TaskItem(Model):
     # Consecutive failed runs that pause the task (None: never); the streak itself is on
     # the schedule state (`failure_streak`).
     pause_after_failures = NumberAttribute(null=True)
+    # Excluded days (dates, ranges, `calendar:NAME`); absent when there are none.
+    exclude = ListAttribute[str](null=True)
     # lifecycle
     state = UnicodeAttribute(default=TaskState.ACTIVE.value)  # a TaskState
     # Why a paused task is paused (a PauseReason; None on a task paused before it existed,
@@ -365,10 +375,13 @@ class ScheduleItem(Model):
     start_at = NumberAttribute(null=True)
     end_at = NumberAttribute(null=True)
     jitter_seconds = NumberAttribute(default=0)
-    # The definition's misfire policy, and, under RUNS_LEFT_KEY, the scheduled runs a task
-    # with `max_runs` may still dispatch: the dispatcher plans from the due index's entry
-    # alone, and an index's projection cannot change in place (docs/deploy.md), so the
-    # run limit travels in this projected map rather than in an attribute of its own.
+    # The definition's misfire policy, plus two keys the dispatcher needs from the due
+    # index's entry alone (the index projects this map, and an index's projection cannot
+    # change in place, docs/deploy.md): under RUNS_LEFT_KEY the scheduled runs a task with
+    # `max_runs` may still dispatch, and `"exclusions": true` when the task excludes days
+    # (`store.task_mapping.planning_misfire`), so only those tasks have their exclusions
+    # read. The exclude list itself stays on the definition, keeping this item (rewritten
+    # by every commit) small.
     misfire = JSONMapAttribute()
     created_at = NumberAttribute()
     # the due index keys: both present while a fire is pending, both absent otherwise
@@ -513,6 +526,37 @@ class DeadLetterItem(Model):
     expires_at = NumberAttribute()  # epoch SECONDS: the table's TTL attribute
 
 
+class CalendarItem(Model):
+    """A tenant's calendar of days, named by tasks' `exclude` as `calendar:NAME`.
+
+    Kept in the runs table: `task_id` is `calendar_partition(tenant)` (it starts with
+    CALENDAR_PREFIX, which no ULID can) and `fire_key` is the calendar's name, so one
+    query lists a tenant's calendars. `references` counts the tasks whose `exclude` names
+    it; it moves only inside the transactions that write those tasks, and a calendar is
+    deleted only on the condition that it is zero, so a delete and a new reference
+    racing cannot both win.
+    """
+
+    class Meta(_ClientMeta):
+        table_name = _TableName("runs_table")
+
+    task_id = UnicodeAttribute(hash_key=True)
+    fire_key = UnicodeAttribute(range_key=True)
+    tenant = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+    dates = ListAttribute[str](default=list)
+    updated_at = NumberAttribute()
+    references = NumberAttribute(null=True)
+
+    @property
+    def name(self) -> str:
+        return self.fire_key
+
+
+def calendar_partition(tenant: str) -> str:
+    return f"{CALENDAR_PREFIX}{tenant}"
+
+
 _MODELS: tuple[type[Model], ...] = (
     TaskItem,
     ScheduleItem,
@@ -520,6 +564,7 @@ _MODELS: tuple[type[Model], ...] = (
     SweepLeaseItem,
     RunItem,
     DeadLetterItem,
+    CalendarItem,
 )
 
 

@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from sundial.core.clock import from_ms, to_ms
+from sundial.core.exclusions import ExcludedDays
 from sundial.core.planning import Timing
 from sundial.core.task import TaskSpec
-from sundial.store.models import ScheduleItem, TaskItem
+from sundial.store.models import RUNS_LEFT_KEY, ScheduleItem, TaskItem
 
 
 def spec_of(item: TaskItem) -> TaskSpec:
@@ -39,6 +40,7 @@ def spec_of(item: TaskItem) -> TaskSpec:
             "pause_after_failures": (
                 int(item.pause_after_failures) if item.pause_after_failures is not None else None
             ),
+            "exclude": item.exclude or [],
         }
     )
 
@@ -53,6 +55,8 @@ def attributes_of(spec: TaskSpec) -> dict[str, Any]:
         "payload": spec.payload,
         "start_at": to_ms(spec.start_at) if spec.start_at else None,
         "end_at": to_ms(spec.end_at) if spec.end_at else None,
+        # Absent rather than empty: a task without exclusions stores what it did before.
+        "exclude": list(spec.exclude) or None,
     }
 
 
@@ -70,10 +74,37 @@ def same_value(stored: Any, new: Any) -> bool:
     return json.dumps(stored, sort_keys=True) == json.dumps(new, sort_keys=True)
 
 
-def timing_of(item: TaskItem | ScheduleItem) -> Timing:
+# The key of the schedule state's misfire map that says the task excludes days.
+EXCLUSIONS_FLAG = "exclusions"
+
+
+def planning_misfire(
+    misfire: Mapping[str, Any], exclude: list[str] | None, runs_left: int | None
+) -> dict[str, Any]:
+    """The schedule state's `misfire` map (see `ScheduleItem.misfire`): the definition's
+    policy, the runs left under a run limit (absent without one), and the exclusions
+    flag when the task excludes days."""
+    planning = {k: v for k, v in misfire.items() if k not in (EXCLUSIONS_FLAG, RUNS_LEFT_KEY)}
+    if runs_left is not None:
+        planning[RUNS_LEFT_KEY] = runs_left
+    if exclude:
+        planning[EXCLUSIONS_FLAG] = True
+    return planning
+
+
+def has_exclusions(item: TaskItem | ScheduleItem) -> bool:
+    """Whether the task excludes days: its definition lists some, or its schedule state
+    (as the due index projects it) carries the flag."""
+    if isinstance(item, TaskItem):
+        return bool(item.exclude)
+    return bool((item.misfire or {}).get(EXCLUSIONS_FLAG))
+
+
+def timing_of(item: TaskItem | ScheduleItem, excluded: ExcludedDays | None = None) -> Timing:
     """The timing fields of a stored task (definition or schedule state, which mirrors
-    them), as the pure planner takes them; the runs left under a run limit only from a
-    schedule state, which alone counts them."""
+    them), as the pure planner takes them: the runs left under a run limit only from a
+    schedule state, which alone counts them; the days it excludes only when given (they
+    need the definition's `exclude` and its calendars' dates, see `store.exclusions`)."""
     misfire = item.misfire or {}
     return Timing(
         task_id=item.task_id,
@@ -86,6 +117,7 @@ def timing_of(item: TaskItem | ScheduleItem) -> Timing:
         misfire_policy=str(misfire.get("policy", "fire_once")),
         grace_seconds=int(misfire.get("grace_seconds", 60)),
         runs_left=item.runs_left if isinstance(item, ScheduleItem) else None,
+        excluded=excluded or ExcludedDays(),
     )
 
 

@@ -22,10 +22,18 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from sundial.core import clock
+from sundial.core.exclusions import calendar_names
 from sundial.core.vocabulary import TaskState
 from sundial.settings import get_settings
 from sundial.store import writes
-from sundial.store.errors import NameConflict, TaskAlreadyExists, TaskNotFound, VersionMismatch
+from sundial.store.calendars import reference_changes, reference_ops
+from sundial.store.errors import (
+    NameConflict,
+    TaskAlreadyExists,
+    TaskNotFound,
+    UnknownCalendar,
+    VersionMismatch,
+)
 from sundial.store.keys import is_task_key, name_claim_key
 from sundial.store.migration import migrate_legacy_task
 from sundial.store.models import (
@@ -39,7 +47,7 @@ from sundial.store.models import (
 )
 from sundial.store.pagination import RawItem, collect_page, decode_token, encode_token
 from sundial.store.shards import shard_for
-from sundial.store.task_mapping import changed_attributes, same_value
+from sundial.store.task_mapping import changed_attributes, planning_misfire, same_value
 
 # What a caller may change with update_task; the rest is bookkeeping owned by the store.
 MUTABLE_FIELDS = frozenset(
@@ -47,15 +55,20 @@ MUTABLE_FIELDS = frozenset(
         "name", "schedule", "timezone", "start_at", "end_at", "description", "target",
         "payload", "retry", "timeout_seconds", "overlap", "misfire", "jitter_seconds",
         "tags", "max_runs", "pause_after_failures", "state", "pause_reason", "due_at",
-        "last_fire_at", "runs_left", "fires_dispatched", "failure_streak",
+        "last_fire_at", "runs_left", "fires_dispatched", "failure_streak", "exclude",
     }
 )  # fmt: skip
 # Changing any of these changes which fires are due: schedule_version is bumped, and
 # executors drop messages emitted under the old one.
-TIMING_FIELDS = frozenset({"schedule", "timezone", "start_at", "end_at", "jitter_seconds"})
+TIMING_FIELDS = frozenset(
+    {"schedule", "timezone", "start_at", "end_at", "jitter_seconds", "exclude"}
+)
 # Definition fields the schedule state mirrors (the dispatcher plans from them, the
 # executor's guard checks `state`): written to both items in the same transaction.
-MIRRORED_FIELDS = TIMING_FIELDS | {"misfire", "state"}
+# `exclude` is not mirrored, nor is `misfire` copied as is: the schedule state's
+# `misfire` carries the run limit's count and the exclusions flag too
+# (`task_mapping.planning_misfire`).
+MIRRORED_FIELDS = (TIMING_FIELDS - {"exclude"}) | {"state"}
 # Fields that live on the schedule state only. `runs_left` and `fires_dispatched` are
 # the run limit's count: the API rewrites them (conditioned on the count it read) when
 # the limit changes or fires sent ahead are withdrawn.
@@ -87,8 +100,10 @@ def create_task(
     is claimed in the same transaction as its definition and schedule state.
 
     Sets the bookkeeping on `item` (version 1, schedule_version 1, created_at,
-    updated_at), attaches its schedule state and returns it.
-    Raises NameConflict when the tenant already has a task of that name.
+    updated_at), attaches its schedule state and returns it. The calendars its `exclude`
+    names gain a reference in the same transaction.
+    Raises NameConflict when the tenant already has a task of that name, UnknownCalendar
+    when a calendar it names does not exist (nothing is written then).
     """
     if not is_task_key(item.task_id):
         raise ValueError(f"{item.task_id!r} cannot be a task id")
@@ -106,11 +121,13 @@ def create_task(
     if item.name is not None:
         claim = NameClaimItem(name_claim_key(item.tenant, item.name), claimed_by=item.task_id)
         requests.append(writes.op_put(claim, _unclaimed()))
+    references = _add_references(item.tenant, requests, None, item.exclude)
     try:
         writes.transact(TaskItem, requests)
     except writes.ConditionFailed as exc:
         if 0 in exc.failed or 1 in exc.failed:
             raise TaskAlreadyExists(item.task_id) from None
+        _raise_unknown_calendar(exc, references)
         raise NameConflict(str(item.name)) from None
     item.schedule_state = state
     return item
@@ -155,6 +172,16 @@ def get_definition(task_id: str, at_least_version: int) -> TaskItem | None:
     """
     item = _read(task_id, consistent=False)
     if item is None or int(item.version) < at_least_version:
+        item = _read(task_id, consistent=True)
+    return item
+
+
+def get_timing_definition(task_id: str, schedule_version: int) -> TaskItem | None:
+    """A task's definition with the timing of `schedule_version` or newer (every timing
+    change bumps it); None when it is gone. Like `get_definition`, one eventually
+    consistent read, read again consistently when the copy is older than asked."""
+    item = _read(task_id, consistent=False)
+    if item is None or int(item.schedule_version) < schedule_version:
         item = _read(task_id, consistent=True)
     return item
 
@@ -336,11 +363,16 @@ def delete_task(tenant: str, task_id: str, expected_version: int | None = None) 
         ]
         if current.name is not None:
             requests.append(_release_name(current))
+        # Its calendars lose the reference in the same transaction.
+        references = _add_references(current.tenant, requests, current.exclude, None)
         try:
             writes.transact(TaskItem, requests)
             return current
         except writes.ConditionFailed as exc:
             if 0 not in exc.failed:
+                if references.keys() & exc.failed.keys():
+                    # Unreachable while "a named calendar is never deleted" holds.
+                    raise RuntimeError(f"a calendar task {task_id} names is missing") from None
                 raise _claim_corrupted(current) from None
     raise VersionMismatch(task_id, expected_version, None)
 
@@ -517,7 +549,7 @@ def new_schedule_state(item: TaskItem, due_at: int | None) -> ScheduleItem:
         start_at=item.start_at,
         end_at=item.end_at,
         jitter_seconds=item.jitter_seconds,
-        misfire=planning_policy(item.misfire, runs_left),
+        misfire=planning_misfire(item.misfire or {}, item.exclude, runs_left),
         created_at=item.created_at,
         fires_dispatched=0,
     )
@@ -560,17 +592,19 @@ def _write_update(
             schedule += _due_actions(task_id, value)
             continue
         if field == "runs_left":
-            if "misfire" not in effective:  # else written with the misfire map below
+            if not effective.keys() & {"misfire", "exclude"}:  # else in the map below
                 path = ScheduleItem.misfire[RUNS_LEFT_KEY]
                 schedule.append(path.remove() if value is None else path.set(value))
             continue
         if field not in SCHEDULE_STATE_FIELDS:
             definition.append(_change(getattr(TaskItem, field), field, value))
-        if field == "misfire":
-            mirrored = planning_policy(value, runs_left)
-            schedule.append(_change(ScheduleItem.misfire, field, mirrored))
-        elif field in MIRRORED_FIELDS or field in SCHEDULE_STATE_FIELDS:
+        if field in MIRRORED_FIELDS or field in SCHEDULE_STATE_FIELDS:
             schedule.append(_change(getattr(ScheduleItem, field), field, value))
+    if effective.keys() & {"misfire", "exclude"}:
+        misfire = effective.get("misfire", current.misfire) or {}
+        exclude = effective.get("exclude", current.exclude)
+        misfire = planning_misfire(misfire, exclude, runs_left)
+        schedule.append(_change(ScheduleItem.misfire, "misfire", misfire))
     definition += [TaskItem.version.set(new_version), TaskItem.updated_at.set(stamp)]
     timing_changed = bool(TIMING_FIELDS & effective.keys())
     # Leaving a pause: fires sent ahead before it carry the old version, so the executor
@@ -606,23 +640,21 @@ def _write_update(
         if new_name is not None:
             claim = NameClaimItem(name_claim_key(current.tenant, new_name), claimed_by=task_id)
             requests.append(writes.op_put(claim, _unclaimed()))
+    name_claim = len(requests) - 1
+    references: dict[int, str] = {}
+    if "exclude" in effective:
+        references = _add_references(
+            current.tenant, requests, current.exclude, effective["exclude"]
+        )
     try:
         writes.transact(TaskItem, requests)
     except writes.ConditionFailed as exc:
         if 0 in exc.failed or 1 in exc.failed:
             raise _Raced() from None
-        if new_name is not None and len(requests) - 1 in exc.failed:
+        _raise_unknown_calendar(exc, references)
+        if new_name is not None and name_claim in exc.failed:
             raise NameConflict(new_name) from None
         raise _claim_corrupted(current) from None
-
-
-def planning_policy(misfire: Mapping[str, Any], runs_left: int | None) -> dict[str, Any]:
-    """The schedule state's `misfire` map: the definition's policy, and the runs left
-    under a run limit (absent without one)."""
-    policy = {k: v for k, v in misfire.items() if k != RUNS_LEFT_KEY}
-    if runs_left is not None:
-        policy[RUNS_LEFT_KEY] = runs_left
-    return policy
 
 
 def _same_count(state: ScheduleItem) -> Condition:
@@ -631,6 +663,28 @@ def _same_count(state: ScheduleItem) -> Condition:
         # A state written before the counter existed reads as 0 without it.
         return seen | ScheduleItem.fires_dispatched.does_not_exist()
     return seen
+
+
+def _add_references(
+    tenant: str,
+    requests: list[writes.TransactItem],
+    before: list[str] | None,
+    after: list[str] | None,
+) -> dict[int, str]:
+    """Append the requests moving the reference counts of the calendars a task's
+    `exclude` names, from `before` to `after`; their indexes in `requests`, with the
+    calendars they name."""
+    changes = reference_changes(calendar_names(before or []), calendar_names(after or []))
+    indexes: dict[int, str] = {}
+    for name, op in reference_ops(tenant, changes):
+        indexes[len(requests)] = name
+        requests.append(op)
+    return indexes
+
+
+def _raise_unknown_calendar(exc: writes.ConditionFailed, references: Mapping[int, str]) -> None:
+    for index in sorted(references.keys() & exc.failed.keys()):
+        raise UnknownCalendar(references[index]) from None
 
 
 def _change(attribute: Any, field: str, value: Any) -> Action:

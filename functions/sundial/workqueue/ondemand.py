@@ -50,7 +50,9 @@ def enqueue_backfill(task: TaskItem, start: datetime, end: datetime) -> int:
     executor runs a fire time in the past at once (its event age counts from enqueueing).
     """
     work_queue_url()  # a deployment without a queue fails here, before anything is written
-    times = backfill_times(store.timing_of(task), start, end, limit=MAX_BACKFILL_FIRES)
+    # Excluded days are skipped, as the schedule skipped them.
+    excluded = store.CalendarCache().excluded_days(task.tenant, task.exclude)
+    times = backfill_times(store.timing_of(task, excluded), start, end, limit=MAX_BACKFILL_FIRES)
     messages = [
         message_for(task, execution_id(task.task_id, at), to_ms(at), FireKind.BACKFILL)
         for at in times

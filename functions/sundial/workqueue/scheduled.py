@@ -20,11 +20,12 @@ from typing import Any
 
 from sundial import clients, store
 from sundial.core.clock import SYSTEM_CLOCK, Clock, from_ms, to_ms, utc_now
-from sundial.core.planning import Plan, plan_fires
+from sundial.core.planning import Plan, Timing, plan_fires
 from sundial.core.vocabulary import FireKind, TaskState
 from sundial.observability import logger
 from sundial.settings import Settings, get_settings
 from sundial.store import ScheduleItem
+from sundial.store.exclusions import CalendarCache
 from sundial.workqueue.config import work_queue_url
 from sundial.workqueue.send import OutgoingMessage, message_for, send_messages
 from sundial.workqueue.send_timing import SendTiming
@@ -99,16 +100,19 @@ def send_then_commit(
     reach: Reach,
     clock: Clock = SYSTEM_CLOCK,
     timing: SendTiming | None = None,
+    calendars: CalendarCache | None = None,
 ) -> None:
     """Plan, enqueue, then commit these due tasks (one page of a sweep, or one task).
 
     With `timing` (a sweep's), messages go out at the phase that shows them its lead
     before their fire times; without (dispatch-on-write: an API request does not wait),
-    at once.
+    at once. `calendars` caches the calendars read for tasks that exclude days (a
+    sweep shares one across its pages).
     """
+    calendars = calendars if calendars is not None else CalendarCache()
     planned: list[tuple[ScheduleItem, Plan, list[OutgoingMessage]]] = []
     for item in items:
-        plan = _plan(item, now, reach)
+        plan = _plan(item, now, reach, calendars)
         if plan is None:
             report.tasks_deferred += 1
             continue
@@ -156,10 +160,24 @@ def dispatch_now(task: ScheduleItem, now: datetime | None = None) -> int:
     return report.fires_emitted
 
 
-def _plan(item: ScheduleItem, now: datetime, reach: Reach) -> Plan | None:
+def planning_timing(item: ScheduleItem, calendars: CalendarCache) -> Timing:
+    """What the planner needs of a due task. The schedule state (as the due index
+    projects it) holds it all, except for a task that excludes days: its definition's
+    `exclude` is read (one GetItem, eventually consistent) and the calendars named
+    there (once per sweep), so a calendar changed since the last plan applies to every
+    fire planned from now on."""
+    if not store.has_exclusions(item):
+        return store.timing_of(item)
+    # The index entry carries schedule_version, not version: an `exclude` change bumps it.
+    definition = store.get_timing_definition(item.task_id, int(item.schedule_version))
+    exclude = definition.exclude if definition is not None else None
+    return store.timing_of(item, calendars.excluded_days(item.tenant, exclude))
+
+
+def _plan(item: ScheduleItem, now: datetime, reach: Reach, calendars: CalendarCache) -> Plan | None:
     try:
         return plan_fires(
-            store.timing_of(item),
+            planning_timing(item, calendars),
             from_ms(int(item.due_at)),
             now,
             reach.horizon,

@@ -26,9 +26,14 @@ router = Router()
     responses=responses(200, "The fire times", 400),
 )
 def preview(request: Annotated[PreviewRequest, Body()]) -> Response[PreviewResponse]:
-    tenant_of(router.current_event)  # only callers with a tenant may use the API at all
+    tenant = tenant_of(router.current_event)  # calendars in `exclude` are the tenant's
     times, description = service.preview_schedule(
-        request.schedule, request.timezone, request.after, request.count
+        request.schedule,
+        request.timezone,
+        request.after,
+        request.count,
+        tenant=tenant,
+        exclude=request.exclude,
     )
     fire_times = [format_timestamp(t) for t in times]
     return json_reply(200, {"fire_times": fire_times, "description": description})

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, StrictInt, ValidationInfo, model_validato
 from sundial.core.clock import format_timestamp
 from sundial.core.errors import ScheduleError
 from sundial.core.schedule import parse_schedule
+from sundial.core.task.exclude import Exclude
 from sundial.core.task.fields import (
     Description,
     Payload,
@@ -147,6 +148,7 @@ class TaskSpec(StrictModel):
     tags: Tags = _documented_default(dict)
     max_runs: MaxRuns | None = None
     pause_after_failures: PauseAfterFailures | None = None
+    exclude: Exclude = _documented_default(list)
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> TaskSpec:

@@ -8,6 +8,7 @@ from pydantic import GetJsonSchemaHandler, model_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from sundial.core.task.exclude import Exclude
 from sundial.core.task.fields import (
     Description,
     Payload,
@@ -117,6 +118,7 @@ class TaskUpdate(_Patch):
     tags: Tags | None = None
     max_runs: MaxRuns | None = None
     pause_after_failures: PauseAfterFailures | None = None
+    exclude: Exclude | None = None
 
 
 def apply_update(current: TaskSpec, update: TaskUpdate) -> TaskSpec:
@@ -129,7 +131,8 @@ def apply_update(current: TaskSpec, update: TaskUpdate) -> TaskSpec:
       `pause_after_failures` (never pause);
     * `retry` and `misfire` merge field by field: `{"retry": {"max_attempts": 5}}`
       keeps the other retry settings;
-    * `target`, `tags` and `payload` are replaced whole (`"tags": {}` removes all tags);
+    * `target`, `tags`, `exclude` and `payload` are replaced whole (`"tags": {}`
+      removes all tags, `"exclude": []` every exclusion);
     * exception: an `http` target sent without a `signing_secret` key keeps the stored
       secret when the stored target is `http` too, because responses never show the
       secret and a GET-edit-PATCH round trip must not drop it. `"signing_secret": null`

@@ -60,6 +60,7 @@ class TaskView(StrictModel):
         description="max_runs minus the scheduled runs dispatched so far; null without a limit",
     )
     pause_after_failures: int | None = None
+    exclude: list[str] = Field(default_factory=list, json_schema_extra={"default": []})
     state: TaskState
     pause_reason: PauseReason | None = Field(
         default=None,
