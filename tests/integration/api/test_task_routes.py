@@ -160,10 +160,8 @@ def test_list_rows_show_the_same_last_run_as_the_task_and_its_run_history(api: A
     assert (rows[retrying]["status"], rows[never]) == ("retrying", None)
 
 
-def test_a_list_page_reads_no_task_s_run_history(api: Api, monkeypatch) -> None:
-    """One query for the page of tasks; their last runs are read by key."""
-    for i in range(12):
-        api.create(name=f"t{i}")
+def recorded_operations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The DynamoDB operations sent from now on, in order ("DynamoDB_20120810.Query")."""
     operations: list[str] = []
     process = BotocoreStubber.process_request
 
@@ -173,6 +171,14 @@ def test_a_list_page_reads_no_task_s_run_history(api: Api, monkeypatch) -> None:
         return process(self, request)
 
     monkeypatch.setattr(BotocoreStubber, "process_request", recording)
+    return operations
+
+
+def test_a_list_page_reads_no_task_s_run_history(api: Api, monkeypatch) -> None:
+    """One query for the page of tasks; their last runs are read by key."""
+    for i in range(12):
+        api.create(name=f"t{i}")
+    operations = recorded_operations(monkeypatch)
     assert len(api.call("GET", "/tasks").body["tasks"]) == 12
     assert operations.count("DynamoDB_20120810.Query") == 1
 
@@ -224,15 +230,7 @@ def test_list_by_name_finds_the_one_task_of_that_name_with_reads_alone(
     for n in range(3):
         api.create(name=f"other-{n}")
     nightly = api.create(name="nightly", tags={"env": "prod"})
-    operations: list[str] = []
-    process = BotocoreStubber.process_request
-
-    def recording(self: BotocoreStubber, request: Any) -> Any:
-        target = request.headers.get("X-Amz-Target", b"")
-        operations.append(target.decode() if isinstance(target, bytes) else target)
-        return process(self, request)
-
-    monkeypatch.setattr(BotocoreStubber, "process_request", recording)
+    operations = recorded_operations(monkeypatch)
     found = api.call("GET", "/tasks?name=nightly")
 
     assert found.status == 200
