@@ -41,6 +41,7 @@ TASK = {
     "pause_after_failures": None,
     "pause_reason": None,
     "exclude": [],
+    "notifications": [],
     "state": "active",
     "version": 2,
     "next_fire_times": ["2026-01-01T00:00:00+00:00"],

@@ -81,7 +81,7 @@ def test_view_has_exactly_the_fields_of_the_api_example():
     api_fields = [
         "id", "name", "schedule", "timezone", "start_at", "end_at", "description", "target",
         "payload", "retry", "timeout_seconds", "overlap", "misfire", "jitter_seconds", "tags",
-        "max_runs", "remaining_runs", "pause_after_failures", "exclude",
+        "max_runs", "remaining_runs", "pause_after_failures", "exclude", "notifications",
         "state", "pause_reason", "version", "next_fire_times", "last_run", "created_at",
         "updated_at",
     ]  # fmt: skip

@@ -26,6 +26,17 @@ class PauseReason(StrEnum):
     FAILURES = "failures"  # `pause_after_failures` consecutive runs failed
 
 
+class EventType(StrEnum):
+    """The events a task's notifications can ask for."""
+
+    RUN_SUCCEEDED = "run.succeeded"
+    RUN_FAILED = "run.failed"  # a run's final failure
+    RUN_RETRYING = "run.retrying"  # a failed attempt with another to come
+    RUN_DEAD_LETTERED = "run.dead_lettered"
+    TASK_PAUSED = "task.paused"  # by `pause_after_failures`
+    TASK_COMPLETED = "task.completed"
+
+
 class RunStatus(StrEnum):
     """A run's status: where one execution of a task stands."""
 

@@ -272,6 +272,8 @@ class TaskItem(Model):
     pause_after_failures = NumberAttribute(null=True)
     # Excluded days (dates, ranges, `calendar:NAME`); absent when there are none.
     exclude = ListAttribute[str](null=True)
+    # Notifications (`on` + `destination`, secrets kept); absent when there are none.
+    notifications = JSONAttribute(null=True)
     # lifecycle
     state = UnicodeAttribute(default=TaskState.ACTIVE.value)  # a TaskState
     # Why a paused task is paused (a PauseReason; None on a task paused before it existed,

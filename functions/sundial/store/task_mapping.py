@@ -41,6 +41,7 @@ def spec_of(item: TaskItem) -> TaskSpec:
                 int(item.pause_after_failures) if item.pause_after_failures is not None else None
             ),
             "exclude": item.exclude or [],
+            "notifications": item.notifications or [],
         }
     )
 
@@ -57,6 +58,12 @@ def attributes_of(spec: TaskSpec) -> dict[str, Any]:
         "end_at": to_ms(spec.end_at) if spec.end_at else None,
         # Absent rather than empty: a task without exclusions stores what it did before.
         "exclude": list(spec.exclude) or None,
+        # Destinations keep their signing secrets, as the target does.
+        "notifications": [
+            notification.model_dump(mode="json", exclude_none=True)
+            for notification in spec.notifications
+        ]
+        or None,
     }
 
 

@@ -16,7 +16,8 @@ TASK_FIELDS = {
     "id", "name", "schedule", "timezone", "start_at", "end_at", "description", "target",
     "payload", "retry", "timeout_seconds", "overlap", "misfire", "jitter_seconds", "tags",
     "max_runs", "remaining_runs", "pause_after_failures", "pause_reason",
-    "exclude", "state", "version", "next_fire_times", "last_run", "created_at", "updated_at",
+    "exclude", "notifications", "state", "version", "next_fire_times", "last_run",
+    "created_at", "updated_at",
 }  # fmt: skip
 
 

@@ -44,6 +44,7 @@ from sundial.core.task.limits import (
     TIMEOUT_MAX,
     TIMEOUT_MIN,
 )
+from sundial.core.task.notifications import HttpDestination, Notifications
 from sundial.core.task.targets import HttpTarget, Target, hidden_placeholders
 
 MaxAttempts: TypeAlias = Annotated[StrictInt, Field(ge=MAX_ATTEMPTS_MIN, le=MAX_ATTEMPTS_MAX)]
@@ -149,24 +150,38 @@ class TaskSpec(StrictModel):
     max_runs: MaxRuns | None = None
     pause_after_failures: PauseAfterFailures | None = None
     exclude: Exclude = _documented_default(list)
+    notifications: Notifications = _documented_default(list)
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> TaskSpec:
         _check_schedule(self.schedule, self.timezone)
-        if isinstance(self.target, HttpTarget) and not (info.context or {}).get(AS_SHOWN):
+        if not (info.context or {}).get(AS_SHOWN):
             # A value copied from a response is not the credential: a PATCH that sends
             # it back keeps the stored value (`apply_update`); anywhere else it is a
             # mistake that would send `***` to the target.
-            hidden = hidden_placeholders(self.target.headers)
-            if hidden:
-                raise invalid(
-                    f"is hidden in responses as {HIDDEN_HEADER_VALUE!r}; send its real value",
-                    at=("target", "headers", hidden[0]),
-                )
+            for at, webhook in self._webhooks():
+                hidden = hidden_placeholders(webhook.headers)
+                if hidden:
+                    raise invalid(
+                        f"is hidden in responses as {HIDDEN_HEADER_VALUE!r}; send its real value",
+                        at=(*at, "headers", hidden[0]),
+                    )
         if self.start_at and self.end_at and self.end_at <= self.start_at:
             after = format_timestamp(self.start_at)
             raise invalid(f"must be after start_at ({after})", at=("end_at",))
         return self
+
+    def _webhooks(self) -> list[tuple[tuple[str, ...], HttpTarget]]:
+        """The HTTP target and HTTP notification destinations, with their field paths."""
+        found: list[tuple[tuple[str, ...], HttpTarget]] = []
+        if isinstance(self.target, HttpTarget):
+            found.append((("target",), self.target))
+        for index, notification in enumerate(self.notifications):
+            if isinstance(notification.destination, HttpDestination):
+                found.append(
+                    (("notifications", str(index), "destination"), notification.destination)
+                )
+        return found
 
 
 # Validation context for a definition read back from a response (a client comparing it

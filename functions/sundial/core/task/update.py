@@ -21,6 +21,7 @@ from sundial.core.task.fields import (
     invalid,
 )
 from sundial.core.task.limits import HIDDEN_HEADER_VALUE
+from sundial.core.task.notifications import Notifications
 from sundial.core.task.parsing import validate
 from sundial.core.task.spec import (
     BackoffSeconds,
@@ -119,6 +120,7 @@ class TaskUpdate(_Patch):
     max_runs: MaxRuns | None = None
     pause_after_failures: PauseAfterFailures | None = None
     exclude: Exclude | None = None
+    notifications: Notifications | None = None
 
 
 def apply_update(current: TaskSpec, update: TaskUpdate) -> TaskSpec:

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from sundial.core.task.fields import StrictModel, Timestamp
+from sundial.core.task.notifications import HttpDestination, NotificationView
 from sundial.core.task.spec import Misfire, Overlap, Retry, TaskSpec
 from sundial.core.task.targets import HttpTarget, TargetView, hide_credentials
 from sundial.core.vocabulary import PauseReason, RunStatus, TaskState
@@ -61,6 +62,9 @@ class TaskView(StrictModel):
     )
     pause_after_failures: int | None = None
     exclude: list[str] = Field(default_factory=list, json_schema_extra={"default": []})
+    notifications: list[NotificationView] = Field(
+        default_factory=list, json_schema_extra={"default": []}
+    )
     state: TaskState
     pause_reason: PauseReason | None = Field(
         default=None,
@@ -96,9 +100,17 @@ class TaskView(StrictModel):
     ) -> TaskView:
         """The view of a stored task; fire times are shown in the task's zone."""
         zone = load_zone(spec.timezone)
-        definition = spec.model_dump(exclude={"target": {"signing_secret"}})
+        definition = spec.model_dump(
+            exclude={
+                "target": {"signing_secret"},
+                "notifications": {"__all__": {"destination": {"signing_secret"}}},
+            }
+        )
         if isinstance(spec.target, HttpTarget):
             definition["target"]["headers"] = hide_credentials(spec.target.headers)
+        for shown, notification in zip(definition["notifications"], spec.notifications, strict=True):
+            if isinstance(notification.destination, HttpDestination):
+                shown["destination"]["headers"] = hide_credentials(notification.destination.headers)
         return cls(
             id=task_id,
             **definition,

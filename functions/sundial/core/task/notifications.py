@@ -1,0 +1,108 @@
+"""A task's notifications: which run and task events go to which destination.
+
+A destination has the shape of a target of type `http`, `sns`, `sqs` or `eventbridge`,
+less what the event itself decides: an HTTP destination is always a POST of the event
+document, and an EventBridge one always has `source: "sundial"` and the event type as
+`detail-type`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, TypeAlias
+
+from pydantic import AfterValidator, Field, StrictStr
+
+from sundial.core.task.fields import StrictModel, invalid, matching
+from sundial.core.task.limits import EVENT_BUS_PATTERN
+from sundial.core.task.targets import HttpTarget, HttpTargetView, SnsTarget, SqsTarget
+from sundial.core.vocabulary import EventType
+
+MAX_NOTIFICATIONS = 5
+
+
+class HttpDestinationView(HttpTargetView):
+    """What responses show of an HTTP destination: everything but the signing secret."""
+
+    method: Literal["POST"] = "POST"
+
+
+class HttpDestination(HttpTarget):
+    """A webhook that receives each event as a POST, signed when `signing_secret` is set."""
+
+    method: Literal["POST"] = "POST"
+
+
+class EventBusDestination(StrictModel):
+    """An event bus, by name or ARN; the event's source is `sundial`, its detail-type the
+    event type."""
+
+    type: Literal["eventbridge"]
+    bus: Annotated[
+        StrictStr,
+        AfterValidator(
+            matching(
+                EVENT_BUS_PATTERN,
+                "an event bus name or ARN such as 'default' or "
+                "arn:aws:events:us-east-1:123456789012:event-bus/my-bus",
+            )
+        ),
+    ] = "default"
+
+
+Destination: TypeAlias = Annotated[
+    HttpDestination | SnsTarget | SqsTarget | EventBusDestination,
+    Field(discriminator="type"),
+]
+DestinationView: TypeAlias = Annotated[
+    HttpDestinationView | SnsTarget | SqsTarget | EventBusDestination,
+    Field(discriminator="type"),
+]
+
+
+def _distinct(events: list[EventType]) -> list[EventType]:
+    if len(set(events)) != len(events):
+        raise invalid("lists an event type twice")
+    return events
+
+
+EventTypes: TypeAlias = Annotated[
+    list[EventType],
+    Field(min_length=1, max_length=len(EventType)),
+    AfterValidator(_distinct),
+]
+
+
+class NotificationView(StrictModel):
+    """A notification as responses show it."""
+
+    on: EventTypes
+    destination: DestinationView
+
+
+class Notification(NotificationView):
+    """Send the events listed in `on` to `destination`."""
+
+    destination: Destination  # type: ignore[assignment]  # the stored form keeps the secret
+
+
+Notifications: TypeAlias = Annotated[
+    list[Notification],
+    Field(
+        max_length=MAX_NOTIFICATIONS,
+        description=(
+            "Where to send the task's run and task events (at most 5 entries): each "
+            "`on` lists event types, `destination` is an http, sns, sqs or eventbridge "
+            "destination"
+        ),
+    ),
+]
+
+
+def wanted_events(notifications: list[Notification]) -> frozenset[EventType]:
+    """Every event type some destination of the task asks for."""
+    return frozenset(event for notification in notifications for event in notification.on)
+
+
+def destinations_for(notifications: list[Notification], event: EventType) -> list[Destination]:
+    """The destinations that receive `event`, in the task's order."""
+    return [n.destination for n in notifications if event in n.on]
