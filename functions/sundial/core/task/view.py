@@ -108,7 +108,9 @@ class TaskView(StrictModel):
         )
         if isinstance(spec.target, HttpTarget):
             definition["target"]["headers"] = hide_credentials(spec.target.headers)
-        for shown, notification in zip(definition["notifications"], spec.notifications, strict=True):
+        for shown, notification in zip(
+            definition["notifications"], spec.notifications, strict=True
+        ):
             if isinstance(notification.destination, HttpDestination):
                 shown["destination"]["headers"] = hide_credentials(notification.destination.headers)
         return cls(
