@@ -27,7 +27,8 @@ from sundial.core.planning import Timing, backfill_times, first_due_at, next_occ
 from sundial.core.preview import all_excluded, preview
 from sundial.core.schedule import OneTimeSchedule
 from sundial.core.task import Target, TaskSpec, TaskUpdate, apply_update
-from sundial.core.task.feasibility import check_target_feasible
+from sundial.core.task.feasibility import check_destinations_feasible, check_target_feasible
+from sundial.core.task.notifications import Notification
 from sundial.core.vocabulary import PauseReason, TaskState
 from sundial.observability import logger, metrics
 from sundial.settings import get_settings
@@ -129,6 +130,7 @@ def create_task(tenant: str, spec: TaskSpec, now: datetime | None = None) -> Tas
     target can never succeed.
     """
     _check_target(spec.target)
+    _check_destinations(spec.notifications)
     now = now or utc_now()
     created_ms = to_ms(now)
     task_id = store.new_ulid(created_ms)
@@ -190,10 +192,13 @@ def update_task(
     def merge(current: TaskItem) -> dict[str, Any]:
         spec = apply_update(store.spec_of(current), update)
         changes = store.changed_attributes(current, store.attributes_of(spec))
-        # Only a new target is checked: a stored one stays editable (its fires say why
-        # they fail) even if the policy has changed since it was written.
+        # Only a new target (or new notifications) is checked: a stored one stays
+        # editable (its fires say why they fail) even if the policy has changed since
+        # it was written.
         if "target" in changes:
             _check_target(spec.target)
+        if "notifications" in changes:
+            _check_destinations(spec.notifications)
         if changes.keys() & TIMING_FIELDS:
             excluded = excluded_days(tenant, spec.exclude)
             timing = timing_for(task_id, spec, from_ms(int(current.created_at)), excluded)
@@ -386,6 +391,11 @@ def _check_target(target: Target) -> None:
     settings = api_settings()
     import_handler_modules(settings.handler_modules)  # done at cold start: a no-op here
     check_target_feasible(target, network=settings.network_policy, handler_names=registered_names())
+
+
+def _check_destinations(notifications: list[Notification]) -> None:
+    """400 when a notification's HTTP destination is known to be refused at every event."""
+    check_destinations_feasible(notifications, network=api_settings().network_policy)
 
 
 def _check_version(current: TaskItem, expected_version: int | None) -> None:

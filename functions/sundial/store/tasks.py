@@ -56,6 +56,7 @@ MUTABLE_FIELDS = frozenset(
         "payload", "retry", "timeout_seconds", "overlap", "misfire", "jitter_seconds",
         "tags", "max_runs", "pause_after_failures", "state", "pause_reason", "due_at",
         "last_fire_at", "runs_left", "fires_dispatched", "failure_streak", "exclude",
+        "notifications",
     }
 )  # fmt: skip
 # Changing any of these changes which fires are due: schedule_version is bumped, and

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, TypeAlias
 
-from pydantic import AfterValidator, Field, StrictStr
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StrictStr
 
 from sundial.core.task.fields import StrictModel, invalid, matching
 from sundial.core.task.limits import EVENT_BUS_PATTERN
@@ -20,16 +20,27 @@ from sundial.core.vocabulary import EventType
 MAX_NOTIFICATIONS = 5
 
 
+def _post_only(value: object) -> object:
+    # Any case, as a target's method; anything but POST is a mistake worth naming.
+    if isinstance(value, str) and value.upper() == "POST":
+        return "POST"
+    raise invalid("must be POST (an event is always sent as a POST)")
+
+
+PostOnly: TypeAlias = Annotated[Literal["POST"], BeforeValidator(_post_only)]
+
+
 class HttpDestinationView(HttpTargetView):
     """What responses show of an HTTP destination: everything but the signing secret."""
 
-    method: Literal["POST"] = "POST"
+    method: PostOnly = "POST"
 
 
 class HttpDestination(HttpTarget):
-    """A webhook that receives each event as a POST, signed when `signing_secret` is set."""
+    """A webhook that receives each event as a POST, signed when `signing_secret` is set
+    (write-only, as a target's)."""
 
-    method: Literal["POST"] = "POST"
+    method: PostOnly = "POST"
 
 
 class EventBusDestination(StrictModel):
@@ -53,6 +64,14 @@ Destination: TypeAlias = Annotated[
     HttpDestination | SnsTarget | SqsTarget | EventBusDestination,
     Field(discriminator="type"),
 ]
+# The destination types by their `type` tag, in the order messages list them.
+DESTINATION_MODELS: dict[str, type[BaseModel]] = {
+    "http": HttpDestination,
+    "sns": SnsTarget,
+    "sqs": SqsTarget,
+    "eventbridge": EventBusDestination,
+}
+DESTINATION_TYPES: tuple[str, ...] = tuple(DESTINATION_MODELS)
 DestinationView: TypeAlias = Annotated[
     HttpDestinationView | SnsTarget | SqsTarget | EventBusDestination,
     Field(discriminator="type"),
@@ -67,7 +86,7 @@ def _distinct(events: list[EventType]) -> list[EventType]:
 
 EventTypes: TypeAlias = Annotated[
     list[EventType],
-    Field(min_length=1, max_length=len(EventType)),
+    Field(min_length=1, max_length=len(EventType), json_schema_extra={"uniqueItems": True}),
     AfterValidator(_distinct),
 ]
 
@@ -91,8 +110,13 @@ Notifications: TypeAlias = Annotated[
         max_length=MAX_NOTIFICATIONS,
         description=(
             "Where to send the task's run and task events (at most 5 entries): each "
-            "`on` lists event types, `destination` is an http, sns, sqs or eventbridge "
-            "destination"
+            "`on` lists distinct event types, `destination` is an http (always a POST; "
+            "optional write-only `signing_secret`), sns, sqs or eventbridge destination. "
+            "An http destination's URL is checked as a target's. In a PATCH the list is "
+            "replaced whole, but an http destination sent without `signing_secret` keeps "
+            "the secret of the stored http destination with the same URL (the one at the "
+            "same position first), and credential header values sent back as *** keep "
+            "their stored values"
         ),
     ),
 ]

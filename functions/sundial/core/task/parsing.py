@@ -9,6 +9,7 @@ Messages are sentences "<field> <predicate>", e.g.
 from __future__ import annotations
 
 import difflib
+import itertools
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -27,8 +28,9 @@ from sundial.core.errors import (
     ValidationError,
 )
 from sundial.core.task.fields import ERROR_TYPE
+from sundial.core.task.notifications import DESTINATION_MODELS
 from sundial.core.task.spec import TaskSpec
-from sundial.core.task.targets import TARGET_MODELS, TARGET_TYPES
+from sundial.core.task.targets import TARGET_MODELS
 from sundial.core.vocabulary import ErrorCode
 
 _ModelT = typing.TypeVar("_ModelT", bound=BaseModel)
@@ -37,6 +39,12 @@ _CODE_BY_FIELD = {
     "target": ErrorCode.INVALID_TARGET,
     "schedule": ErrorCode.INVALID_SCHEDULE,
     "timezone": ErrorCode.INVALID_TIMEZONE,
+}
+# The fields that hold a union of models told apart by `type`: pydantic's error
+# locations name the chosen model's tag after them, which is not a field clients send.
+_TAGGED_UNIONS: dict[str, dict[str, type[BaseModel]]] = {
+    "target": TARGET_MODELS,
+    "destination": DESTINATION_MODELS,
 }
 _ERROR_CLASS: dict[ErrorCode, type[SundialError]] = {
     ErrorCode.INVALID_TARGET: InvalidTarget,
@@ -64,6 +72,7 @@ _PREDICATES = {
     "string_too_long": "must be at most {max_length} characters",
     "string_too_short": "must be at least {min_length} characters",
     "too_long": "must have at most {max_length} entries",
+    "list_type": "must be a JSON array",
 }
 
 
@@ -101,8 +110,9 @@ def to_sundial_error(
     code = ctx["code"] if ours and ctx["code"] else None
     code = code or _CODE_BY_FIELD.get(path.partition(".")[0], ErrorCode.VALIDATION_ERROR)
     if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        union = _TAGGED_UNIONS.get(str(error["loc"][-1]), TARGET_MODELS)
         path = f"{path}.type"
-        message = f"{path} must be one of {', '.join(TARGET_TYPES)}"
+        message = f"{path} must be one of {', '.join(union)}"
     elif ours and ctx["sentence"]:
         message = ctx["reason"]
     else:
@@ -119,9 +129,11 @@ def parameter_error(error: Mapping[str, Any], name: str | None) -> ValidationErr
 def _dotted(loc: tuple[Any, ...]) -> str:
     """`target.url` for pydantic's `('target', 'http', 'url')`: the union tag is not a field."""
     parts = [str(part) for part in loc if part != "[key]"]
-    if len(parts) > 1 and parts[0] == "target" and parts[1] in TARGET_MODELS:
-        del parts[1]
-    return ".".join(parts)
+    dotted = parts[:1]
+    for before, part in itertools.pairwise(parts):
+        if part not in _TAGGED_UNIONS.get(before, {}):
+            dotted.append(part)
+    return ".".join(dotted)
 
 
 def _predicate(error: Mapping[str, Any], model: type[BaseModel] | None) -> str:
@@ -146,6 +158,8 @@ def _predicate(error: Mapping[str, Any], model: type[BaseModel] | None) -> str:
             return f"must be between {low} and {high}"
     elif kind == "string_too_short":
         return "must not be empty"  # every bounded string of a body has a minimum of 1
+    elif kind == "too_short" and ctx.get("min_length") == 1:
+        return "must not be empty"
     template = _PREDICATES.get(kind)
     if template is not None:
         return template.format(**ctx)
@@ -162,10 +176,12 @@ def _walk(
     """The model found at `loc` below `model` (if one is), and the field `loc` names last."""
     candidates: list[type[BaseModel]] = [model]
     info: FieldInfo | None = None
-    for part in loc:
-        tagged = TARGET_MODELS.get(str(part))
+    for before, part in zip((None, *loc), loc, strict=False):
+        tagged = _TAGGED_UNIONS.get(str(before), {}).get(str(part))
         if tagged is not None and tagged in candidates:
             candidates = [tagged]
+            continue
+        if isinstance(part, int):  # a list's entry: the list's models are its entries'
             continue
         owner = next((m for m in candidates if part in m.model_fields), None)
         if owner is None:
@@ -182,6 +198,8 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
         return _models_in(typing.get_args(annotation)[0])
     if origin in (typing.Union, types.UnionType):
         return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+    if origin is list:
+        return _models_in(typing.get_args(annotation)[0])
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
     return []

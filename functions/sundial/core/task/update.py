@@ -21,7 +21,7 @@ from sundial.core.task.fields import (
     invalid,
 )
 from sundial.core.task.limits import HIDDEN_HEADER_VALUE
-from sundial.core.task.notifications import Notifications
+from sundial.core.task.notifications import HttpDestination, Notification, Notifications
 from sundial.core.task.parsing import validate
 from sundial.core.task.spec import (
     BackoffSeconds,
@@ -141,6 +141,9 @@ def apply_update(current: TaskSpec, update: TaskUpdate) -> TaskSpec:
       removes it.
     * likewise a credential header sent back with the value responses show (`***`)
       keeps its stored value; a header left out is removed.
+    * `notifications` is replaced whole, with the same two exceptions for each `http`
+      destination sent: it keeps the secret and hidden header values of the stored
+      `http` destination it replaces (`_replaced_destination`).
     """
     merged = current.model_dump(mode="json")
     changes = update.model_dump(mode="json", exclude_unset=True)
@@ -157,8 +160,36 @@ def apply_update(current: TaskSpec, update: TaskUpdate) -> TaskSpec:
         target["signing_secret"] = current.target.signing_secret
     if target is not None and target["type"] == "http" and isinstance(current.target, HttpTarget):
         target["headers"] = _kept_credentials(target.get("headers") or {}, current.target.headers)
+    for index, notification in enumerate(changes.get("notifications") or []):
+        destination = notification["destination"]
+        if destination["type"] == "http":
+            replaced = _replaced_destination(current.notifications, index, destination["url"])
+            if replaced is not None:
+                if "signing_secret" not in destination:
+                    destination["signing_secret"] = replaced.signing_secret
+                destination["headers"] = _kept_credentials(
+                    destination.get("headers") or {}, replaced.headers
+                )
     merged.update(changes)
     return validate(TaskSpec, merged)
+
+
+def _replaced_destination(
+    stored: list[Notification], index: int, url: str
+) -> HttpDestination | None:
+    """The stored HTTP destination that the one sent at `index` with `url` replaces: the
+    stored one at the same position if it has the same URL, else the first stored one
+    with that URL (entries removed or reordered keep their secrets), else None (a new
+    destination: nothing is kept)."""
+    same_url = [
+        (position, notification.destination)
+        for position, notification in enumerate(stored)
+        if isinstance(notification.destination, HttpDestination)
+        and notification.destination.url == url
+    ]
+    at_index = [destination for position, destination in same_url if position == index]
+    candidates = at_index or [destination for _, destination in same_url]
+    return candidates[0] if candidates else None
 
 
 def _kept_credentials(sent: dict[str, str], stored: dict[str, str]) -> dict[str, str]:

@@ -63,7 +63,12 @@ class TaskView(StrictModel):
     pause_after_failures: int | None = None
     exclude: list[str] = Field(default_factory=list, json_schema_extra={"default": []})
     notifications: list[NotificationView] = Field(
-        default_factory=list, json_schema_extra={"default": []}
+        default_factory=list,
+        json_schema_extra={"default": []},
+        description=(
+            "Where the task's events go; an http destination's `signing_secret` is never "
+            "shown, and its credential header values are shown as ***"
+        ),
     )
     state: TaskState
     pause_reason: PauseReason | None = Field(
