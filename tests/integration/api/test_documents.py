@@ -223,3 +223,34 @@ def test_create_declares_the_defaults_the_server_applies(api: Api) -> None:
     task = api.create()
     for name in ("retry", "misfire", "tags"):
         assert spec[name]["default"] == task[name], name
+
+
+def test_the_document_describes_notifications_as_a_discriminated_union_of_destinations(
+    api: Api,
+) -> None:
+    schemas = _document(api)["components"]["schemas"]
+    for body in ("TaskSpec", "TaskUpdate"):
+        field = schemas[body]["properties"]["notifications"]
+        assert (field["type"], field["maxItems"]) == ("array", 5), body
+        assert field["items"] == {"$ref": "#/components/schemas/Notification"}, body
+        assert "signing_secret" in field["description"], body  # the PATCH rule
+    on = schemas["Notification"]["properties"]["on"]
+    assert on["items"] == {"$ref": "#/components/schemas/EventType"}
+    assert (on["minItems"], on["uniqueItems"]) == (1, True)
+    assert schemas["EventType"]["enum"] == [
+        "run.succeeded", "run.failed", "run.retrying", "run.dead_lettered",
+        "task.paused", "task.completed",
+    ]  # fmt: skip
+    for model, http in (
+        ("Notification", "HttpDestination"),
+        ("NotificationView", "HttpDestinationView"),
+    ):
+        destination = schemas[model]["properties"]["destination"]
+        assert destination["discriminator"]["propertyName"] == "type"
+        assert set(destination["discriminator"]["mapping"]) == {"http", "sns", "sqs", "eventbridge"}
+        assert destination["discriminator"]["mapping"]["http"] == f"#/components/schemas/{http}"
+    assert schemas["HttpDestination"]["properties"]["method"]["const"] == "POST"
+    assert "signing_secret" in schemas["HttpDestination"]["properties"]
+    assert "signing_secret" not in schemas["HttpDestinationView"]["properties"]
+    shown = schemas["TaskView"]["properties"]["notifications"]
+    assert shown["items"] == {"$ref": "#/components/schemas/NotificationView"}
