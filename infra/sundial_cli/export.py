@@ -5,7 +5,9 @@ Fields at the API's default are left out, so the file says what is particular to
 task. What the API never returns is written as a reference to an environment variable
 named after the task: `signing_secret: ${NIGHTLY_REPORT_SIGNING_SECRET}` on every HTTP
 target (the API does not say whether one is set; unset, apply keeps the stored secret),
-and `${<TASK>_<HEADER>}` for a header value the API returns masked.
+and `${<TASK>_<HEADER>}` for a header value the API returns masked; an HTTP notification
+destination's are `${<TASK>_NOTIFICATION_<N>_SIGNING_SECRET}` and
+`${<TASK>_NOTIFICATION_<N>_<HEADER>}` (N its position, from 1).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import yaml
 from pydantic import BaseModel
 
 from sundial.core.task import TARGET_MODELS, TaskSpec, TaskView
+from sundial.core.task.notifications import DESTINATION_MODELS
 from sundial_cli.output import api_options, note, state
 from sundial_cli.plan import is_masked
 
@@ -66,13 +69,26 @@ def exported(task: TaskView) -> dict[str, Any]:
     target = document["target"] = _without_defaults(
         shown["target"], _field_defaults(TARGET_MODELS[shown["target"]["type"]])
     )
+    variable = variable_name(task.name or task.id)
     if target["type"] == "http":
-        variable = variable_name(task.name or task.id)
-        for header, value in target.get("headers", {}).items():
-            if is_masked(value):
-                target["headers"][header] = f"${{{variable}_{variable_name(header)}}}"
-        target["signing_secret"] = f"${{{variable}_SIGNING_SECRET}}"
+        _write_only_as_references(target, variable)
+    for number, notification in enumerate(document.get("notifications") or [], start=1):
+        destination = notification["destination"] = _without_defaults(
+            notification["destination"],
+            _field_defaults(DESTINATION_MODELS[notification["destination"]["type"]]),
+        )
+        if destination["type"] == "http":
+            _write_only_as_references(destination, f"{variable}_NOTIFICATION_{number}")
     return document
+
+
+def _write_only_as_references(webhook: dict[str, Any], variable: str) -> None:
+    """A webhook's masked header values and (unknown) signing secret as references to
+    variables named with `variable`."""
+    for header, value in webhook.get("headers", {}).items():
+        if is_masked(value):
+            webhook["headers"][header] = f"${{{variable}_{variable_name(header)}}}"
+    webhook["signing_secret"] = f"${{{variable}_SIGNING_SECRET}}"
 
 
 def variable_name(text: str) -> str:

@@ -7,11 +7,12 @@ resource's fields (`name` required: it is the key that finds the task again).
 String values may reference environment variables, `${NAME}`, so that secrets stay out
 of the files. A value that references one is never shown: plans print the reference
 (`${WEBHOOK_SECRET}`), not what it resolves to. A reference to an unset variable is an
-error, except in a write-only value: in `target.signing_secret` it leaves the field
-out, and in a credential header (`target.headers.Authorization`, ...) it sends the
-value masked as responses show it; either way an update keeps the stored secret (what
-an exported file, which cannot know the secret, relies on), and a create is refused
-by the API, naming the field.
+error, except in a write-only value of a webhook (the HTTP target, or an HTTP
+notification destination): in its `signing_secret` it leaves the field out, and in a
+credential header (`target.headers.Authorization`, ...) it sends the value masked as
+responses show it; either way an update keeps the stored secret (what an exported
+file, which cannot know the secret, relies on), and a create is refused by the API,
+naming the field.
 
 Every task is validated with the API's own model before any request, and an error names
 the file, the task and the field.
@@ -38,8 +39,9 @@ from sundial.core.task.targets import carries_credentials
 from sundial_cli.errors import CliError, Rejected
 
 REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-# Fields the API never returns: an unset reference leaves them out instead of failing.
-WRITE_ONLY = frozenset({"target.signing_secret"})
+# A webhook's field the API never returns: an unset reference leaves it out instead of
+# failing.
+WRITE_ONLY_WEBHOOK_FIELD = "signing_secret"
 STDIN = "-"
 
 
@@ -146,7 +148,7 @@ def _declared(source: str, index: int, item: Any, env: Mapping[str, str]) -> Dec
         )
     secrets: dict[str, str] = {}
     omitted: list[str] = []
-    resolved = _resolve(item, (), env, secrets, omitted, source, name)
+    resolved = _resolve(_with_on_keys(item), (), env, secrets, omitted, source, name)
     try:
         # A credential header kept as stored is sent masked, as responses show it.
         spec = validate(TaskSpec, resolved, context={AS_SHOWN: True} if omitted else None)
@@ -160,6 +162,22 @@ def _declared(source: str, index: int, item: Any, env: Mapping[str, str]) -> Dec
         if m[1] in env
     }
     return Declared(name, source, spec, body, secrets, variables, omitted)
+
+
+def _with_on_keys(item: dict[str, Any]) -> dict[str, Any]:
+    """`item` with each notification's `on` key spelled as the API's field: YAML 1.1 (what
+    PyYAML reads) takes a bare `on:` key for the boolean true, and writing it quoted is
+    easily forgotten. Only there: elsewhere (a payload) a true key stays what it is."""
+    notifications = item.get("notifications")
+    if not isinstance(notifications, list):
+        return item
+    fixed = [
+        {("on" if key is True else key): value for key, value in entry.items()}
+        if isinstance(entry, dict) and True in entry and "on" not in entry
+        else entry
+        for entry in notifications
+    ]
+    return {**item, "notifications": fixed}
 
 
 def _resolve(
@@ -178,7 +196,7 @@ def _resolve(
         for key, item in value.items():
             where = (*path, str(key))
             dotted = ".".join(where)
-            if dotted in WRITE_ONLY and isinstance(item, str) and _unset(item, env):
+            if _is_write_only(where) and isinstance(item, str) and _unset(item, env):
                 omitted.append(dotted)
                 continue
             resolved[key] = _resolve(item, where, env, secrets, omitted, source, task)
@@ -208,8 +226,29 @@ def _resolve(
     return value
 
 
+def webhook_part(path: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The part of `path` below a webhook (the target, a notification's destination):
+    `("headers", "Authorization")` for `notifications.0.destination.headers.Authorization`;
+    None for a path that is not below one."""
+    if path[:1] == ("target",):
+        return path[1:]
+    if len(path) >= 3 and path[0] == "notifications" and path[2] == "destination":
+        return path[3:]
+    return None
+
+
+def _is_write_only(path: tuple[str, ...]) -> bool:
+    return webhook_part(path) == (WRITE_ONLY_WEBHOOK_FIELD,)
+
+
 def _is_credential_header(path: tuple[str, ...]) -> bool:
-    return len(path) == 3 and path[:2] == ("target", "headers") and carries_credentials(path[2])
+    below = webhook_part(path)
+    return (
+        below is not None
+        and len(below) == 2
+        and below[0] == "headers"
+        and (carries_credentials(below[1]))
+    )
 
 
 def _unset(text: str, env: Mapping[str, str]) -> str | None:

@@ -6,8 +6,9 @@ delete. Fields are compared as the API's models, so spellings that mean the same
 (`+01:00` or `Z` for one instant, defaults written out or left out) are no change.
 
 What the API never returns cannot be compared: a signing secret is sent when a task is
-created or its target changes, never detected as changed on its own. A header value the
-API returns masked compares equal to a value that references a variable.
+created or its target (or, a destination's, its notifications) changes, never detected
+as changed on its own. A header value the API returns masked compares equal to a value
+that references a variable.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 from sundial.core.task import TaskSpec, TaskView
 from sundial.core.task.limits import HIDDEN_HEADER_VALUE
 from sundial.core.task.spec import AS_SHOWN
-from sundial_cli.manifests import Declared
+from sundial_cli.manifests import Declared, webhook_part
 
 # The definition's fields a plan compares; `name` is the key, not a change.
 COMPARED = tuple(f for f in TaskSpec.model_fields if f != "name")
@@ -150,7 +151,13 @@ def _spec_of(view: TaskView) -> TaskSpec:
 
 def _comparable(spec: TaskSpec) -> dict[str, Any]:
     """The fields as JSON, instants in UTC (one instant, one spelling), secrets left out."""
-    document = spec.model_dump(mode="json", exclude={"target": set(WRITE_ONLY_TARGET_FIELDS)})
+    document = spec.model_dump(
+        mode="json",
+        exclude={
+            "target": set(WRITE_ONLY_TARGET_FIELDS),
+            "notifications": {"__all__": {"destination": set(WRITE_ONLY_TARGET_FIELDS)}},
+        },
+    )
     for name in ("start_at", "end_at"):
         value = getattr(spec, name)
         if value is not None:
@@ -160,7 +167,14 @@ def _comparable(spec: TaskSpec) -> dict[str, Any]:
 
 def _leaf_differences(path: str, before: Any, after: Any) -> Iterator[tuple[str, Any, Any]]:
     """(dotted path, before, after) of every leaf that differs; objects are walked,
-    lists and other values compared whole. A key only one side has differs too."""
+    lists and other values compared whole (but notifications of the same count entry by
+    entry, so that a destination's masked header compares as the target's does). A key
+    only one side has differs too."""
+    lists = isinstance(before, list) and isinstance(after, list)
+    if path == "notifications" and lists and len(before) == len(after):
+        for index, (old, new) in enumerate(zip(before, after, strict=True)):
+            yield from _leaf_differences(f"{path}.{index}", old, new)
+        return
     if isinstance(before, dict) and isinstance(after, dict):
         for key in sorted(set(before) | set(after), key=str):
             yield from _leaf_differences(
@@ -181,7 +195,9 @@ _ABSENT = _Absent()
 
 def _masked_equal(path: str, before: Any, task: Declared) -> bool:
     """A header the API shows masked equals a file's reference: neither side can be read."""
-    return path.startswith("target.headers.") and path in task.secrets and is_masked(before)
+    below = webhook_part(tuple(path.split(".")))
+    masked = is_masked(before) and path in task.secrets
+    return masked and below is not None and below[:1] == ("headers",)
 
 
 def is_masked(value: Any) -> bool:

@@ -76,6 +76,20 @@ def target_summary(target: Any) -> str:
     return json.dumps(target)
 
 
+def notifications_summary(notifications: Any) -> str:
+    """`run.failed, run.dead_lettered -> http POST https://...`, a line per notification
+    (a destination reads as a target does; secrets are never in a response)."""
+    lines = []
+    for notification in notifications if isinstance(notifications, list) else []:
+        destination = notification.get("destination")
+        if isinstance(destination, dict) and destination.get("type") == "eventbridge":
+            where = f"eventbridge {destination.get('bus', 'default')}"
+        else:
+            where = target_summary(destination)
+        lines.append(f"{', '.join(notification.get('on') or [])} -> {where}")
+    return "\n".join(lines)
+
+
 def schedule_of(task: dict[str, Any]) -> str:
     zone = task.get("timezone") or "UTC"
     return task.get("schedule", "") + ("" if zone == "UTC" else f" ({zone})")
@@ -160,6 +174,7 @@ def task_table(task: dict[str, Any], display: Display, description: str | None =
         ("run limit", _run_limit(task)),
         ("pause after", _pause_after(task)),
         ("excluded", ", ".join(task.get("exclude") or [])),
+        ("notify", notifications_summary(task.get("notifications"))),
         ("description", task.get("description")),
         ("next fires", "\n".join(when(t, display) for t in task.get("next_fire_times") or [])),
         ("last run", last_run_summary(task.get("last_run"))),
@@ -278,8 +293,13 @@ def _state(task: dict[str, Any]) -> Text:
     state = str(task.get("state"))
     shown = text(state, STATE_STYLES.get(state, ""))
     reason = task.get("pause_reason")
-    if state == "paused" and reason:
-        shown.append(f" ({'by its user' if reason == 'user' else 'after failed runs'})")
+    if state == "paused" and reason == "user":
+        shown.append(" (by its user)")
+    elif state == "paused" and reason:
+        limit = task.get("pause_after_failures")
+        shown.append(
+            f" (after {limit} consecutive failed runs)" if limit else " (after failed runs)"
+        )
     return shown
 
 

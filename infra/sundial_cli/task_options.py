@@ -1,8 +1,8 @@
 """The task flags of `tasks create` and `tasks update`, and the JSON body they make.
 
 Flags override what `--file` holds, field by field (`retry`, `misfire` and `tags` merge
-key by key, `--exclude` adds to the file's list); the API validates the result, so its
-limits and messages live in one place.
+key by key, `--exclude` and `--notify` add to the file's lists); the API validates the
+result, so its limits and messages live in one place.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import click
+
+from sundial_cli.notify import NotifyParam, signed
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,6 +56,7 @@ CLEARABLE: dict[str, Any] = {
     "max_runs": None,
     "pause_after_failures": None,
     "exclude": [],
+    "notifications": [],
 }
 
 
@@ -171,6 +174,22 @@ def task_options(*, update: bool) -> Callable[[F], F]:
                     + (" Replaces all exclusions." if update else "")
                 ),
             ),
+            click.option(
+                "--notify",
+                type=NotifyParam(),
+                multiple=True,
+                help=(
+                    "Send these events (comma-separated, e.g. run.failed,task.paused) to a "
+                    "destination: an https URL, an SNS topic ARN, an SQS queue URL or "
+                    "eventbridge:BUS; repeat for more (at most 5)."
+                    + (" Replaces all notifications." if update else "")
+                ),
+            ),
+            click.option(
+                "--notify-secret",
+                metavar="SECRET",
+                help="Sign the webhooks given with --notify (write-only).",
+            ),
         ]
         if update:
             options.append(
@@ -180,7 +199,7 @@ def task_options(*, update: bool) -> Callable[[F], F]:
                     multiple=True,
                     help=(
                         "Reset a field (name, window ends, description, tags, run limit, "
-                        "pause, exclude)."
+                        "pause, exclude, notifications)."
                     ),
                 )
             )
@@ -213,6 +232,14 @@ def task_body(options: Mapping[str, Any], *, update: bool) -> dict[str, Any]:
     if options.get("exclude"):
         exclude = [] if update else list(body.get("exclude") or [])
         body["exclude"] = [*exclude, *options["exclude"]]
+    if options.get("notify"):
+        notifications = [] if update else list(body.get("notifications") or [])
+        given = copy.deepcopy(list(options["notify"]))
+        if options.get("notify_secret"):
+            given = signed(given, options["notify_secret"])
+        body["notifications"] = [*notifications, *given]
+    elif options.get("notify_secret"):
+        raise click.UsageError("--notify-secret signs webhooks: give --notify EVENTS=https://...")
     for field in options.get("clear") or ():
         if field in body:
             raise click.UsageError(f"--clear {field} contradicts a value given for {field}")

@@ -145,3 +145,31 @@ def test_every_table_fits_80_columns_without_cutting_a_cell() -> None:
     ):
         # Narrower than its minimum, rich would crop the rows at the terminal's edge.
         assert console.measure(renderable).minimum <= 80
+
+
+def test_a_task_shows_its_notifications_without_secrets_and_why_it_is_paused() -> None:
+    shown = {
+        **task(TASK_ID, "nightly"),
+        "state": "paused",
+        "pause_reason": "failures",
+        "pause_after_failures": 3,
+        "notifications": [
+            {
+                "on": ["run.failed", "task.paused"],
+                "destination": {
+                    "type": "http",
+                    "url": "https://hooks.example.com/x",
+                    "method": "POST",
+                    "headers": {"Authorization": "***"},
+                },
+            },
+            {"on": ["task.completed"], "destination": {"type": "eventbridge", "bus": "ops"}},
+        ],
+    }
+    out = rendered(task_table(shown, Display()), width=200)
+    assert "paused (after 3 consecutive failed runs)" in out
+    assert "run.failed, task.paused -> http POST https://hooks.example.com/x" in out
+    assert "task.completed -> eventbridge ops" in out
+    assert "***" not in out
+    by_user = rendered(task_table({**shown, "pause_reason": "user"}, Display()), width=200)
+    assert "paused (by its user)" in by_user

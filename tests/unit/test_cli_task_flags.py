@@ -233,3 +233,96 @@ def test_exclude_flags_replace_the_exclusions_on_update_and_clear_removes_them(
 def test_a_create_without_exclude_flags_sends_no_exclude(sent: list[dict[str, Any]]) -> None:
     run("tasks create -s @daily --handler h")
     assert "exclude" not in sent[0]["body"]
+
+
+SNS = "arn:aws:sns:us-east-1:123456789012:alerts"
+QUEUE = "https://sqs.us-east-1.amazonaws.com/123456789012/events"
+
+
+def test_notify_flags_make_notifications_of_each_destination_form(
+    sent: list[dict[str, Any]],
+) -> None:
+    run(
+        "tasks create -s @daily --handler h"
+        " --notify run.failed,run.dead_lettered=https://hooks.example.com/x"
+        f" --notify task.paused={SNS} --notify run.succeeded={QUEUE}"
+        " --notify task.completed=eventbridge:ops-bus --notify run.retrying=eventbridge"
+        """ --notify 'run.failed={"type": "http", "url": "https://b.example.com/"}'"""
+        " --notify-secret whsec"
+    )
+    assert sent[0]["body"]["notifications"] == [
+        {
+            "on": ["run.failed", "run.dead_lettered"],
+            "destination": {
+                "type": "http",
+                "url": "https://hooks.example.com/x",
+                "signing_secret": "whsec",
+            },
+        },
+        {"on": ["task.paused"], "destination": {"type": "sns", "topic_arn": SNS}},
+        {"on": ["run.succeeded"], "destination": {"type": "sqs", "queue_url": QUEUE}},
+        {"on": ["task.completed"], "destination": {"type": "eventbridge", "bus": "ops-bus"}},
+        {"on": ["run.retrying"], "destination": {"type": "eventbridge"}},
+        {
+            "on": ["run.failed"],
+            "destination": {
+                "type": "http",
+                "url": "https://b.example.com/",
+                "signing_secret": "whsec",
+            },
+        },
+    ]
+
+
+def test_notify_flags_add_to_the_files_notifications_on_create(
+    sent: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    path = tmp_path / "task.json"
+    kept = {"on": ["run.failed"], "destination": {"type": "sns", "topic_arn": SNS}}
+    path.write_text(json.dumps({"schedule": "@daily", "notifications": [kept]}))
+    run("tasks create --handler h --notify task.paused=eventbridge --file", str(path))
+    assert sent[0]["body"]["notifications"] == [
+        kept,
+        {"on": ["task.paused"], "destination": {"type": "eventbridge"}},
+    ]
+
+
+def test_notify_flags_replace_the_notifications_on_update_and_clear_removes_them(
+    sent: list[dict[str, Any]],
+) -> None:
+    run(f"tasks update {TASK_ID} --notify run.failed={SNS}")
+    run(f"tasks update {TASK_ID} --clear notifications")
+    bodies = [request["body"] for request in sent if request["method"] == "PATCH"]
+    assert bodies == [
+        {
+            "notifications": [
+                {"on": ["run.failed"], "destination": {"type": "sns", "topic_arn": SNS}}
+            ]
+        },
+        {"notifications": []},
+    ]
+
+
+def test_a_create_without_notify_flags_sends_no_notifications(sent: list[dict[str, Any]]) -> None:
+    run("tasks create -s @daily --handler h")
+    assert "notifications" not in sent[0]["body"]
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ("create --notify run.failed", "EVENTS=DESTINATION"),
+        ("create --notify =https://x.example.com", "EVENTS=DESTINATION"),
+        ("create --notify 'run.failed={not json'", "not valid JSON"),
+        (f"create --notify run.failed={SNS} --notify-secret s", "--notify-secret"),
+        ("create --notify-secret s", "--notify-secret"),
+        ("update 01J --notify run.failed=eventbridge --clear notifications", "contradicts"),
+    ],
+)  # fmt: skip
+def test_malformed_or_contradicting_notify_flags_exit_2_before_any_request(
+    sent: list[dict[str, Any]], command: str, message: str
+) -> None:
+    result = run(f"tasks {command}")
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert sent == []

@@ -224,3 +224,62 @@ def test_an_unset_variable_in_a_credential_header_keeps_the_stored_value(
     task = tasks_by_name(served_api)["nightly-report"]
     assert task.retry.max_attempts == 6
     assert task.target.headers["Authorization"] == "***"  # kept, still hidden
+
+
+ALERTED = """\
+name: alerted
+schedule: "@daily"
+target: {type: handler, name: h}
+notifications:
+  - on: [run.failed, run.dead_lettered]
+    destination:
+      type: http
+      url: https://hooks.example.com/sundial
+      headers: {Authorization: "Bearer ${HOOK_TOKEN}"}
+      signing_secret: ${HOOK_SECRET}
+  - on: [task.paused]
+    destination: {type: sns, topic_arn: "arn:aws:sns:us-east-1:123456789012:alerts"}
+"""
+HOOK_SECRETS = {"HOOK_TOKEN": "hooktok-7d1e0c", "HOOK_SECRET": "hooksec-2b94aa"}
+
+
+def _stored_hook(task_id: str) -> Any:
+    from sundial import store
+
+    return store.spec_of(store.get_task("acme", task_id)).notifications[0].destination
+
+
+def test_notifications_apply_export_and_apply_back_keeping_their_secrets(
+    sundial: Sundial, tmp_path: Path, served_api: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in HOOK_SECRETS.items():
+        monkeypatch.setenv(name, value)
+    path = tmp_path / "alerted.yaml"
+    path.write_text(ALERTED)
+    applied = sundial("apply -f", str(path))
+    assert applied.exit_code == 0, applied.output
+    assert {step["action"] for step in plan_of(sundial, "-f", str(path))} == {"unchanged"}
+    task = tasks_by_name(served_api)["alerted"]
+    hook = _stored_hook(task.id)
+    assert (hook.signing_secret, hook.headers) == (
+        "hooksec-2b94aa",
+        {"Authorization": "Bearer hooktok-7d1e0c"},
+    )
+    exported = sundial("export")
+    assert exported.exit_code == 0, exported.output
+    assert "signing_secret: ${ALERTED_NOTIFICATION_1_SIGNING_SECRET}" in exported.stdout
+    assert "Authorization: ${ALERTED_NOTIFICATION_1_AUTHORIZATION}" in exported.stdout
+    assert "method:" not in exported.stdout  # a destination's defaults are left out
+    for value in HOOK_SECRETS.values():
+        assert value not in exported.stdout + applied.output
+    # Another shell, no variable set: nothing to change, and an edit keeps the secrets.
+    for name in HOOK_SECRETS:
+        monkeypatch.delenv(name)
+    steps = plan_of(sundial, "-f", "-", input=exported.stdout)
+    assert [step["action"] for step in steps] == ["unchanged"]
+    edited = exported.stdout.replace("- task.paused", "- task.paused\n    - task.completed")
+    assert edited != exported.stdout
+    result = sundial("apply -f -", input=edited)
+    assert result.exit_code == 0, result.output
+    assert "notifications.1.on" in result.stdout
+    assert _stored_hook(task.id) == hook
