@@ -151,3 +151,33 @@ def test_pause_resume_trigger_runs_backfill_and_delete(sundial: Sundial) -> None
     assert sundial.json(f"tasks delete {task_id}") == {"id": task_id, "deleted": True}
     gone = sundial(f"tasks get {task_id}")
     assert gone.exit_code == 3 and gone.stderr.startswith("error: not_found")
+
+
+def test_notify_flags_are_stored_and_an_update_keeps_the_webhooks_signing_secret(
+    sundial: Sundial,
+) -> None:
+    from sundial import store
+
+    topic = "arn:aws:sns:us-east-1:123456789012:alerts"
+    created = sundial.json(
+        "tasks create --name alerted -s @daily --handler report"
+        f" --notify run.failed,run.dead_lettered={HOOK} --notify-secret whsec-1"
+        f" --notify task.paused={topic}"
+    )
+    assert created["notifications"] == [
+        {
+            "on": ["run.failed", "run.dead_lettered"],
+            "destination": {"type": "http", "url": HOOK, "method": "POST", "headers": {}},
+        },
+        {"on": ["task.paused"], "destination": {"type": "sns", "topic_arn": topic}},
+    ]
+    shown = sundial(f"tasks get {created['id']}")
+    assert "run.failed, run.dead_lettered -> http POST" in shown.stdout
+    assert "whsec-1" not in shown.stdout
+    # The same webhook again, without the secret: the stored secret is kept.
+    updated = sundial.json(f"tasks update {created['id']} --notify run.failed={HOOK}")
+    assert [n["on"] for n in updated["notifications"]] == [["run.failed"]]
+    [kept] = store.spec_of(store.get_task("acme", created["id"])).notifications
+    assert kept.destination.signing_secret == "whsec-1"  # type: ignore[union-attr]
+    cleared = sundial.json(f"tasks update {created['id']} --clear notifications")
+    assert cleared["notifications"] == []
