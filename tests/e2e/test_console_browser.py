@@ -394,3 +394,68 @@ def test_console_shows_a_completed_one_time_task_without_failing_requests(consol
     assert console.errors == []
     assert console.take_failures() == []
     assert beta.call("DELETE", f"/tasks/{task_id}").status == 204
+
+
+def test_console_shows_notifications_excluded_days_why_paused_and_calendars(console, stack):
+    page = console.page
+    beta = stack.client("beta")
+    calendar = f"holidays-{uuid.uuid4().hex[:6]}"
+    put = beta.call(
+        "PUT",
+        f"/calendars/{calendar}",
+        {"description": "Public holidays", "dates": ["2030-12-25", "2030-12-24..2030-12-31"]},
+    )
+    assert put.status == 200, put.body
+    name = f"console-notified-{uuid.uuid4().hex[:8]}"
+    hook = "https://hooks.example.com/sundial"
+    created = beta.call(
+        "POST",
+        "/tasks",
+        {
+            "name": name,
+            "schedule": "@daily",
+            "target": {"type": "handler", "name": "echo"},
+            "exclude": [f"calendar:{calendar}", "2030-01-01"],
+            "notifications": [
+                {
+                    "on": ["run.failed", "task.paused"],
+                    "destination": {
+                        "type": "http",
+                        "url": hook,
+                        "signing_secret": "whsec-console-secret",
+                        "headers": {"Authorization": "Bearer console-token"},
+                    },
+                },
+                {"on": ["task.completed"], "destination": {"type": "eventbridge", "bus": "ops"}},
+            ],
+        },
+    )
+    assert created.status == 201, created.body
+    task_id = created.body["id"]
+    assert beta.call("POST", f"/tasks/{task_id}/pause").status == 200
+
+    console.open(beta.key, f"#/tasks/{task_id}")
+    props = page.locator("dl.props")
+    expect(props).to_contain_text("by its user")
+    expect(props).to_contain_text(f"run.failed, task.paused \u2192 webhook {hook}")
+    expect(props).to_contain_text("task.completed \u2192 EventBridge bus ops")
+    expect(props).to_contain_text("2030-01-01")
+    content = page.content()
+    assert "whsec-console-secret" not in content and "console-token" not in content
+
+    # The excluded calendar links to its page: its dates, 8 days in 2 entries.
+    props.get_by_role("link", name=f"calendar:{calendar}").click()
+    expect(page.get_by_role("heading", name=calendar)).to_be_visible()
+    expect(page.locator("dl.props")).to_contain_text("8 (2 entries)")
+    expect(page.locator("ul.dates li")).to_have_count(2)
+    page.get_by_role("link", name="All calendars").click()
+    expect(page.get_by_role("heading", name="Calendars")).to_be_visible()
+    row = page.locator(f'tr[data-calendar="{calendar}"]')
+    expect(row).to_contain_text("Public holidays")
+    expect(row.locator("td[data-days]")).to_have_text("8")
+    current = page.get_by_role("navigation").get_by_role("link", name="Calendars")
+    expect(current).to_have_attribute("aria-current", "page")
+    assert console.errors == []
+    assert console.take_failures() == []
+    assert beta.call("DELETE", f"/tasks/{task_id}").status == 204
+    assert beta.call("DELETE", f"/calendars/{calendar}").status == 204

@@ -146,6 +146,35 @@
     }
   }
 
+  // A notification's destination: where events go. Its signing secret is never in a
+  // response, and credential header values come masked, so neither can be shown.
+  function destinationSummary(destination) {
+    switch (destination && destination.type) {
+      case "http": return "webhook " + destination.url;
+      case "eventbridge": return "EventBridge bus " + (destination.bus || "default");
+      default: return targetSummary(destination);
+    }
+  }
+
+  function calendarHref(name) {
+    return "#/calendars/" + encodeURIComponent(name);
+  }
+
+  // How many distinct days a calendar's entries cover: "2026-12-24..2026-12-31" is 8 of
+  // them, and a date inside it adds none.
+  function daysIn(dates) {
+    const DAY_MS = 86400000;
+    const days = new Set();
+    for (const entry of dates) {
+      const [first, last] = String(entry).split("..");
+      const start = Date.parse(first);
+      const end = Date.parse(last || first);
+      if (!Number.isFinite(start) || !Number.isFinite(end)) continue;
+      for (let day = start; day <= end; day += DAY_MS) days.add(day);
+    }
+    return days.size;
+  }
+
   // ---- the API ------------------------------------------------------------------------
 
   class ApiError extends Error {
@@ -344,12 +373,13 @@
     else if (hash === "#/new") view = showCreate();
     else if (hash === "#/dead-letters") view = showDeadLetters();
     else if (hash === "#/overview") view = showOverview();
+    else if (hash === "#/calendars") view = showCalendars();
     else if ((match = hash.match(/^#\/tasks\/([^/?]+)$/))) {
-      let id = match[1];
-      try { id = decodeURIComponent(id); } catch (e) { /* a malformed %-escape: use as is */ }
-      view = showTask(id);
+      view = showTask(decoded(match[1]));
+    } else if ((match = hash.match(/^#\/calendars\/([^/?]+)$/))) {
+      view = showCalendar(decoded(match[1]));
     } else view = showNotFound();
-    setNav(match ? "#/tasks" : hash);
+    setNav(match ? hash.slice(0, hash.indexOf("/", 2)) : hash);
     const title = $main.querySelector("h1");
     if (title) {
       document.title = title.textContent + " \u00b7 Sundial console";
@@ -357,6 +387,10 @@
     }
     moveFocus = true;
     Promise.resolve(view).catch((error) => showError(error));
+  }
+
+  function decoded(part) {
+    try { return decodeURIComponent(part); } catch (e) { return part; }  // a malformed %-escape
   }
 
   let moveFocus = false;  // not on first load: the page starts at the top anyway
@@ -1004,6 +1038,18 @@
         ? "after " + (task.pause_after_failures || "repeated") + " consecutive failed runs"
         : "by its user"]);
     }
+    if ((task.exclude || []).length) {
+      rows.push(["Excluded days", task.exclude.map((entry, i) => [i ? ", " : "",
+        entry.startsWith("calendar:")
+          ? h("a", { href: calendarHref(entry.slice("calendar:".length)) }, h("code", {}, entry))
+          : h("code", {}, entry)])]);
+    }
+    if ((task.notifications || []).length) {
+      rows.push(["Notifications", h("ul", { class: "plain notifications" },
+        task.notifications.map((notification) => h("li", {},
+          notification.on.map((event, i) => [i ? ", " : "", h("code", {}, event)]),
+          " \u2192 ", h("span", { class: "mono" }, destinationSummary(notification.destination)))))]);
+    }
     if (task.start_at) rows.push(["Starts", time(task.start_at)]);
     if (task.end_at) rows.push(["Ends", time(task.end_at)]);
     if (task.description) rows.push(["Description", task.description]);
@@ -1560,6 +1606,82 @@
       body);
     every(LIST_REFRESH_MS, refresh);
     return refresh();
+  }
+
+  // ---- calendars ---------------------------------------------------------------------
+
+  // The tenant's calendars: named sets of days that tasks exclude with `calendar:NAME`.
+  // Read-only here: they are written with the API or `sundial calendars`.
+  function showCalendars() {
+    const token = viewToken;
+    const body = h("div", { class: "wide" }, h("p", { class: "muted" }, "Loading\u2026"));
+    const updated = h("span", { class: "muted small" });
+
+    async function load() {
+      const reply = await api("GET", "/calendars");
+      if (!isCurrent(token)) return;
+      render(body, calendarsTable(reply.calendars));
+    }
+    const refresh = tracked(updated, load,
+      "Auto-refreshing every " + LIST_REFRESH_MS / 1000 + " s");
+
+    function calendarsTable(calendars) {
+      if (!calendars.length) {
+        return h("p", { class: "card" }, "No calendars yet. Create one with ",
+          h("code", {}, "sundial calendars import NAME FILE.ics"), " or ",
+          h("code", {}, "PUT /v1/calendars/NAME"), ".");
+      }
+      return h("table", { class: "calendars" },
+        h("caption", { class: "sr-only" }, "Calendars, by name"),
+        h("thead", {}, h("tr", {}, ["Name", "Description", "Days", "Updated"]
+          .map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, calendars.map((calendar) => h("tr", { "data-calendar": calendar.name },
+          h("td", {}, h("a", { href: calendarHref(calendar.name) }, calendar.name)),
+          h("td", {}, calendar.description || h("span", { class: "muted" }, "\u2014")),
+          h("td", { "data-days": "" }, String(daysIn(calendar.dates))),
+          h("td", {}, time(calendar.updated_at, true))))));
+    }
+
+    const reload = h("button", { type: "button" }, "Refresh");
+    reload.addEventListener("click", refresh);
+    $main.replaceChildren(
+      heading("Calendars"),
+      h("p", { class: "muted" }, "Days that tasks skip when their ", h("code", {}, "exclude"),
+        " names ", h("code", {}, "calendar:NAME"), ", in each task's own time zone."),
+      h("div", { class: "toolbar" }, reload, updated),
+      body);
+    every(LIST_REFRESH_MS, refresh);
+    return refresh();
+  }
+
+  async function showCalendar(name) {
+    const token = viewToken;
+    const title = heading(name);
+    const back = h("p", {}, h("a", { href: "#/calendars" }, "\u2190 All calendars"));
+    const body = h("div", {}, h("p", { class: "muted" }, "Loading\u2026"));
+    $main.replaceChildren(back, title, body);
+    let calendar;
+    try {
+      calendar = await api("GET", "/calendars/" + encodeURIComponent(name));
+    } catch (error) {
+      if (error.status !== 404) throw error;
+      if (isCurrent(token)) {
+        title.textContent = "Calendar not found";
+        render(body, h("p", { class: "card" }, error.message));
+      }
+      return;
+    }
+    if (!isCurrent(token)) return;
+    const props = h("dl", { class: "props" },
+      [["Description", calendar.description || h("span", { class: "muted" }, "\u2014")],
+        ["Days", String(daysIn(calendar.dates)) + " (" + calendar.dates.length + " entries)"],
+        ["Updated", time(calendar.updated_at, true)],
+        ["Used as", h("code", {}, "calendar:" + calendar.name)],
+      ].map(([label, value]) => [h("dt", {}, label), h("dd", {}, value)]));
+    const dates = h("ul", { class: "plain dates" },
+      calendar.dates.map((entry) => h("li", {}, h("code", {}, entry.replace("..", " \u2013 ")))));
+    render(body, props, h("section", { "aria-labelledby": "dates-title" },
+      h("h2", { id: "dates-title" }, "Dates"), dates));
   }
 
   // ---- start ---------------------------------------------------------------------------
