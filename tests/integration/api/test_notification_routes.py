@@ -213,3 +213,33 @@ def test_changing_notifications_alone_leaves_the_planned_fires_valid(api: Api) -
     assert after.schedule_version == before.schedule_version
     assert (after.due_at, after.timing_since) == (before.due_at, before.timing_since)
     assert response.body["next_fire_times"] == task["next_fire_times"]
+
+
+def test_a_patch_racing_a_secret_rotation_keeps_the_rotated_secret(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The secret is kept from the version the write is conditioned on: a rotation that
+    lands between the PATCH's read and its write makes it merge again, into the rotated
+    version, not write back the secret it read first."""
+    from sundial.api import service
+
+    task = api.create(notifications=[_failures_to(_hook(signing_secret="old"))])
+    path = f"/tasks/{task['id']}"
+    shown = api.call("GET", path).body["notifications"]
+    shown[0]["on"] = ["run.failed", "task.paused"]
+    merge = service.apply_update
+    rotated: list[int] = []
+
+    def rotate_first(current: Any, update: Any) -> Any:
+        if not rotated:
+            rotated.append(1)
+            rotation = [_failures_to(_hook(signing_secret="rotated"))]
+            assert api.call("PATCH", path, {"notifications": rotation}).status == 200
+        return merge(current, update)
+
+    monkeypatch.setattr(service, "apply_update", rotate_first)
+    response = api.call("PATCH", path, {"notifications": shown})
+    assert (response.status, response.body["version"]) == (200, 3)
+    [stored] = _stored_destinations(task["id"])
+    assert stored.signing_secret == "rotated"
+    assert response.body["notifications"][0]["on"] == ["run.failed", "task.paused"]
