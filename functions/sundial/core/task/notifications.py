@@ -71,7 +71,6 @@ DESTINATION_MODELS: dict[str, type[BaseModel]] = {
     "sqs": SqsTarget,
     "eventbridge": EventBusDestination,
 }
-DESTINATION_TYPES: tuple[str, ...] = tuple(DESTINATION_MODELS)
 DestinationView: TypeAlias = Annotated[
     HttpDestinationView | SnsTarget | SqsTarget | EventBusDestination,
     Field(discriminator="type"),
