@@ -75,7 +75,7 @@ class JwksCache:
         issuer: str,
         jwks_url: str | None = None,
         *,
-        fetch: Fetch = fetch_json,
+        fetch: Fetch | None = None,
         clock: Clock = time.monotonic,
         ttl_seconds: float = DEFAULT_TTL_SECONDS,
         refetch_interval_seconds: float = DEFAULT_REFETCH_INTERVAL_SECONDS,
@@ -83,7 +83,7 @@ class JwksCache:
         self.issuer = issuer
         self._configured_url = jwks_url
         self._discovered_url: str | None = None
-        self._fetch = fetch
+        self._fetch = fetch or fetch_json
         self._clock = clock
         self._ttl = ttl_seconds
         self._interval = refetch_interval_seconds
