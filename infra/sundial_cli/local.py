@@ -231,12 +231,10 @@ def token(tenant: str, ttl: int, state_file: str | None) -> None:
     """
     from sundial_local.jwt_issuer import KEY_ENV, LocalIssuer, key_file_for
 
-    from sundial.api.jwt_verifier import TENANT_PATTERN
+    from sundial.core.tenant_ids import CLAIMED_TENANT_RULE, is_claimed_tenant_id
 
-    if not TENANT_PATTERN.fullmatch(tenant):
-        raise click.BadParameter(
-            "must be 1-128 letters, digits or ._~:@|+=/-", param_hint="'--tenant'"
-        )
+    if not is_claimed_tenant_id(tenant):
+        raise click.BadParameter(f"must be {CLAIMED_TENANT_RULE}", param_hint="'--tenant'")
     key_file = key_file_for(state_file) if state_file else os.environ.get(KEY_ENV)
     if not key_file:
         raise CliError(
