@@ -14,7 +14,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from sundial.api.jwks import DEFAULT_REFETCH_INTERVAL_SECONDS as INTERVAL
 from sundial.api.jwks import DEFAULT_TTL_SECONDS as TTL
-from sundial.api.jwks import JwksCache, KeysUnavailable, discovery_url
+from sundial.api.jwks import JwksCache, KeysUnavailable, discovery_url, fetch_json
 
 ISSUER = "https://issuer.example.com"
 JWKS_URL = "https://keys.example.com/jwks.json"
@@ -173,3 +173,10 @@ def test_discovery_url_is_under_the_issuer() -> None:
     assert discovery_url("https://x.auth0.com/") == (
         "https://x.auth0.com/.well-known/openid-configuration"
     )
+
+
+@pytest.mark.parametrize("url", ["http://keys.example.com/jwks.json", "file:///etc/passwd"])
+def test_keys_are_never_fetched_over_plain_http_off_loopback(url: str) -> None:
+    # Also what a discovery document's jwks_uri is held to.
+    with pytest.raises(KeysUnavailable):
+        fetch_json(url)
