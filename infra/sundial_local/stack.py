@@ -27,7 +27,6 @@ from sundial_local.gateway import ApiGateway, GatewayConfig, GatewayServer
 from sundial_local.jwt_issuer import (
     DISCOVERY_PATH,
     JWKS_PATH,
-    KEY_ENV,
     LocalIssuer,
     ensure_local_issuer,
     key_file_for,
@@ -202,11 +201,9 @@ class LocalStack:
         keys over plain HTTP, which it allows on loopback only)."""
         assert self._server is not None
         host = self.config.host
-        if host in ("0.0.0.0", "::", ""):
-            host = "127.0.0.1"
-        elif host not in ("127.0.0.1", "localhost", "::1"):
-            raise RuntimeError("--auth jwt needs a loopback or wildcard --host")
-        return f"http://{host}:{self._server.port}"
+        if host not in ("127.0.0.1", "localhost", "0.0.0.0"):
+            raise RuntimeError("--auth jwt needs --host 127.0.0.1, localhost or 0.0.0.0")
+        return f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{self._server.port}"
 
     def _serve_issuer(self, issuer: LocalIssuer) -> None:
         """Its discovery document and keys on the server, and its key in a file that
@@ -221,7 +218,6 @@ class LocalStack:
             os.close(descriptor)
             self.issuer_key_file, self._own_key_file = Path(name), True
             issuer.save(self.issuer_key_file)
-        os.environ[KEY_ENV] = str(self.issuer_key_file)
 
     @property
     def url(self) -> str:
