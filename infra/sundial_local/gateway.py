@@ -5,6 +5,12 @@ What it reads from template.yaml, so local and deployed cannot drift apart:
 * which paths skip the authorizer (methods with `AuthorizationType: NONE`);
 * the authorizer's identity validation expression;
 * the Gateway Responses (the API's error envelope, for what API Gateway answers itself).
+Resources whose Condition does not hold for the stack's parameters are left out, and
+intrinsics (a response that differs by AuthMode) are resolved.
+
+In JWT mode the server also plays the OIDC issuer: it serves the local issuer's
+discovery document and keys under `/.well-known/` (outside the stage), where the
+authorizer fetches them as it would a real issuer's.
 
 The stage is `v1`: `/v1/tasks` reaches the function as path `/tasks`. The authorizer's
 results are not cached locally, so a revoked key stops working at once.
@@ -69,6 +75,8 @@ class GatewayConfig:
         config = cls()
         for resource in resources.values():
             kind, properties = resource.get("Type"), resource.get("Properties", {})
+            if "Condition" in resource and not template.condition(resource["Condition"]):
+                continue
             if kind == "AWS::ApiGateway::Method" and properties.get("AuthorizationType") == "NONE":
                 target = properties["ResourceId"]
                 if isinstance(target, dict) and "Ref" in target:
@@ -76,11 +84,12 @@ class GatewayConfig:
                         "/" + resources[target["Ref"]]["Properties"]["PathPart"]
                     )
             elif kind == "AWS::ApiGateway::Authorizer":
-                expression = properties.get("IdentityValidationExpression")
+                expression = template.resolve(properties.get("IdentityValidationExpression"))
                 if expression:
                     config.token_pattern = re.compile(expression)
             elif kind == "AWS::ApiGateway::GatewayResponse":
-                body = properties.get("ResponseTemplates", {}).get("application/json", "")
+                templates = template.resolve(properties.get("ResponseTemplates", {}))
+                body = templates.get("application/json", "")
                 config.responses[properties["ResponseType"]] = (
                     int(properties.get("StatusCode", 500)),
                     body,
@@ -241,9 +250,14 @@ def _reply(result: Any) -> GatewayReply:
 
 
 class GatewayServer:
-    """A threaded HTTP server in front of an ApiGateway."""
+    """A threaded HTTP server in front of an ApiGateway, and of `documents` (JSON by
+    path, answered as they are: the local issuer's).
 
-    def __init__(self, gateway: ApiGateway, host: str, port: int):
+    It listens from construction, so its port is known (and can name the local issuer)
+    before the gateway behind it is made; it answers once `start` runs.
+    """
+
+    def __init__(self, gateway: ApiGateway | None, host: str, port: int):
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -252,9 +266,13 @@ class GatewayServer:
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                document = outer.documents.get(self.path)
                 if self.path in ("/", ""):
                     reply = GatewayReply(302, {"Location": f"/{STAGE}/console"}, b"")
+                elif document is not None and self.command in ("GET", "HEAD"):
+                    reply = GatewayReply(200, {"Content-Type": "application/json"}, document)
                 else:
+                    assert outer.gateway is not None, "start() after setting the gateway"
                     reply = outer.gateway.handle(
                         self.command,
                         self.path,
@@ -277,6 +295,7 @@ class GatewayServer:
                 log.info("%s %s", self.address_string(), format % args)
 
         self.gateway = gateway
+        self.documents: dict[str, bytes] = {}
         self.httpd = BurstTolerantHTTPServer((host, port), Handler)
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, name="sundial-http", daemon=True
@@ -290,5 +309,6 @@ class GatewayServer:
         self.thread.start()
 
     def stop(self) -> None:
-        self.httpd.shutdown()
+        if self.thread.is_alive():  # shutdown() waits for a serve_forever that never ran
+            self.httpd.shutdown()
         self.httpd.server_close()

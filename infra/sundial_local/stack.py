@@ -8,19 +8,29 @@ server for API Gateway and its authorizer.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
 import signal
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 from sundial import store
 from sundial.clients import EMULATOR_READ_TIMEOUT_ENV
 from sundial_local.emulator import Emulator
 from sundial_local.gateway import ApiGateway, GatewayConfig, GatewayServer
+from sundial_local.jwt_issuer import (
+    DISCOVERY_PATH,
+    JWKS_PATH,
+    LocalIssuer,
+    ensure_local_issuer,
+    key_file_for,
+)
 from sundial_local.keys import ensure_local_keys
 from sundial_local.logs import InstalledLogging, LogFormat
 from sundial_local.logs import install as install_logging
@@ -68,6 +78,8 @@ class LocalConfig:
     log_format: LogFormat = "text"
     # Print the functions' metrics as the EMF documents CloudWatch would get, on stdout.
     metrics: bool = False
+    # How API callers authenticate: API keys, or JWTs of the stack's own issuer.
+    auth: Literal["api_key", "jwt"] = "api_key"
 
 
 def send_wait_budget_ms(config: LocalConfig) -> int:
@@ -83,6 +95,10 @@ class LocalStack:
     # Set by a second signal: stop without waiting for executions in flight.
     hurry_event: threading.Event = field(default_factory=threading.Event)
     created_keys: dict[str, str] = field(default_factory=dict)  # key -> tenant
+    # JWT mode: the stack's issuer, and the file holding its key (for `sundial local token`).
+    issuer: LocalIssuer | None = None
+    issuer_key_file: Path | None = None
+    _own_key_file: bool = False
     _tick: TickLoop | None = None
     _poller: QueuePoller | None = None
     _server: GatewayServer | None = None
@@ -93,11 +109,23 @@ class LocalStack:
         config = self.config
         function_log_level = (config.function_log_level or config.log_level).upper()
         self._logging = install_logging(config.log_level, config.log_format)
+        # Listening first: in JWT mode the port is part of the issuer's URL, which the
+        # authorizer's settings name.
+        self._server = GatewayServer(None, config.host, config.port)
+        # Custom handlers: deployed, the HandlerModules parameter; locally, the variable
+        # it sets, taken from the environment `sundial local` starts in.
+        parameters = {"HandlerModules": os.environ.get("HANDLER_MODULES", "")}
+        if config.auth == "jwt":
+            self.issuer = ensure_local_issuer(self._issuer_url(), config.state_file)
+            parameters |= {
+                "AuthMode": "JWT",
+                "JwtIssuer": self.issuer.issuer,
+                "JwtAudience": self.issuer.audience,
+            }
+            self._serve_issuer(self.issuer)
         self.emulator = Emulator(
             state_file=config.state_file,
-            # Custom handlers: deployed, the HandlerModules parameter; locally, the
-            # variable it sets, taken from the environment `sundial local` starts in.
-            parameters={"HandlerModules": os.environ.get("HANDLER_MODULES", "")},
+            parameters=parameters,
             overrides={
                 "HORIZON_SECONDS": str(config.horizon_seconds),
                 # No lookahead past the horizon: the emulated queue stays as shallow as
@@ -139,7 +167,8 @@ class LocalStack:
             # The state file is this process's alone (the emulator locks it): a sweep
             # lease in it is a stopped process's, and the first tick need not wait it out.
             store.break_sweep_lease()
-        self.created_keys = ensure_local_keys(config.api_keys, config.state_file)
+        if config.auth == "api_key":
+            self.created_keys = ensure_local_keys(config.api_keys, config.state_file)
 
         sqs = self.emulator.client("sqs")
         self._poller = QueuePoller(
@@ -154,19 +183,41 @@ class LocalStack:
         )
         authorizer = (
             self.emulator.function("AuthorizerFunction")
-            if os.environ.get("AUTH_MODE", "API_KEY").upper() == "API_KEY"
+            if os.environ.get("AUTH_MODE", "API_KEY").upper() in ("API_KEY", "JWT")
             else None
         )
         assert self.emulator.template is not None
-        gateway = ApiGateway(
+        self._server.gateway = ApiGateway(
             self.emulator.function("ApiFunction"),
             authorizer,
             GatewayConfig.from_template(self.emulator.template),
         )
-        self._server = GatewayServer(gateway, config.host, config.port)
         self._poller.start()
         self._tick.start()
         self._server.start()
+
+    def _issuer_url(self) -> str:
+        """The local issuer: this server, reached on loopback (the authorizer fetches its
+        keys over plain HTTP, which it allows on loopback only)."""
+        assert self._server is not None
+        host = self.config.host
+        if host not in ("127.0.0.1", "localhost", "0.0.0.0"):
+            raise RuntimeError("--auth jwt needs --host 127.0.0.1, localhost or 0.0.0.0")
+        return f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{self._server.port}"
+
+    def _serve_issuer(self, issuer: LocalIssuer) -> None:
+        """Its discovery document and keys on the server, and its key in a file that
+        `sundial local token` reads: beside the state file, else a temporary one."""
+        assert self._server is not None
+        self._server.documents[DISCOVERY_PATH] = json.dumps(issuer.discovery()).encode()
+        self._server.documents[JWKS_PATH] = json.dumps(issuer.jwks()).encode()
+        if self.config.state_file:
+            self.issuer_key_file = key_file_for(self.config.state_file)
+        else:
+            descriptor, name = tempfile.mkstemp(prefix="sundial-local-", suffix=".jwt.pem")
+            os.close(descriptor)
+            self.issuer_key_file, self._own_key_file = Path(name), True
+            issuer.save(self.issuer_key_file)
 
     @property
     def url(self) -> str:
@@ -208,6 +259,8 @@ class LocalStack:
             # Nothing to save: with a state file, the emulator wrote every change through.
             self.emulator.stop()
         finally:
+            if self._own_key_file and self.issuer_key_file is not None:
+                self.issuer_key_file.unlink(missing_ok=True)
             if self._logging is not None:
                 self._logging.restore()
                 self._logging = None

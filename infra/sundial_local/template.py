@@ -524,9 +524,12 @@ def function_environment(
 
 
 def functions(template: Template) -> dict[str, dict[str, Any]]:
-    """Raw properties of each AWS::Serverless::Function, by logical id."""
+    """Raw properties of each AWS::Serverless::Function whose Condition holds, by logical
+    id (one process shares one environment: a function the parameters leave out must not
+    set variables there)."""
     return {
         logical_id: resource.get("Properties", {})
         for logical_id, resource in template.body["Resources"].items()
         if resource.get("Type") == FUNCTION_TYPE
+        and ("Condition" not in resource or template.condition(resource["Condition"]))
     }

@@ -71,9 +71,17 @@ TARGETS = {
     "TargetTopicArns": "arn:aws:sns:us-east-1:123456789012:reports",
     "TargetEventBusArns": "arn:aws:events:us-east-1:123456789012:event-bus/default",
 }
+JWT_PARAMETERS = {
+    "AuthMode": "JWT",
+    "JwtIssuer": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123",
+    "JwtAudience": "1example23456789",
+}
+# What the template's Rules require with a parameter's value.
+RULE_COMPANIONS = {("AuthMode", "JWT"): JWT_PARAMETERS}
 PARAMETER_SETS = {
     "defaults": {},
     "iam-auth": {"AuthMode": "IAM"},
+    "jwt-auth": JWT_PARAMETERS,
     "metered-keys": {"TenantUsageKeys": "true"},
     # CloudFormation hands a CommaDelimitedList to Ref as a list.
     "every-target": {name: [arn] for name, arn in TARGETS.items()},
@@ -154,8 +162,11 @@ def _parameter_extremes() -> list[tuple[str, Any]]:
 def test_every_value_the_parameters_allow_passes_the_functions_settings(
     parameter, value, settings_from
 ):
-    body = transform({parameter: value})
-    template = resolver(body, {parameter: value})
+    # With the parameters the template's Rules require alongside it (deploys without
+    # them are refused: test_jwt_mode_needs_an_issuer_and_an_audience).
+    parameters = {parameter: value, **RULE_COMPANIONS.get((parameter, value), {})}
+    body = transform(parameters)
+    template = resolver(body, parameters)
     for logical_id, model in SETTINGS.items():
         if logical_id not in body["Resources"]:
             continue  # conditional (the authorizer with AuthMode=IAM)
@@ -604,6 +615,13 @@ def test_build_output_and_local_files_are_not_committed():
     [
         ("AlarmEmail", ["", "ops@example.com"], ["ops", "two words@example.com"]),
         ("EmulatorEndpointUrl", ["", "http://host.docker.internal:5050"], ["localhost:5050"]),
+        (
+            "JwtIssuer",
+            ["", "https://example.auth0.com/", "https://cognito-idp.eu-west-1.amazonaws.com/x"],
+            ["http://example.auth0.com/", "example.auth0.com", "https://a b"],
+        ),
+        ("JwtJwksUrl", ["", "https://example.com/jwks.json"], ["http://example.com/jwks.json"]),
+        ("JwtTenantClaim", ["sub", "custom:tenant", "https://example.com/tenant"], ["", "a b"]),
     ],
 )
 def test_free_text_parameters_are_patterned(name, accepted, refused):
@@ -735,3 +753,66 @@ def test_the_dispatcher_may_query_the_due_index_it_is_told_to_sweep(transformed,
     }
     assert f"TasksTable.Arn/index/{due_index}" in queried
     assert queried <= {"TasksTable.Arn/index/schedule_due", "TasksTable.Arn/index/due"}
+
+
+# --- JWT auth mode -------------------------------------------------------------------------
+
+
+def test_jwt_mode_needs_an_issuer_and_an_audience():
+    rule = SOURCE["Rules"]["JwtModeNamesItsIssuer"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "AuthMode"}, "JWT"]}
+    asserted = json.dumps(rule["Assertions"])
+    assert '"Ref": "JwtIssuer"' in asserted and '"Ref": "JwtAudience"' in asserted
+
+
+@pytest.mark.parametrize("mode", ["API_KEY", "JWT"])
+def test_bearer_modes_cache_the_authorizers_policy_by_the_whole_authorization_header(
+    transformed, mode
+):
+    # The cache key is the identity source: the token itself, so that a cached policy
+    # (which carries one tenant) never answers for another token.
+    parameters = JWT_PARAMETERS if mode == "JWT" else {}
+    template = resolver(transformed, parameters)
+    authorizer = transformed["Resources"]["KeyAuthorizer"]
+    assert template.condition(authorizer["Condition"])
+    properties = template.resolve(authorizer["Properties"])
+    assert properties["Type"] == "TOKEN"
+    assert properties["IdentitySource"] == "method.request.header.Authorization"
+    for method in ("ApiProxyMethod", "ApiRootMethod"):
+        resolved = template.resolve(transformed["Resources"][method]["Properties"])
+        assert (resolved["AuthorizationType"], resolved["AuthorizerId"]) == (
+            "CUSTOM",
+            "KeyAuthorizer",
+        )
+
+
+def test_jwt_mode_configures_the_authorizer_and_deploys_its_own_snapshot(transformed):
+    template = resolver(transformed, JWT_PARAMETERS)
+    variables = template.resolve(
+        transformed["Resources"]["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]
+    )
+    assert variables["AUTH_MODE"] == "JWT"
+    assert variables["JWT_ISSUER"] == JWT_PARAMETERS["JwtIssuer"]
+    assert variables["JWT_AUDIENCE"] == JWT_PARAMETERS["JwtAudience"]
+    assert variables["JWT_TENANT_CLAIM"] == "sub"
+    stage = template.resolve(transformed["Resources"]["ApiStage"]["Properties"])
+    assert stage["DeploymentId"] == "ApiDeploymentJwt"
+    unauthorized = template.resolve(
+        transformed["Resources"]["ApiResponseUnauthorized"]["Properties"]["ResponseTemplates"]
+    )
+    assert "Bearer <JWT>" in json.loads(unauthorized["application/json"])["error"]["message"]
+
+
+def test_jwt_mode_grants_the_authorizer_no_table(transformed):
+    granted = [
+        s for s in statements(transformed, JWT_PARAMETERS) if s["_role"] == "AuthorizerFunctionRole"
+    ]
+    assert not any("dynamodb:" in json.dumps(s["Action"]) for s in granted)
+    keys = [s for s in statements(transformed, {}) if s["_role"] == "AuthorizerFunctionRole"]
+    assert any(s.get("Sid") == "LookUpKeys" for s in keys)
+
+
+def test_iam_mode_has_no_authorizer(transformed):
+    template = resolver(transformed, {"AuthMode": "IAM"})
+    for logical_id in ("AuthorizerFunction", "KeyAuthorizer", "AuthorizerPermission"):
+        assert not template.condition(transformed["Resources"][logical_id]["Condition"])

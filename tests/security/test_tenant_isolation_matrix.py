@@ -4,6 +4,9 @@ without a row here fails `test_every_authenticated_route_is_in_the_matrix`.
 Another tenant's task is 404 exactly as a task that does not exist, and untouched;
 collections (tasks, dead letters) never show another tenant's items; nothing a caller
 sends (body, headers, idempotency keys, execution ids) reaches into another tenant.
+
+Every test runs in each auth mode: API_KEY, IAM, and JWT with tokens minted for each
+tenant and verified by the real authorizer (see conftest.py).
 """
 
 from __future__ import annotations
@@ -21,6 +24,12 @@ from sundial.store import RunItem, run_key
 
 OWNER, INTRUDER = "acme", "globex"
 MISSING_TASK = "01JD0000000000000000000000"
+
+
+@pytest.fixture
+def api(api_in_every_mode: Api) -> Api:
+    return api_in_every_mode
+
 
 # Every authenticated operation, and the request an intruder makes on it.
 TASK_ROUTES: dict[tuple[str, str], Any] = {

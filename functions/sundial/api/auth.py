@@ -1,6 +1,6 @@
-"""Who is calling: the API-key authorizer, and the tenant the API function serves.
+"""Who is calling: the authorizer's answers, and the tenant the API function serves.
 
-Two modes, chosen at deploy time (template parameter AuthMode, env AUTH_MODE):
+Three modes, chosen at deploy time (template parameter AuthMode, env AUTH_MODE):
 
 * `API_KEY`: API Gateway runs the authorizer function (`authorizer.py`, a TOKEN
   authorizer) on the Authorization header. A known, unrevoked key yields an Allow
@@ -9,6 +9,10 @@ Two modes, chosen at deploy time (template parameter AuthMode, env AUTH_MODE):
   answers with its 401 Gateway Response.
 * `IAM`: API Gateway verifies the SigV4 signature and IAM permissions; the tenant is
   the caller's principal.
+* `JWT`: the same TOKEN authorizer verifies a bearer JWT of the deployment's OIDC
+  issuer (`jwt_verifier.py`); the tenant is the value of a claim of it. API Gateway
+  caches the policy by the whole Authorization header, that is by the token, and a
+  token speaks for one tenant only, so a cached policy never serves another tenant.
 
 The API function takes the tenant only from what API Gateway put in the request
 context (`caller_tenant`), never from anything the client sent, and refuses to serve
@@ -77,19 +81,46 @@ def authenticate(header: str | None) -> apikeys.ApiKeyItem:
 
 
 def authorizer_response(key: apikeys.ApiKeyItem, method_arn: str) -> dict[str, Any]:
-    """An Allow policy for every route of the stage, with the tenant in the context.
+    """An Allow policy for every route of the stage, with the key's tenant in the context."""
+    return tenant_policy(
+        method_arn,
+        principal_id=key.key_id,
+        context={TENANT_CONTEXT_KEY: key.tenant, "key_id": key.key_id},
+        usage_identifier_key=key.usage_key,
+    )
+
+
+def tenant_policy(
+    method_arn: str,
+    *,
+    principal_id: str,
+    context: dict[str, Any],
+    usage_identifier_key: str | None = None,
+) -> dict[str, Any]:
+    """An Allow policy for every route of the stage, with `context` (the tenant) in it.
 
     Every route, not just `method_arn`: API Gateway caches the policy by token and
     reuses it for the caller's next requests, whatever route they go to.
     """
     response = APIGatewayAuthorizerResponse.from_route_arn(
         method_arn,
-        principal_id=key.key_id,
-        context={TENANT_CONTEXT_KEY: key.tenant, "key_id": key.key_id},
-        usage_identifier_key=key.usage_key,
+        principal_id=principal_id,
+        context=context,
+        usage_identifier_key=usage_identifier_key,
     )
     response.allow_all_routes()
     return response.asdict()
+
+
+def jwt_authorizer_response(tenant: str, method_arn: str) -> dict[str, Any]:
+    """JWT mode: an Allow policy for every route with the token's tenant in the context."""
+    return tenant_policy(method_arn, principal_id=tenant, context={TENANT_CONTEXT_KEY: tenant})
+
+
+def jwt_bearer_token(header: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <JWT>` header; None when it is not one."""
+    match = _BEARER.fullmatch(header or "")
+    return match["token"] if match is not None else None
 
 
 # --- the tenant of a request (API function) ---------------------------------------------------

@@ -31,12 +31,21 @@ OPENAPI_INFO: dict[str, Any] = {
     "description": (
         "A serverless task scheduler: tasks fire on cron, rate, one-time and interval "
         "schedules in any time zone. Authenticate with `Authorization: Bearer <key>` "
-        "(API_KEY deployments) or SigV4 (IAM deployments)."
+        "(API_KEY deployments), SigV4 (IAM deployments) or `Authorization: Bearer <JWT>` "
+        "of the deployment's OIDC issuer (JWT deployments)."
     ),
     "servers": [Server(url=API_PREFIX)],
     # Which one applies is chosen at deploy time; either satisfies every route.
     "security_schemes": {
         "apiKey": HTTPBearer(description="An API key from `sundial keys create`."),
+        "jwt": HTTPBearer(
+            bearerFormat="JWT",
+            description=(
+                "A JWT of the deployment's OIDC issuer (JWT deployments): RS/PS/ES-signed, "
+                "`iss` and `aud` the deployment's, `exp` not past; the tenant is the "
+                "configured claim (default `sub`)."
+            ),
+        ),
         "sigv4": APIKey.model_validate(
             {
                 "type": "apiKey",
@@ -46,7 +55,7 @@ OPENAPI_INFO: dict[str, Any] = {
             }
         ),
     },
-    "security": [{"apiKey": []}, {"sigv4": []}],
+    "security": [{"apiKey": []}, {"sigv4": []}, {"jwt": []}],
 }
 # The error responses routes document, by status; each is the API's error envelope.
 _ERROR_STATUSES = {

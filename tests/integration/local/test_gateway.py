@@ -106,3 +106,15 @@ def test_a_body_that_is_not_utf8_reaches_the_api_as_its_bytes_and_is_refused(gat
     assert reply.status == 400 and b"UTF-8" in reply.body
     listed = call(gateway, "GET", "/v1/tasks", "Bearer acme-key-123")[1]
     assert listed["tasks"] == []
+
+
+def test_the_gateway_answers_with_the_responses_of_the_stacks_auth_mode():
+    # The template's UNAUTHORIZED response differs by AuthMode: the local gateway resolves
+    # it for the parameters the stack runs with.
+    def unauthorized(parameters: dict[str, str]) -> str:
+        config = GatewayConfig.from_template(Template.load(parameters=parameters))
+        return json.loads(config.response("UNAUTHORIZED", "DEFAULT_4XX").body)["error"]["message"]
+
+    jwt_mode = {"AuthMode": "JWT", "JwtIssuer": "http://127.0.0.1:1", "JwtAudience": "a"}
+    assert "Bearer <key>" in unauthorized({})
+    assert "Bearer <JWT>" in unauthorized(jwt_mode)
