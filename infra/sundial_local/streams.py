@@ -29,7 +29,7 @@ from typing import Any
 
 from sundial_local.filtering import matches_any, parse_filters
 from sundial_local.runtime import LocalFunction
-from sundial_local.template import DEFAULT_REGION, Template
+from sundial_local.template import DEFAULT_REGION, Template, TemplateError
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,13 @@ def stream_mappings(template: Template) -> list[StreamMapping]:
         if not _is_stream(raw.get("EventSourceArn")):
             continue
         # The function is not a resource the emulator makes: its name is all it takes.
-        properties = template.resolve({k: v for k, v in raw.items() if k != "FunctionName"})
-        on_failure = properties.get("DestinationConfig", {}).get("OnFailure", {})
+        properties = template.resolve(
+            {k: v for k, v in raw.items() if k not in ("FunctionName", "DestinationConfig")}
+        )
+        try:
+            on_failure = template.resolve(raw.get("DestinationConfig", {})).get("OnFailure", {})
+        except TemplateError:  # its queue is not made (a template read without queues)
+            on_failure = {}
         found.append(
             StreamMapping(
                 logical_id=logical_id,
