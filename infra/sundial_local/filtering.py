@@ -43,7 +43,9 @@ def matches(pattern: Mapping[str, Any], record: Any) -> bool:
     for key, expected in pattern.items():
         value = record.get(key, _MISSING) if isinstance(record, Mapping) else _MISSING
         if isinstance(expected, Mapping):
-            if value is _MISSING or not matches(expected, value):
+            # A missing object is an empty one: only `exists: false` below it can match.
+            inner = {} if value is _MISSING else value
+            if not isinstance(inner, Mapping) or not matches(expected, inner):
                 return False
         elif isinstance(expected, list):
             if not _leaf(expected, value):
@@ -63,6 +65,8 @@ def _rule(rule: Any, value: Any, values: list[Any]) -> bool:
         if len(rule) != 1:
             raise UnsupportedPattern(f"a rule has one operator: {rule}")
         operator, operand = next(iter(rule.items()))
+        if operator not in ("exists", "anything-but", "prefix"):
+            raise UnsupportedPattern(f"operator {operator!r} is not emulated")
         if operator == "exists":
             present = value is not _MISSING and value is not None and value != []
             return present if operand else value is _MISSING
@@ -71,9 +75,7 @@ def _rule(rule: Any, value: Any, values: list[Any]) -> bool:
         if operator == "anything-but":
             excluded = operand if isinstance(operand, list) else [operand]
             return all(v not in excluded for v in values)
-        if operator == "prefix":
-            return any(isinstance(v, str) and v.startswith(operand) for v in values)
-        raise UnsupportedPattern(f"operator {operator!r} is not emulated")
+        return any(isinstance(v, str) and v.startswith(operand) for v in values)  # prefix
     if value is _MISSING:
         return False
     return any(v == rule and type(v) is type(rule) for v in values)
