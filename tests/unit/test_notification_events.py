@@ -59,3 +59,39 @@ def test_the_event_document_has_the_contract_shape():
         "task": {"id": "T", "name": None},
         "run": None,
     }
+
+
+def _run_image(status: str, attempt: int, notify: list[str] | None = None) -> dict:
+    image = {
+        "task_id": {"S": "T"},
+        "fire_key": {"S": "0001780000000000"},
+        "execution_id": {"S": "T:1780000000000"},
+        "fire_at": {"N": "1780000000000"},
+        "status": {"S": status},
+        "attempt": {"N": str(attempt)},
+        "expires_at": {"N": "1"},
+    }
+    if notify:
+        image["notify"] = {"SS": notify}
+    return image
+
+
+def _change(old: dict, new: dict) -> dict:
+    return {"dynamodb": {"OldImage": old, "NewImage": new, "ApproximateCreationDateTime": 1}}
+
+
+def test_only_a_write_from_running_to_an_outcome_at_the_same_attempt_is_a_run_event():
+    from sundial.notify.events import events_of
+
+    marked = ["run.retrying"]
+    outcome = _change(_run_image("running", 2), _run_image("retrying", 2, marked))
+    release = _change(_run_image("running", 2, marked), _run_image("retrying", 1, marked))
+    claim = _change(_run_image("retrying", 1, marked), _run_image("running", 2, marked))
+    takeover = _change(_run_image("running", 2, marked), _run_image("running", 3, marked))
+    redrive = _change(
+        _run_image("failed", 2, ["run.failed"]), _run_image("retrying", 2, ["run.failed"])
+    )
+    skipped = _change(_run_image("running", 2, marked), _run_image("skipped", 2, marked))
+    assert [e.event for e in events_of(outcome)] == ["run.retrying"]
+    for write in (release, claim, takeover, redrive, skipped):
+        assert events_of(write) == []
