@@ -674,7 +674,9 @@ class _CountingQueue:
         return {"Successful": [{"Id": e["Id"]} for e in Entries], "Failed": []}
 
     def send_message(self, **kwargs: Any) -> dict[str, Any]:
-        self._count("SendMessage", [kwargs["MessageBody"], json.dumps(kwargs.get("MessageAttributes", {}))])
+        self._count(
+            "SendMessage", [kwargs["MessageBody"], json.dumps(kwargs.get("MessageAttributes", {}))]
+        )
         return {"MessageId": "m"}
 
 
@@ -723,7 +725,7 @@ def notification_hops(minutes: int) -> dict[str, Any]:
                 queue,
                 "notifications",
                 "notifications-dlq",
-                TargetEnvironment(aws=lambda *_: destination, network=NetworkPolicy()),
+                TargetEnvironment(aws=lambda *_, to=destination: to, network=NetworkPolicy()),
                 max_attempts=8,
                 backoff_base_seconds=30,
             )

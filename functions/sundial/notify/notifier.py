@@ -27,8 +27,6 @@ from sundial.notify.events import PendingEvent, events_of
 from sundial.observability import logger
 from sundial.store.models import TaskItem
 
-_NOTIFICATIONS: pydantic.TypeAdapter[list[Notification]] = pydantic.TypeAdapter(list[Notification])
-
 
 @dataclass
 class Notifier:
@@ -58,8 +56,7 @@ class Notifier:
             task = self.task(pending.task_id)
             if task is None:
                 continue  # deleted since: nobody to tell
-            notifications = _NOTIFICATIONS.validate_python(task.notifications or [])
-            destinations = destinations_for(notifications, pending.event)
+            destinations = destinations_for(notifications_of(task), pending.event)
             if not destinations:
                 continue  # not (or no longer) asked for
             document = event_document(
@@ -83,6 +80,7 @@ class Notifier:
         return messages
 
     def task(self, task_id: str) -> TaskItem | None:
+        """The task's definition, read once per batch (None: deleted since)."""
         if task_id not in self._tasks:
             self._tasks[task_id] = store.get_definition(task_id, at_least_version=0)
         return self._tasks[task_id]
@@ -109,3 +107,19 @@ class Notifier:
             )
             if response.get("Failed"):
                 raise RuntimeError(f"notifications queue refused {response['Failed']}")
+
+
+def notifications_of(task: TaskItem) -> list[Notification]:
+    """The task's stored notifications, each validated alone: one that a later release
+    no longer accepts is left out (and logged) rather than failing the stream record,
+    and with it every event behind it, forever."""
+    valid = []
+    for stored in task.notifications or []:
+        try:
+            valid.append(Notification.model_validate(stored))
+        except pydantic.ValidationError:
+            logger.error(
+                "stored notification is not valid; its events are not sent",
+                extra={"task_id": task.task_id},
+            )
+    return valid

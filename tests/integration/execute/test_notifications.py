@@ -361,3 +361,17 @@ def test_a_task_event_nobody_asked_for_sends_nothing(
 
     assert notifier.process(records) == {"batchItemFailures": []}
     assert enqueued(notifications_queue) == []
+
+
+def test_a_stored_notification_no_longer_valid_is_left_out_and_the_others_still_sent(
+    probe, probe_task, work, deliver, streams, notifier, notifications_queue
+):
+    broken = {"on": ["run.succeeded"], "destination": {"type": "carrier-pigeon"}}
+    task = probe_task(notifications=[broken, *notifying("run.succeeded")])
+    streams.skip()
+    run_once(probe, work, deliver, task)
+
+    assert notifier.process(streams.new("RunsTable")) == {"batchItemFailures": []}
+
+    (message,) = enqueued(notifications_queue)
+    assert message["destination"]["url"] == HOOK
