@@ -9,7 +9,7 @@ from pydantic import Field
 from sundial.settings import Flag, Settings, load_settings
 
 # Deliveries of one event to one destination before it is dead-lettered: with the
-# backoff below, about an hour and a half of trying.
+# backoff below, about 45 minutes of trying.
 DEFAULT_MAX_DELIVERY_ATTEMPTS = 8
 # The wait before the second delivery, doubling after each failure up to SQS's limit.
 DEFAULT_DELIVERY_BACKOFF_SECONDS = 30
