@@ -153,8 +153,10 @@ class LocalStack:
             self.stop_event,
             concurrency=config.concurrency,
         )
+        # Each poller its own client: one client's connection pool (10) is the work
+        # queue's pollers' already.
         self._deliveries = QueuePoller(
-            sqs,
+            self.emulator.client("sqs"),
             self.emulator.queues["NotificationsQueue"],
             self.emulator.function("DelivererFunction"),
             self.stop_event,
@@ -170,7 +172,7 @@ class LocalStack:
         self._streams = [
             StreamPoller(
                 self.emulator.client("dynamodbstreams"),
-                sqs,
+                self.emulator.client("sqs"),
                 mapping,
                 self.emulator.function(mapping.function_id),
                 self.stop_event,
