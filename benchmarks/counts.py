@@ -648,3 +648,112 @@ def executor_cpu(tasks: int = 40, minutes: int = 10) -> dict[str, Any]:
         "us_before_claim_per_fire": round(before_claim * 1e6 / runs, 1),
         "emulator_us_per_fire": round(emulator_seconds * 1e6 / runs, 1),
     }
+
+
+# --- notifications -------------------------------------------------------------------------
+
+NOTIFIED_QUEUE = "https://sqs.us-east-1.amazonaws.com/123456789012/sundial-bench-inbox"
+
+
+class _CountingQueue:
+    """The notifications queue and the destination queue, counting billed requests."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.billed: Counter[str] = Counter()
+        self.messages: list[str] = []
+
+    def _count(self, call: str, bodies: list[str]) -> None:
+        self.calls[call] += 1
+        self.billed[call] += sqs_requests(sum(len(b.encode("utf-8")) for b in bodies))
+
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        bodies = [e["MessageBody"] for e in Entries]
+        self._count("SendMessageBatch", bodies)
+        self.messages += bodies
+        return {"Successful": [{"Id": e["Id"]} for e in Entries], "Failed": []}
+
+    def send_message(self, **kwargs: Any) -> dict[str, Any]:
+        self._count(
+            "SendMessage", [kwargs["MessageBody"], json.dumps(kwargs.get("MessageAttributes", {}))]
+        )
+        return {"MessageId": "m"}
+
+
+def notification_hops(minutes: int) -> dict[str, Any]:
+    """What a fire of a task asking for `run.succeeded` to an SQS queue costs beyond the
+    same fire without notifications, hop by hop, for a lone per-minute task.
+
+    The outcome write carries the mark (its write units are metered against the same
+    task without notifications); the runs table's stream is read by Lambda for free; the
+    notifier reads the definition (metered) and sends the message (counted); the
+    deliverer's event source mapping receives and deletes it and the deliverer sends it
+    to the destination queue (counted). Each outcome of a lone task comes alone, so each
+    is one notifier and one deliverer invocation.
+    """
+    from stream_records import marked_outcomes
+
+    from sundial.execute.targets import NetworkPolicy, TargetEnvironment
+    from sundial.notify.deliverer import Deliverer
+    from sundial.notify.notifier import Notifier
+
+    notifications = [
+        {"on": ["run.succeeded"], "destination": {"type": "sqs", "queue_url": NOTIFIED_QUEUE}}
+    ]
+    figures: dict[str, Any] = {}
+    for label, extra in (("without", {}), ("with", {"notifications": notifications})):
+        with chaos.emulated_aws():
+            start = chaos.SimClock(chaos.START).now_ms()
+            end = start + minutes * 60_000
+            task = _task("0 * * * * *", start + 60_000, start - 86_400_000, **extra)
+            run = _simulate([task], chaos.SHARDS, sweeps_until=end - 1, until=_drained(end))
+            outcome_units = run.meter.write_units.get("RunsTable", 0.0) / run.fires
+            figures[label] = {"fires": run.fires, "runs_table_write_units_per_fire": outcome_units}
+            if label == "without":
+                figures[label]["stream_records_passing_the_filter"] = len(marked_outcomes())
+                continue
+            records = marked_outcomes()
+            queue, destination = _CountingQueue(), _CountingQueue()
+            notifier = Notifier(queue, "notifications")
+            meter = _meter()
+            with meter.metering():
+                meter.active = True
+                for record in records:  # a lone task's outcomes come a minute apart
+                    notifier.process([record])
+                meter.active = False
+            deliverer = Deliverer(
+                queue,
+                "notifications",
+                "notifications-dlq",
+                TargetEnvironment(aws=lambda *_, to=destination: to, network=NetworkPolicy()),
+                max_attempts=8,
+                backoff_base_seconds=30,
+            )
+            for index, body in enumerate(list(queue.messages)):
+                deliverer.process([{"messageId": str(index), "receiptHandle": "r", "body": body}])
+            fires = run.fires
+            figures[label].update(
+                {
+                    "notifier_invocations_per_fire": round(len(records) / fires, 3),
+                    "deliverer_invocations_per_fire": round(len(queue.messages) / fires, 3),
+                    "notifier_read_units_per_fire": round(meter.total_read_units() / fires, 3),
+                    "notifier_dynamodb_requests_per_fire": _per_fire(meter.calls, fires),
+                    # Sent by the notifier; received and deleted by the deliverer's event
+                    # source mapping (one batch each); sent on by the deliverer.
+                    "sqs_billed_requests_per_fire": round(
+                        (
+                            sum(queue.billed.values())
+                            + 2 * len(queue.messages)
+                            + sum(destination.billed.values())
+                        )
+                        / fires,
+                        3,
+                    ),
+                }
+            )
+    extra_units = (
+        figures["with"]["runs_table_write_units_per_fire"]
+        - figures["without"]["runs_table_write_units_per_fire"]
+    )
+    figures["extra_write_units_per_fire"] = round(extra_units, 3)
+    return figures

@@ -627,3 +627,42 @@ def throughput_model(
 
 def _whole(value: float) -> int | None:
     return None if math.isinf(value) else int(value)
+
+
+# --- notifications --------------------------------------------------------------------------
+
+# Request round trips of one notifier invocation (the definition's GetItem, the queue's
+# SendMessageBatch) and of one deliverer invocation (the destination's call), plus the
+# CPU of building or sending one document: estimates, as the executor's CPU is above.
+NOTIFIER_ROUND_TRIPS = 2
+DELIVERER_ROUND_TRIPS = 1
+NOTIFICATION_CPU_SECONDS_ESTIMATE = 0.005
+
+
+def notifications_per_million(hops: Mapping[str, Any], template: Any = None) -> dict[str, Any]:
+    """USD per million fires that a task's `run.succeeded` notification to an SQS queue
+    adds (counts.notification_hops), by part; a task without notifications adds none."""
+    sizes = function_sizes(template)
+    with_ = hops["with"]
+    p = PRICES_USD
+    dynamodb = dynamodb_per_million(
+        hops["extra_write_units_per_fire"], with_["notifier_read_units_per_fire"]
+    )["on_demand"]
+    notifier_seconds = NOTIFIER_ROUND_TRIPS * REQUEST_ROUND_TRIP_SECONDS
+    deliverer_seconds = DELIVERER_ROUND_TRIPS * REQUEST_ROUND_TRIP_SECONDS
+    lambda_ = with_["notifier_invocations_per_fire"] * _invocation(
+        sizes["NotifierFunction"], notifier_seconds + NOTIFICATION_CPU_SECONDS_ESTIMATE
+    ) + with_["deliverer_invocations_per_fire"] * _invocation(
+        sizes["DelivererFunction"], deliverer_seconds + NOTIFICATION_CPU_SECONDS_ESTIMATE
+    )
+    sqs = with_["sqs_billed_requests_per_fire"] * p["sqs_request_per_million"]
+    parts = {"dynamodb": dynamodb, "sqs": sqs, "lambda": lambda_, "dynamodb_streams": 0.0}
+    return {
+        "extra_per_million_fires_usd": _rounded(parts),
+        "without_notifications_extra_usd": 0.0,
+        "counted": dict(hops),
+        "notes": (
+            "Lambda's reads of a DynamoDB stream are free; records the mapping's filter "
+            "drops (every write of a task without notifications) invoke nothing."
+        ),
+    }

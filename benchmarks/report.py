@@ -257,6 +257,43 @@ def cost_lines(cost: dict[str, Any], capacity: dict[str, Any]) -> list[str]:
     return lines
 
 
+def notification_lines(notifications: dict[str, Any]) -> list[str]:
+    """What a `run.succeeded` notification to an SQS queue adds per fire."""
+    if not notifications:
+        return []
+    usd = notifications["extra_per_million_fires_usd"]
+    counted = notifications["counted"]
+    with_, without = counted["with"], counted["without"]
+    return [
+        "## Notifications (metered)",
+        "",
+        "A lone per-minute task whose notifications ask for `run.succeeded` to an SQS "
+        "queue, against the same task without notifications "
+        f"({with_['fires']} fires each). A task without notifications costs exactly what "
+        "it did: its outcome writes are unchanged and none of its stream records passes "
+        f"the notifier's filter ({without['stream_records_passing_the_filter']} did).",
+        "",
+        "| per fire | without | with |",
+        "|---|---|---|",
+        f"| runs-table write units (the outcome's mark included) | "
+        f"{without['runs_table_write_units_per_fire']} | "
+        f"{with_['runs_table_write_units_per_fire']} |",
+        f"| notifier / deliverer invocations | 0 / 0 | "
+        f"{with_['notifier_invocations_per_fire']} / {with_['deliverer_invocations_per_fire']} |",
+        f"| notifier read units (the definition) | 0 | {with_['notifier_read_units_per_fire']} |",
+        f"| SQS billed requests (send, receive, delete, destination) | 0 | "
+        f"{with_['sqs_billed_requests_per_fire']} |",
+        "",
+        "| extra USD per million fires | DynamoDB | SQS | Lambda | streams | total |",
+        "|---|---|---|---|---|---|",
+        f"| with `run.succeeded` to SQS | {usd['dynamodb']} | {usd['sqs']} | {usd['lambda']} | "
+        f"{usd['dynamodb_streams']} | {usd['total']} |",
+        "",
+        notifications["notes"],
+        "",
+    ]
+
+
 def executor_memory_lines(memory: dict[str, Any]) -> list[str]:
     """The executor's memory priced at each size, and the one the measurement picks."""
     if not memory:
@@ -551,6 +588,7 @@ def markdown(r: dict[str, Any], png: str | None) -> str:
         "that a busy deployment spreads over many more fires than these small runs.",
         "",
         *cost_lines(cost, measured),
+        *notification_lines(cost.get("notifications") or {}),
         *throughput_lines(model),
         "## Chaos soak",
         "",

@@ -28,6 +28,7 @@ STEPS = (
     "dispatcher_cpu",
     "executor_cpu",
     "requests",
+    "notifications",
     "capacity",
     "read_amplification",
     "soak",
@@ -66,6 +67,7 @@ def main() -> int:
     step("executor_cpu", lambda: {"executor_cpu_us_per_fire": executor_cpu(quick)})
     step("requests", lambda: {"requests_per_fire": requests(quick)})
     step("capacity", lambda: capacity(quick))
+    step("notifications", lambda: {"notifications_per_fire": notifications(quick)})
     step("read_amplification", lambda: {"read_amplification": amplification(quick)})
     step("soak", lambda: soak(quick))
     step("lateness", lambda: lateness(quick))
@@ -111,6 +113,14 @@ def requests(quick: bool) -> dict[str, Any]:
     minute = counts.requests_per_fire("0 * * * * *", 10 if quick else 50, 5 if quick else 10)
     second = counts.requests_per_fire("* * * * * *", 1 if quick else 3, 3 if quick else 5)
     return {"per_minute_task": minute, "per_second_task": second}
+
+
+def notifications(quick: bool) -> dict[str, Any]:
+    """What a `run.succeeded` notification to an SQS queue adds to a lone per-minute
+    task's fire, hop by hop, against the same task without notifications."""
+    import counts
+
+    return counts.notification_hops(5 if quick else 30)
 
 
 # Task payloads priced: KB as DynamoDB counts them (1,024 bytes).
@@ -260,6 +270,11 @@ def derived(results: dict[str, Any]) -> dict[str, Any]:
         "executor_cpu_us_per_fire": round(executor.cpu_seconds_per_fire * 1e6, 1),
         "executor_memory": model.executor_memory_choice(executor, defaults, model.send_lead_ms()),
         "tracing": defaults.tracing,
+        **(
+            {"notifications": model.notifications_per_million(results["notifications_per_fire"])}
+            if results.get("notifications_per_fire")
+            else {}
+        ),
         "prices_usd": model.PRICES_USD,
         "prices_as_of": model.PRICES_AS_OF,
     }

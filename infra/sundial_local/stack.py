@@ -35,6 +35,7 @@ from sundial_local.keys import ensure_local_keys
 from sundial_local.logs import InstalledLogging, LogFormat
 from sundial_local.logs import install as install_logging
 from sundial_local.poller import QueuePoller
+from sundial_local.streams import StreamPoller, stream_mappings
 from sundial_local.tick import TickLoop
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,9 @@ class LocalStack:
     _own_key_file: bool = False
     _tick: TickLoop | None = None
     _poller: QueuePoller | None = None
+    # The notifications: the deliverer's queue and the two tables' stream mappings.
+    _deliveries: QueuePoller | None = None
+    _streams: list[StreamPoller] = field(default_factory=list)
     _server: GatewayServer | None = None
     _logging: InstalledLogging | None = None
     _previous_handlers: dict[signal.Signals, Any] = field(default_factory=dict)
@@ -178,6 +182,33 @@ class LocalStack:
             self.stop_event,
             concurrency=config.concurrency,
         )
+        # Each poller its own client: one client's connection pool (10) is the work
+        # queue's pollers' already.
+        self._deliveries = QueuePoller(
+            self.emulator.client("sqs"),
+            self.emulator.queues["NotificationsQueue"],
+            self.emulator.function("DelivererFunction"),
+            self.stop_event,
+            concurrency=2,
+        )
+        assert self.emulator.template is not None
+        queue_arns = {
+            sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ]: url
+            for url in self.emulator.queues.values()
+        }
+        self._streams = [
+            StreamPoller(
+                self.emulator.client("dynamodbstreams"),
+                self.emulator.client("sqs"),
+                mapping,
+                self.emulator.function(mapping.function_id),
+                self.stop_event,
+                queue_urls=queue_arns,
+            )
+            for mapping in stream_mappings(self.emulator.template)
+        ]
         self._tick = TickLoop(
             self.emulator.function("DispatcherFunction"), config.tick_seconds, self.stop_event
         )
@@ -193,6 +224,9 @@ class LocalStack:
             GatewayConfig.from_template(self.emulator.template),
         )
         self._poller.start()
+        self._deliveries.start()
+        for stream in self._streams:
+            stream.start()
         self._tick.start()
         self._server.start()
 
@@ -251,7 +285,7 @@ class LocalStack:
             if self._server is not None:
                 self._server.stop()
             deadline = time.monotonic() + SHUTDOWN_GRACE_SECONDS
-            for worker in (self._tick, self._poller):
+            for worker in (self._tick, self._poller, self._deliveries, *self._streams):
                 while worker is not None and worker.is_alive() and not self.hurry_event.is_set():
                     worker.join(min(0.2, max(0.0, deadline - time.monotonic())))
                     if time.monotonic() >= deadline:

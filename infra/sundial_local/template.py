@@ -381,7 +381,11 @@ def create_tables(
                     PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
                 ),
             )
-        template.register(logical_id, name)
+        described = dynamodb_client.describe_table(TableName=name)["Table"]
+        attributes = {"Arn": described.get("TableArn", name)}
+        if described.get("LatestStreamArn"):
+            attributes["StreamArn"] = described["LatestStreamArn"]
+        template.register(logical_id, name, attributes)
         created[logical_id] = name
     return created
 

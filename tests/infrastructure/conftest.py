@@ -74,7 +74,7 @@ def resolver(body: dict[str, Any], parameters: Mapping[str, Any] | None = None) 
     for logical_id in body["Resources"]:
         attributes = {
             name: f"{logical_id}.{name}"
-            for name in ("Arn", "QueueName", "QueueUrl", "TopicName", "RootResourceId")
+            for name in ("Arn", "QueueName", "QueueUrl", "TopicName", "RootResourceId", "StreamArn")
         }
         template.register(logical_id, logical_id, attributes)
     return template

@@ -46,7 +46,7 @@ def build(request: pytest.FixtureRequest) -> Build:
 
 def test_every_function_artifact_holds_the_sundial_package_alone(build: Build):
     functions = build.functions()
-    assert len(functions) == 4
+    assert len(functions) == 6
     for logical_id, function in functions.items():
         assert top_level_names(function.code) == {"sundial"}, logical_id
 

@@ -14,7 +14,14 @@ import pytest
 
 from .artifacts import REPO, Build, sam_environment
 
-FUNCTIONS = ("DispatcherFunction", "ExecutorFunction", "ApiFunction", "AuthorizerFunction")
+FUNCTIONS = (
+    "DispatcherFunction",
+    "ExecutorFunction",
+    "ApiFunction",
+    "AuthorizerFunction",
+    "NotifierFunction",
+    "DelivererFunction",
+)
 # ELF e_machine of 64-bit ARM (Graviton, what `Architectures: [arm64]` runs on).
 EM_AARCH64 = 183
 

@@ -21,6 +21,7 @@ from sundial_local.template import NO_VALUE, load_template
 from sundial.api.settings import ApiSettings, AuthorizerSettings
 from sundial.dispatch.settings import DispatcherSettings
 from sundial.execute.settings import ExecutorSettings
+from sundial.notify.settings import DelivererSettings, NotifierSettings
 from sundial.settings import Settings
 
 from .conftest import REPO, resolver, transform
@@ -32,6 +33,8 @@ FUNCTIONS = {
     "ExecutorFunction": "executor",
     "ApiFunction": "api",
     "AuthorizerFunction": "authorizer",
+    "NotifierFunction": "notifier",
+    "DelivererFunction": "deliverer",
 }
 EXECUTOR_TIMEOUTS = PARAMETERS["ExecutorTimeoutSeconds"]["AllowedValues"]
 # What each function checks its environment with at cold start.
@@ -40,6 +43,8 @@ SETTINGS: dict[str, type[Settings]] = {
     "ExecutorFunction": ExecutorSettings,
     "ApiFunction": ApiSettings,
     "AuthorizerFunction": AuthorizerSettings,
+    "NotifierFunction": NotifierSettings,
+    "DelivererFunction": DelivererSettings,
 }
 # Variables read by Powertools and botocore themselves, not by a settings model.
 NOT_SETTINGS = ("POWERTOOLS_", "AWS_ENDPOINT_URL")
@@ -99,7 +104,7 @@ def as_list(value: Any) -> list[Any]:
 # --- functions -----------------------------------------------------------------------------
 
 
-def test_the_template_has_the_four_functions(transformed):
+def test_the_template_has_the_six_functions(transformed):
     assert set(of_type(transformed, "AWS::Lambda::Function")) == set(FUNCTIONS)
 
 
@@ -222,8 +227,14 @@ def test_the_api_stage_is_traced_with_the_functions_and_logged(transformed):
 
 
 def test_the_work_queue_feeds_the_executor_reporting_batch_item_failures(transformed):
-    (mapping,) = of_type(transformed, "AWS::Lambda::EventSourceMapping").values()
-    properties = mapping["Properties"]
+    mappings = of_type(transformed, "AWS::Lambda::EventSourceMapping")
+    assert set(mappings) == {
+        "ExecutorWorkMapping",
+        "NotifierRunsMapping",
+        "NotifierTasksMapping",
+        "DelivererMapping",
+    }
+    properties = mappings["ExecutorWorkMapping"]["Properties"]
     assert properties["FunctionName"] == {"Ref": "ExecutorFunction"}
     assert properties["EventSourceArn"] == {"Fn::GetAtt": ["WorkQueue", "Arn"]}
     assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -247,14 +258,23 @@ def test_executor_timeout_never_exceeds_the_lambda_maximum():
 def test_queues_are_encrypted_and_dead_letters_kept_fourteen_days(transformed):
     template = resolver(transformed)
     queues = of_type(transformed, "AWS::SQS::Queue")
-    assert set(queues) == {"WorkQueue", "DeadLetterQueue"}
+    assert set(queues) == {
+        "WorkQueue",
+        "DeadLetterQueue",
+        "NotificationsQueue",
+        "NotificationsDeadLetterQueue",
+    }
     for queue in queues.values():
         assert template.resolve(queue["Properties"])["SqsManagedSseEnabled"] is True
-    assert queues["DeadLetterQueue"]["Properties"]["MessageRetentionPeriod"] == (
-        DEAD_LETTER_RETENTION
-    )
-    redrive = queues["WorkQueue"]["Properties"]["RedrivePolicy"]
-    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
+    for work, dead_letters in (
+        ("WorkQueue", "DeadLetterQueue"),
+        ("NotificationsQueue", "NotificationsDeadLetterQueue"),
+    ):
+        assert queues[dead_letters]["Properties"]["MessageRetentionPeriod"] == (
+            DEAD_LETTER_RETENTION
+        )
+        redrive = queues[work]["Properties"]["RedrivePolicy"]
+        assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": [dead_letters, "Arn"]}
 
 
 # --- tables --------------------------------------------------------------------------------
@@ -366,6 +386,8 @@ ALARMS = {
     "RunsTableThrottlesAlarm": (None, None),
     "RunLatenessAlarm": ("Sundial", "LatenessMs"),
     "DispatchLagAlarm": ("Sundial", "DispatchLag"),
+    "NotificationsDeadLettersAlarm": ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+    "NotificationsFailedAlarm": ("Sundial", "NotificationsFailed"),
 }
 
 
@@ -643,7 +665,13 @@ KEY_PROPERTY = {
     "AWS::Lambda::Function": "KmsKeyArn",
 }
 # The roles that send to the work or dead-letter queue need a data key too.
-SQS_PRODUCERS = ("DispatcherFunctionRole", "ExecutorFunctionRole", "ApiFunctionRole")
+SQS_PRODUCERS = (
+    "DispatcherFunctionRole",
+    "ExecutorFunctionRole",
+    "ApiFunctionRole",
+    "NotifierFunctionRole",
+    "DelivererFunctionRole",
+)
 
 
 def keyed_resources(body: dict[str, Any], parameters: dict[str, Any]) -> dict[str, Any]:
@@ -816,3 +844,82 @@ def test_iam_mode_has_no_authorizer(transformed):
     template = resolver(transformed, {"AuthMode": "IAM"})
     for logical_id in ("AuthorizerFunction", "KeyAuthorizer", "AuthorizerPermission"):
         assert not template.condition(transformed["Resources"][logical_id]["Condition"])
+
+
+# --- notifications -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("table", ["RunsTable", "TasksTable"])
+def test_both_tables_stream_old_and_new_images(transformed, table):
+    properties = transformed["Resources"][table]["Properties"]
+    assert properties["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+@pytest.mark.parametrize(
+    ("logical_id", "table"),
+    [("NotifierRunsMapping", "RunsTable"), ("NotifierTasksMapping", "TasksTable")],
+)
+def test_the_stream_mappings_filter_retry_from_the_failed_record_and_report_what_they_give_up(
+    transformed, logical_id, table
+):
+    properties = transformed["Resources"][logical_id]["Properties"]
+    assert properties["FunctionName"] == {"Ref": "NotifierFunction"}
+    assert properties["EventSourceArn"] == {"Fn::GetAtt": [table, "StreamArn"]}
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert properties["BisectBatchOnFunctionError"] is True
+    assert properties["StartingPosition"] == "TRIM_HORIZON"  # nothing written is skipped
+    assert properties["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["NotificationsDeadLetterQueue", "Arn"]
+    }
+    for entry in properties["FilterCriteria"]["Filters"]:
+        assert set(json.loads(entry["Pattern"])) == {"dynamodb"}  # the only key Lambda filters
+
+
+def test_the_notifications_queue_feeds_the_deliverer_reporting_batch_item_failures(transformed):
+    properties = transformed["Resources"]["DelivererMapping"]["Properties"]
+    assert properties["FunctionName"] == {"Ref": "DelivererFunction"}
+    assert properties["EventSourceArn"] == {"Fn::GetAtt": ["NotificationsQueue", "Arn"]}
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    template = resolver(transformed)
+    timeout = template.resolve(transformed["Resources"]["DelivererFunction"]["Properties"])[
+        "Timeout"
+    ]
+    visibility = transformed["Resources"]["NotificationsQueue"]["Properties"]["VisibilityTimeout"]
+    assert 6 * timeout <= visibility
+
+
+def test_the_notifier_reads_only_the_streams_and_tasks_and_sends_only_notifications(transformed):
+    granted = [s for s in statements(transformed, {}) if s["_role"] == "NotifierFunctionRole"]
+    resources = {r for s in granted for r in as_list(s["Resource"]) if "kms" not in r}
+    assert resources == {
+        "TasksTable.StreamArn",
+        "RunsTable.StreamArn",
+        "TasksTable.Arn",
+        "NotificationsQueue.Arn",
+        "NotificationsDeadLetterQueue.Arn",
+    }
+
+
+def test_destinations_are_granted_by_the_target_lists_and_nothing_by_default(transformed):
+    sids = {"SendToTargetQueues", "PublishToTargetTopics", "PutEventsOnTargetBuses"}
+    granted = statements(transformed, PARAMETER_SETS["every-target"])
+    deliverer = {s["Sid"]: s for s in granted if s["_role"] == "DelivererFunctionRole"}
+    assert deliverer["SendToTargetQueues"]["Resource"] == [TARGETS["TargetQueueArns"]]
+    assert deliverer["PublishToTargetTopics"]["Resource"] == [TARGETS["TargetTopicArns"]]
+    assert deliverer["PutEventsOnTargetBuses"]["Resource"] == [TARGETS["TargetEventBusArns"]]
+    by_default = {
+        s.get("Sid") for s in statements(transformed, {}) if s["_role"] == "DelivererFunctionRole"
+    }
+    assert not by_default & sids
+
+
+def test_the_notifications_failed_alarm_watches_the_deliverer(transformed):
+    properties = alarm(transformed, "NotificationsFailedAlarm")
+    assert properties["Dimensions"] == [{"Name": "service", "Value": "deliverer"}]
+    dead = alarm(transformed, "NotificationsDeadLettersAlarm")
+    assert dead["Dimensions"] == [
+        {
+            "Name": "QueueName",
+            "Value": {"Fn::GetAtt": ["NotificationsDeadLetterQueue", "QueueName"]},
+        }
+    ]

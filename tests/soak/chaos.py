@@ -87,6 +87,10 @@ LOST_RESPONSE_WRITES = ("claim", "outcome", "commit", "lease", "overlap")
 # Tasks at least this many seconds apart take the overlap marker (policy buffer_one);
 # their runs, at most a lease (12 s) long, never overlap, so none is ever skipped.
 OVERLAP_MARKER_EVERY = 20
+# Every other task asks for `run.succeeded` notifications: their outcomes carry the mark,
+# and the runs table's stream must hold one event per successful execution of them.
+NOTIFIED_QUEUE = "https://sqs.us-east-1.amazonaws.com/123456789012/sundial-soak-inbox"
+NOTIFYING = [{"on": ["run.succeeded"], "destination": {"type": "sqs", "queue_url": NOTIFIED_QUEUE}}]
 
 
 class Crash(BaseException):
@@ -124,6 +128,13 @@ class SoakResult:
     # Executions whose first target call was not attempt 1 + the claims abandoned before it.
     misnumbered_attempts: int = 0
     redriven_to_dlq: int = 0
+    # Successful executions of notifying tasks; those without a `run.succeeded` event in
+    # the stream; events found more than once with different ids for one execution; and
+    # stream records of tasks that asked for nothing that passed the notifier's filter.
+    notifying_successes: int = 0
+    notifications_missing: int = 0
+    notification_ids_doubled: int = 0
+    notifications_unasked: int = 0
     simulated_seconds: int = 0
     wall_seconds: float = 0.0
 
@@ -661,6 +672,7 @@ def seed_tasks(fires_wanted: int, clock: SimClock, rng: random.Random) -> dict[s
                 jitter_seconds=0,
                 tags={},
                 end_at=end_ms,
+                notifications=NOTIFYING if n % 2 == 0 else None,
             )
             item.state = "active"
             item.version = item.schedule_version = 1
@@ -823,6 +835,7 @@ def _verify(
     doubled_calls = {e for e, count in target.calls.items() if count > 1 and e not in legitimate}
     unexpected = set(statuses) - wanted
     by_point = defaultdict(int, chaos.crashes)
+    notified = _notifications(expected, statuses)
     return SoakResult(
         fires=len(wanted),
         lost=len(lost),
@@ -843,4 +856,38 @@ def _verify(
         redriven_to_dlq=sqs.redriven,
         lost_responses_by_write=dict(sorted(chaos.lost_responses.items())),
         misnumbered_attempts=len(target.misnumbered),
+        **notified,
     )
+
+
+def _notifications(expected: dict[str, list[int]], statuses: dict[str, str]) -> dict[str, int]:
+    """The `run.succeeded` events the runs table's stream holds, through the notifier's
+    filter and its reading of images, against the successful executions of the tasks that
+    asked for them."""
+    from stream_records import marked_outcomes
+
+    from sundial import store
+    from sundial.notify.events import events_of
+
+    asking = {
+        task_id
+        for task_id in expected
+        if store.get_definition(task_id, at_least_version=0).notifications
+    }
+    ids: dict[str, set[str]] = defaultdict(set)
+    unasked = 0
+    for record in marked_outcomes():
+        for event in events_of(record):
+            assert event.run is not None
+            if event.task_id not in asking:
+                unasked += 1
+            ids[str(event.run.execution_id)].add(event.event_id)
+    succeeded = {
+        e for e, status in statuses.items() if status == "succeeded" and e.split(":")[0] in asking
+    }
+    return {
+        "notifying_successes": len(succeeded),
+        "notifications_missing": len(succeeded - set(ids)),
+        "notification_ids_doubled": sum(1 for found in ids.values() if len(found) > 1),
+        "notifications_unasked": unasked,
+    }

@@ -48,3 +48,12 @@ def test_soak_injected_every_fault_it_claims_to(soak):
     assert set(soak.lost_responses_by_write) == set(LOST_RESPONSE_WRITES)
     assert soak.timeouts_injected > 0 or soak.rerun_after_crash_or_timeout > 0
     assert soak.redriven_to_dlq == 0  # no fire left the protocol through the redrive net
+
+
+def test_every_success_of_a_notifying_task_has_one_event_in_the_stream_under_chaos(soak):
+    # Crashes after the outcome, duplicate deliveries and lost write responses neither
+    # lose an outcome's mark nor make a second event id for one execution.
+    assert soak.notifying_successes > soak.fires // 3
+    assert soak.notifications_missing == 0
+    assert soak.notification_ids_doubled == 0
+    assert soak.notifications_unasked == 0

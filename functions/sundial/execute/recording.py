@@ -19,7 +19,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from sundial import store
 from sundial.core.clock import Clock
-from sundial.core.vocabulary import FireKind, Outcome
+from sundial.core.notification_events import outcome_marks
+from sundial.core.vocabulary import FireKind, Outcome, RunStatus
 from sundial.execute import failure_streaks
 from sundial.execute.attempt import Attempt, Processed
 from sundial.execute.failures import TargetFailure
@@ -95,6 +96,7 @@ class OutcomeRecorder:
                 error=failure.message,
                 now_ms=now,
                 lateness_ms=lateness,
+                **_marked(attempt, RunStatus.RETRYING),
             )
         except store.StaleAttempt:
             return self.superseded(attempt)
@@ -114,6 +116,7 @@ class OutcomeRecorder:
                 finished_at_ms=now,
                 result=result,
                 lateness_ms=lateness,
+                **_marked(attempt, RunStatus.SUCCEEDED),
             )
             return
         # A redriven run: its dead letter leaves with this success.
@@ -129,6 +132,7 @@ class OutcomeRecorder:
             finished_at_ms=now,
             result=result,
             lateness_ms=lateness,
+            **_marked(attempt, RunStatus.SUCCEEDED),
         )
 
     def record_skipped(self, attempt: Attempt, reason: str) -> Processed:
@@ -178,6 +182,7 @@ class OutcomeRecorder:
                 claim_token=attempt.claim_token,
                 previous_dead_lettered_at=int(previous) if previous is not None else None,
                 lateness_ms=lateness_ms,
+                **_marked(attempt, RunStatus.FAILED),
             )
         except store.StaleAttempt:
             return self.superseded(attempt)
@@ -211,6 +216,14 @@ class OutcomeRecorder:
             extra={"execution_id": attempt.message.execution_id, "attempt": attempt.number},
         )
         return Processed(Outcome.SUPERSEDED, acknowledge=True)
+
+
+def _marked(attempt: Attempt, status: RunStatus) -> dict[str, Any]:
+    """The `notify` argument of an outcome write setting `status`: the events it reports
+    that the task's notifications ask for; no argument at all when none is asked for, so
+    the write is exactly what it was before notifications existed."""
+    marks = outcome_marks(attempt.task.notifications, status)
+    return {"notify": marks} if marks else {}
 
 
 # DynamoDB's answers that say "not now" rather than "never": the same write may pass later.

@@ -23,6 +23,7 @@ from sundial.store.pagination import collect_page, decode_token, encode_token
 from sundial.store.runs import (
     bounded_error,
     failure_actions,
+    notify_actions,
     outcome_request,
     own_outcome,
     retention_expiry,
@@ -69,13 +70,15 @@ def record_dead_letter(
     claim_token: str | None,
     previous_dead_lettered_at: int | None = None,
     lateness_ms: int | None = None,
+    notify: frozenset[str] = frozenset(),
 ) -> DeadLetterItem:
     """Mark the claimed attempt `letter.attempt` failed and file its dead letter, atomically.
 
     `claim_token` is the claim's (see `store.runs`). `previous_dead_lettered_at` is the
     run's earlier dead letter (it was redriven and failed again): that record is
-    replaced. Raises StaleAttempt when the attempt no longer holds the run; then nothing
-    is written.
+    replaced. `notify`: the events the failure reports that the task asks for
+    (`store.runs.notify_actions`). Raises StaleAttempt when the attempt no longer holds
+    the run; then nothing is written.
     """
     now = letter.dead_lettered_at_ms
     item = DeadLetterItem(
@@ -93,7 +96,11 @@ def record_dead_letter(
         dead_lettered_at=now,
         expires_at=retention_expiry(now),
     )
-    actions = [*failure_actions(now, letter.error), RunItem.dead_lettered_at.set(now)]
+    actions = [
+        *failure_actions(now, letter.error),
+        RunItem.dead_lettered_at.set(now),
+        *notify_actions(notify),
+    ]
     requests = [
         outcome_request(
             letter.task_id,
@@ -156,6 +163,7 @@ def record_redriven_success(
     finished_at_ms: int,
     result: object = None,
     lateness_ms: int | None = None,
+    notify: frozenset[str] = frozenset(),
 ) -> None:
     """`record_success` for a run that has a dead letter, removing the dead letter with it.
 
@@ -165,6 +173,7 @@ def record_redriven_success(
         *success_actions(finished_at_ms, result),
         RunItem.dead_lettered_at.remove(),
         RunItem.attempt_base.remove(),
+        *notify_actions(notify),
     ]
     requests = [
         outcome_request(

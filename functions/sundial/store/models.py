@@ -24,6 +24,7 @@ from pynamodb.attributes import (
     ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 from pynamodb.constants import MAP
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
@@ -499,6 +500,13 @@ class RunItem(Model):
     # Attempts already spent when the run was last redriven: the retry budget
     # (retry.max_attempts) counts the attempts after it, so a redrive grants a fresh one.
     attempt_base = NumberAttribute(null=True)
+    # The notification events the last outcome write reported that the task asked for
+    # (a string set; absent when it asked for none). The runs table's stream carries the
+    # write to the notifier: this is the outbox, written in the outcome's own request.
+    # Only outcome writes set it; the notifier reads an event only from a write that
+    # moved the run from `running` to an outcome at the same attempt, so a mark left
+    # behind by an earlier outcome is never read again.
+    notify = UnicodeSetAttribute(null=True)
 
 
 class DeadLetterItem(Model):

@@ -130,13 +130,15 @@ def record_success(
     finished_at_ms: int,
     result: Any = None,
     lateness_ms: int | None = None,
+    notify: frozenset[str] = frozenset(),
 ) -> RunItem:
     """Mark the claimed attempt succeeded, keeping a bounded copy of `result` (any JSON).
 
     `claim_token` is the claim's (`RunItem.claim_token`, None for a run claimed before
-    tokens existed). Raises StaleAttempt when this attempt no longer holds the run.
+    tokens existed); `notify` the events this outcome reports that the task asks for
+    (`notify_actions`). Raises StaleAttempt when this attempt no longer holds the run.
     """
-    actions = success_actions(finished_at_ms, result)
+    actions = [*success_actions(finished_at_ms, result), *notify_actions(notify)]
     closing = _closing(actions, finished_at_ms, lateness_ms)
     return _record(task_id, fire_key, attempt, claim_token, RunStatus.SUCCEEDED, closing)
 
@@ -165,9 +167,10 @@ def record_retry(
     error: str,
     now_ms: int,
     lateness_ms: int | None = None,
+    notify: frozenset[str] = frozenset(),
 ) -> RunItem:
     """Mark the claimed attempt as failed but retryable: the next attempt may claim the run
-    from `next_attempt_at_ms` on.
+    from `next_attempt_at_ms` on (`notify`: as for `record_success`).
 
     Raises StaleAttempt when this attempt no longer holds the run.
     """
@@ -175,9 +178,21 @@ def record_retry(
         RunItem.status.set(RunStatus.RETRYING),
         RunItem.next_attempt_at.set(next_attempt_at_ms),
         RunItem.error.set(bounded_error(error)),
+        *notify_actions(notify),
     ]
     closing = _closing(actions, now_ms, lateness_ms)
     return _record(task_id, fire_key, attempt, claim_token, RunStatus.RETRYING, closing)
+
+
+def notify_actions(notify: frozenset[str]) -> list[Action]:
+    """What marks an outcome write with the notification events it reports (`notify`).
+
+    Nothing when the task asks for none of them: the write is then the very request it
+    was before notifications existed, and its stream record is filtered out before it
+    invokes anything. The mark rides on the outcome's own write, so the event is as
+    durable as the outcome: no request is added to the executor's path.
+    """
+    return [RunItem.notify.set(set(notify))] if notify else []
 
 
 def failure_actions(finished_at_ms: int, error: str) -> list[Action]:
