@@ -109,7 +109,7 @@ def _acknowledge(payload: Any, invocation: Any) -> dict[str, bool]:
 
 
 def _acknowledging_target() -> str:
-    from sundial.execute.targets.handler import task
+    from sundial.targets.handler import task
 
     task(ACK_TARGET)(_acknowledge)  # registering the same function again is a no-op
     return ACK_TARGET
@@ -424,9 +424,9 @@ def _simulate(tasks: list[Any], shards: int, *, sweeps_until: int, until: int) -
     """Save `tasks`, then sweep once a minute until `sweeps_until` and run every fire
     that becomes visible until `until` (simulated ms), metering every request."""
     from sundial.execute.run import Executor
-    from sundial.execute.targets import NetworkPolicy, TargetEnvironment
-    from sundial.execute.targets.aws import aws_client
     from sundial.store import TaskItem
+    from sundial.targets import NetworkPolicy, TargetEnvironment
+    from sundial.targets.aws import aws_client
     from sundial.workqueue.delivery import WorkQueue
 
     clock = chaos.SimClock(chaos.START)
@@ -572,9 +572,9 @@ def executor_cpu(tasks: int = 40, minutes: int = 10) -> dict[str, Any]:
 
     from sundial import store
     from sundial.execute.run import Executor
-    from sundial.execute.targets import NetworkPolicy, TargetEnvironment
-    from sundial.execute.targets.aws import aws_client
     from sundial.store import TaskItem
+    from sundial.targets import NetworkPolicy, TargetEnvironment
+    from sundial.targets.aws import aws_client
     from sundial.workqueue.delivery import Delivery, WorkQueue
 
     emulator_seconds = 0.0
@@ -693,9 +693,9 @@ def notification_hops(minutes: int) -> dict[str, Any]:
     """
     from stream_records import marked_outcomes
 
-    from sundial.execute.targets import NetworkPolicy, TargetEnvironment
     from sundial.notify.deliverer import Deliverer
     from sundial.notify.notifier import Notifier
+    from sundial.targets import NetworkPolicy, TargetEnvironment
 
     notifications = [
         {"on": ["run.succeeded"], "destination": {"type": "sqs", "queue_url": NOTIFIED_QUEUE}}

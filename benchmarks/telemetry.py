@@ -133,10 +133,10 @@ def executor_batch(size: int = 10) -> dict[str, Any]:
 
     from sundial.execute.batch import process_batch
     from sundial.execute.run import Executor
-    from sundial.execute.targets import NetworkPolicy, TargetEnvironment
-    from sundial.execute.targets.aws import aws_client
     from sundial.observability import metrics
     from sundial.store import TaskItem
+    from sundial.targets import NetworkPolicy, TargetEnvironment
+    from sundial.targets.aws import aws_client
     from sundial.workqueue.delivery import WorkQueue
 
     env = {"POWERTOOLS_SERVICE_NAME": "executor"}

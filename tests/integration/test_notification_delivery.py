@@ -20,9 +20,9 @@ import boto3
 import pytest
 
 from sundial.core.notification_events import event_document, run_event_id
-from sundial.execute.targets import NetworkPolicy, TargetEnvironment
 from sundial.notify import deliverer as deliverer_module
 from sundial.notify.deliverer import Deliverer, backoff_seconds
+from sundial.targets import NetworkPolicy, TargetEnvironment
 
 REGION = "us-east-1"
 SECRET = "whsec_test"

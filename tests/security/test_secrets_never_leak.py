@@ -22,10 +22,10 @@ from sundial import store
 from sundial.api import auth, authorizer
 from sundial.core.clock import now_ms
 from sundial.execute.run import Executor
-from sundial.execute.targets import NetworkPolicy, TargetEnvironment
-from sundial.execute.targets.aws import aws_client
 from sundial.settings import reset_settings
 from sundial.store import apikeys
+from sundial.targets import NetworkPolicy, TargetEnvironment
+from sundial.targets.aws import aws_client
 from sundial.workqueue.delivery import Delivery, WorkQueue
 from sundial.workqueue.messages import FireMessage
 

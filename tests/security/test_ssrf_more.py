@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from sundial.execute.targets.base import NetworkPolicy
-from sundial.execute.targets.ssrf import RefusedDestination, check_url
+from sundial.targets.base import NetworkPolicy
+from sundial.targets.ssrf import RefusedDestination, check_url
 
 DNS = {
     "metadata.google.internal": ["169.254.169.254"],

@@ -698,7 +698,7 @@ def run_soak(
     rates = rates or ChaosRates()
     began = time.monotonic()
     with emulated_aws():
-        from sundial.execute.targets.handler import task, unregister
+        from sundial.targets.handler import task, unregister
 
         clock = SimClock(START)
         chaos = Chaos(rates, seed)
@@ -726,8 +726,8 @@ def _drive(
     work queue is empty."""
     from sundial.dispatch.sweep import Dispatcher
     from sundial.execute.run import Executor
-    from sundial.execute.targets import NetworkPolicy, TargetEnvironment
-    from sundial.execute.targets.aws import aws_client
+    from sundial.targets import NetworkPolicy, TargetEnvironment
+    from sundial.targets.aws import aws_client
     from sundial.workqueue.delivery import WorkQueue
 
     start = clock.now_ms()

@@ -10,7 +10,7 @@ from sundial.core.errors import InvalidTarget
 from sundial.core.network import NetworkPolicy, literal_host_refusal
 from sundial.core.task import parse_task_create
 from sundial.core.task.feasibility import check_target_feasible
-from sundial.execute.targets.ssrf import RefusedDestination, check_url
+from sundial.targets.ssrf import RefusedDestination, check_url
 
 STRICT = NetworkPolicy()
 PRIVATE_ALLOWED = NetworkPolicy(allow_private=True, allow_loopback=True)

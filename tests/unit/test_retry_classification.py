@@ -15,21 +15,21 @@ from botocore.exceptions import (
 )
 
 from sundial.core.task import Retry
-from sundial.execute.failures import (
-    PermanentFailure,
-    RetryableFailure,
-    TargetFailure,
-    TargetTimeout,
-    is_retryable_status,
-)
 from sundial.execute.retry import (
     ATTEMPTS_EXHAUSTED,
     EVENT_TOO_OLD,
     PERMANENT,
-    classify,
     plan_retry,
 )
-from sundial.execute.targets.http import Response, interpret
+from sundial.targets.failures import (
+    PermanentFailure,
+    RetryableFailure,
+    TargetFailure,
+    TargetTimeout,
+    classify,
+    is_retryable_status,
+)
+from sundial.targets.http import Response, interpret
 from sundial.workqueue.delivery import MAX_RETURN_DELAY_SECONDS
 
 NOW = 1_780_000_000_000

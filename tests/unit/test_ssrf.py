@@ -11,9 +11,9 @@ import ipaddress
 
 import pytest
 
-from sundial.execute.failures import RetryableFailure
-from sundial.execute.targets.base import NetworkPolicy
-from sundial.execute.targets.ssrf import RefusedDestination, check_url, parse_ip_literal
+from sundial.targets.base import NetworkPolicy
+from sundial.targets.failures import RetryableFailure
+from sundial.targets.ssrf import RefusedDestination, check_url, parse_ip_literal
 
 PUBLIC = NetworkPolicy()
 LOCAL_STACK = NetworkPolicy(allow_loopback=True)

@@ -7,9 +7,8 @@ import time
 
 import pytest
 
-from sundial.execute.failures import PermanentFailure
-from sundial.execute.targets import parse_target
-from sundial.execute.targets.aws import (
+from sundial.targets import parse_target
+from sundial.targets.aws import (
     READ_TIMEOUT_STEPS,
     arn_region,
     envelope_json,
@@ -17,7 +16,8 @@ from sundial.execute.targets.aws import (
     queue_url_region,
     read_timeout,
 )
-from sundial.execute.targets.base import Invocation
+from sundial.targets.base import Invocation
+from sundial.targets.failures import PermanentFailure
 
 
 def _invocation(seconds: float = 30, payload=None) -> Invocation:

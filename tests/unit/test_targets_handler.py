@@ -11,9 +11,9 @@ import pytest
 
 from sundial.core.task import HandlerTarget
 from sundial.execute import PermanentFailure, task
-from sundial.execute.failures import TargetTimeout
-from sundial.execute.targets import handler
-from sundial.execute.targets.base import Invocation, TargetEnvironment
+from sundial.targets import handler
+from sundial.targets.base import Invocation, TargetEnvironment
+from sundial.targets.failures import TargetTimeout
 
 ENV = TargetEnvironment(aws=lambda *_: None)
 

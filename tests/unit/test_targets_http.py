@@ -10,9 +10,9 @@ import time
 import pytest
 
 from sundial.core.task import HttpTarget
-from sundial.execute.targets import http
-from sundial.execute.targets.base import Invocation, NetworkPolicy, TargetEnvironment
-from sundial.execute.targets.ssrf import RefusedDestination
+from sundial.targets import http
+from sundial.targets.base import Invocation, NetworkPolicy, TargetEnvironment
+from sundial.targets.ssrf import RefusedDestination
 
 INVOCATION = Invocation(
     task_id="01JDTASK000000000000000000",

@@ -13,7 +13,7 @@ from sundial.core.errors import InvalidTarget
 from sundial.core.network import NetworkPolicy
 from sundial.core.task import parse_task_create
 from sundial.core.task.feasibility import check_target_feasible
-from sundial.execute.targets import handler as executor_handlers
+from sundial.targets import handler as executor_handlers
 
 
 def _handler_target(name: str) -> object:

@@ -16,14 +16,14 @@ from typing import Any
 
 from sundial import store
 from sundial.api import service
-from sundial.api.models import RunView
 from sundial.core.clock import format_timestamp, from_ms, to_ms
 from sundial.core.errors import SundialError
 from sundial.core.task import TaskView
 from sundial.core.task.targets import hide_credentials
-from sundial.core.vocabulary import PauseReason, RunStatus, TaskState
+from sundial.core.vocabulary import PauseReason, TaskState
 from sundial.observability import logger
 from sundial.store import RunItem, TaskItem, spec_of
+from sundial.store.run_resource import run_resource
 from sundial.workqueue import run_limits
 
 # A handful of upcoming fires: enough to check a schedule at a glance, few enough to
@@ -133,33 +133,6 @@ def task_views(items: Sequence[TaskItem], now: datetime) -> list[dict[str, Any]]
     return [task_view(item, now, last, calendars) for item, last in zip(items, lasts, strict=True)]
 
 
-def run_view(run: RunItem) -> dict[str, Any]:
-    """The run resource as JSON."""
-    return run_resource(run).model_dump(mode="json")
-
-
-def run_resource(run: RunItem) -> RunView:
-    """The run resource, plus `reason` (skipped runs) and `next_attempt_at` (retrying)."""
-    return RunView.model_validate(
-        {
-            "execution_id": run.execution_id,
-            "task_id": run.task_id,
-            "fire_at": from_ms(int(run.fire_at)),
-            "status": run.status,
-            "attempt": int(run.attempt),
-            "started_at": _instant(run.started_at),
-            "finished_at": _instant(run.finished_at),
-            "lateness_ms": int(run.lateness_ms) if run.lateness_ms is not None else None,
-            "error": run.error,
-            "result": run.result,
-            "reason": run.reason,
-            "next_attempt_at": (
-                _instant(run.next_attempt_at) if run.status == RunStatus.RETRYING else None
-            ),
-        }
-    )
-
-
 def dead_letter_view(item: Any) -> dict[str, Any]:
     """The executor's dead-letter record as the API shows it (a dict or a model)."""
     if hasattr(item, "model_dump"):
@@ -167,7 +140,3 @@ def dead_letter_view(item: Any) -> dict[str, Any]:
     if hasattr(item, "to_json"):
         return dict(item.to_json())
     return dict(item)
-
-
-def _instant(ms: Any) -> datetime | None:
-    return from_ms(int(ms)) if ms is not None else None

@@ -5,7 +5,7 @@ executor looks a handler up when it runs, and the API refuses a task naming a ha
 that is not registered when the task is written, rather than dead-lettering it at its
 first fire. Both import the deployment's HANDLER_MODULES to fill it.
 
-The executor's built-ins (`sundial.execute.targets.handler`) register themselves when
+The executor's built-ins (`sundial.targets.handler`) register themselves when
 the executor is imported; the API never imports the executor, so their names are also
 declared here, in BUILTIN_HANDLERS (a test keeps the two lists equal).
 """

@@ -2,7 +2,7 @@
 
 Deciding whether an address is refused needs no network, so it lives here, shared by
 the API (a URL whose host is a refused IP literal is refused when the task is created
-or updated) and the executor's guard (`sundial.execute.targets.ssrf`, which also
+or updated) and the executor's guard (`sundial.targets.ssrf`, which also
 resolves host names at fire time and checks every address they resolve to).
 
 A host that is an IP literal is recognised in *any* spelling a resolver would accept

@@ -4,12 +4,12 @@ Entry points:
 
 * `sundial.execute.handler.handler`: the Lambda handler of the work queue;
 * `task(name)`: registers a Python function as a `handler` target (see
-  `sundial.execute.targets.handler`), which may raise `PermanentFailure`.
+  `sundial.targets.handler`), which may raise `PermanentFailure`.
 """
 
-from sundial.execute.failures import PermanentFailure, RetryableFailure, TargetFailure
-from sundial.execute.targets.base import Invocation
-from sundial.execute.targets.handler import task
+from sundial.targets.base import Invocation
+from sundial.targets.failures import PermanentFailure, RetryableFailure, TargetFailure
+from sundial.targets.handler import task
 
 __all__ = [
     "Invocation",

@@ -23,10 +23,10 @@ from sundial.core.notification_events import outcome_marks
 from sundial.core.vocabulary import FireKind, Outcome, RunStatus
 from sundial.execute import failure_streaks
 from sundial.execute.attempt import Attempt, Processed
-from sundial.execute.failures import TargetFailure
 from sundial.execute.retry import plan_retry
 from sundial.observability import logger
 from sundial.store import deadletters as dead_letter_records
+from sundial.targets.failures import TargetFailure
 from sundial.workqueue.deadletters import run_letter_message
 from sundial.workqueue.delivery import WorkQueue
 

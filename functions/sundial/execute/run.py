@@ -36,14 +36,14 @@ from sundial.core.vocabulary import Outcome
 from sundial.execute import overlap
 from sundial.execute.admission import load_current_task, load_current_tasks, run_key_of
 from sundial.execute.attempt import Attempt, Processed, retry_policy
-from sundial.execute.failures import TargetFailure
 from sundial.execute.recording import OutcomeRecorder
-from sundial.execute.retry import ATTEMPTS_EXHAUSTED, EVENT_TOO_OLD, classify, event_too_old
-from sundial.execute.targets import Invocation, TargetEnvironment, run_target
+from sundial.execute.retry import ATTEMPTS_EXHAUSTED, EVENT_TOO_OLD, event_too_old
 from sundial.observability import logger
 from sundial.store.keys import RunKey
 from sundial.store.models import RunItem, TaskItem
 from sundial.store.runs import release_claim
+from sundial.targets import Invocation, TargetEnvironment, run_target
+from sundial.targets.failures import TargetFailure, classify
 from sundial.workqueue.deadletters import malformed_letter_message
 from sundial.workqueue.delivery import Delivery, WorkQueue
 from sundial.workqueue.messages import FireMessage, MalformedMessage, parse_message

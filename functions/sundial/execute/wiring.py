@@ -7,8 +7,8 @@ import functools
 from sundial import clients
 from sundial.execute.run import Executor
 from sundial.execute.settings import executor_settings
-from sundial.execute.targets import NetworkPolicy, TargetEnvironment
-from sundial.execute.targets.aws import aws_client
+from sundial.targets import NetworkPolicy, TargetEnvironment
+from sundial.targets.aws import aws_client
 from sundial.workqueue import WorkQueue
 from sundial.workqueue.config import dead_letter_queue_url, work_queue_url
 

@@ -19,10 +19,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from sundial.core.aws_limits import SQS_MAX_VISIBILITY_SECONDS
-from sundial.execute.failures import PermanentFailure, TargetFailure
-from sundial.execute.targets.base import TargetEnvironment
 from sundial.notify.destinations import deliver, parse_destination
 from sundial.observability import logger, metrics
+from sundial.targets.base import TargetEnvironment
+from sundial.targets.failures import PermanentFailure, TargetFailure
 
 FAILED_METRIC = "NotificationsFailed"
 DELIVERED_METRIC = "NotificationsDelivered"

@@ -1,8 +1,8 @@
 """Delivering one event document to one destination, through the targets' own code.
 
 A destination is a target: an HTTP destination goes out through the HTTP target's SSRF
-guard, pinned connection, response reading and HMAC signature (`execute.targets.http`),
-and the AWS ones through the targets' SDK clients (`execute.targets.aws`). What differs
+guard, pinned connection, response reading and HMAC signature (`targets.http`),
+and the AWS ones through the targets' SDK clients (`targets.aws`). What differs
 is the request: the event document as the body, and the event's own headers and
 attributes. Raises a TargetFailure saying whether another delivery can help.
 """
@@ -23,19 +23,18 @@ from sundial.core.task.notifications import (
     HttpDestination,
 )
 from sundial.core.task.targets import SnsTarget, SqsTarget
-from sundial.execute.failures import PermanentFailure, RetryableFailure
-from sundial.execute.retry import classify
-from sundial.execute.targets.aws import PUT_READ_TIMEOUT_SECONDS, arn_region, queue_url_region
-from sundial.execute.targets.base import TargetEnvironment
-from sundial.execute.targets.eventbridge import RETRYABLE_ENTRY_ERRORS
-from sundial.execute.targets.http import (
+from sundial.targets.aws import PUT_READ_TIMEOUT_SECONDS, arn_region, queue_url_region
+from sundial.targets.base import TargetEnvironment
+from sundial.targets.eventbridge import RETRYABLE_ENTRY_ERRORS
+from sundial.targets.failures import PermanentFailure, RetryableFailure, classify
+from sundial.targets.http import (
     SIGNATURE_HEADER,
     USER_AGENT,
     exchange,
     interpret,
     signature,
 )
-from sundial.execute.targets.ssrf import check_url
+from sundial.targets.ssrf import check_url
 
 EVENT_HEADER = "X-Sundial-Event"
 EVENT_ID_HEADER = "X-Sundial-Event-Id"

@@ -10,12 +10,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sundial import clients
-from sundial.execute.targets import NetworkPolicy, TargetEnvironment
-from sundial.execute.targets.aws import aws_client
 from sundial.notify.deliverer import Deliverer
 from sundial.notify.notifier import Notifier
 from sundial.notify.settings import deliverer_settings, notifier_settings
 from sundial.observability import logger, metrics
+from sundial.targets import NetworkPolicy, TargetEnvironment
+from sundial.targets.aws import aws_client
 
 
 @functools.cache

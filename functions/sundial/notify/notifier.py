@@ -19,13 +19,13 @@ from typing import Any
 import pydantic
 
 from sundial import store
-from sundial.api.views import run_view
 from sundial.core.aws_limits import SQS_MAX_BATCH_ENTRIES
 from sundial.core.notification_events import event_document
 from sundial.core.task.notifications import Notification, destinations_for
 from sundial.notify.events import PendingEvent, events_of
 from sundial.observability import logger
 from sundial.store.models import TaskItem
+from sundial.store.run_resource import run_view
 
 
 @dataclass

@@ -19,11 +19,11 @@ from sundial.core.clock import from_ms, to_ms
 from sundial.core.planning import execution_id
 from sundial.dispatch.sweep import Dispatcher
 from sundial.execute.run import Executor
-from sundial.execute.targets import NetworkPolicy, TargetEnvironment
-from sundial.execute.targets.aws import aws_client
-from sundial.execute.targets.handler import task as handler_task
-from sundial.execute.targets.handler import unregister
 from sundial.settings import DEFAULT_LOOKAHEAD_SECONDS, DEFAULT_MAX_FIRES_PER_COMMIT
+from sundial.targets import NetworkPolicy, TargetEnvironment
+from sundial.targets.aws import aws_client
+from sundial.targets.handler import task as handler_task
+from sundial.targets.handler import unregister
 from sundial.workqueue import scheduled, send
 from sundial.workqueue.delivery import Delivery, WorkQueue
 

@@ -17,9 +17,9 @@ from sim_world import ids, minutes
 from sundial import store
 from sundial.api import service
 from sundial.core.vocabulary import PauseReason, TaskState
-from sundial.execute.failures import PermanentFailure
-from sundial.execute.targets.handler import task as handler_task
-from sundial.execute.targets.handler import unregister
+from sundial.targets.failures import PermanentFailure
+from sundial.targets.handler import task as handler_task
+from sundial.targets.handler import unregister
 
 FLAKY = "failures.probe"
 

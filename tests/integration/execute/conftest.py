@@ -28,13 +28,13 @@ from execute_helpers import (
 from sundial import clients, store
 from sundial.execute import batch
 from sundial.execute.run import Executor
-from sundial.execute.targets import NetworkPolicy, TargetEnvironment
-from sundial.execute.targets.aws import aws_client, reset_aws_clients
-from sundial.execute.targets.handler import task, unregister
 from sundial.execute.wiring import reset_executor
 from sundial.observability import metrics
 from sundial.settings import reset_settings
 from sundial.store import TaskItem
+from sundial.targets import NetworkPolicy, TargetEnvironment
+from sundial.targets.aws import aws_client, reset_aws_clients
+from sundial.targets.handler import task, unregister
 from sundial.workqueue.delivery import WorkQueue
 
 

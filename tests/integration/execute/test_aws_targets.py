@@ -15,7 +15,7 @@ from botocore.response import StreamingBody
 from execute_helpers import REGION, failures, fire, run_of
 
 from sundial import store
-from sundial.execute.targets.aws import aws_client
+from sundial.targets.aws import aws_client
 
 PAYLOAD = {"report": "daily", "rows": [1, 2, 3]}
 ACCOUNT = "123456789012"

@@ -21,7 +21,7 @@ import pytest
 from execute_helpers import failures, fire, run_of
 
 from sundial import store
-from sundial.execute.targets import NetworkPolicy
+from sundial.targets import NetworkPolicy
 
 
 @dataclass

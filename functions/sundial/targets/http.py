@@ -31,14 +31,14 @@ from typing import Any
 
 from sundial.core import clock
 from sundial.core.task import HttpTarget, encode_payload
-from sundial.execute.failures import (
+from sundial.targets.base import Invocation, TargetEnvironment
+from sundial.targets.failures import (
     PermanentFailure,
     RetryableFailure,
     TargetTimeout,
     is_retryable_status,
 )
-from sundial.execute.targets.base import Invocation, TargetEnvironment
-from sundial.execute.targets.ssrf import Destination, check_url
+from sundial.targets.ssrf import Destination, check_url
 
 # Connecting takes milliseconds when the server is up; waiting longer for a SYN-ACK
 # only burns the budget another address (or the next attempt) could use.

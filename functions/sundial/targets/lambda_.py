@@ -11,15 +11,15 @@ import json
 from typing import Any
 
 from sundial.core.task import LambdaTarget
-from sundial.execute.failures import RetryableFailure
-from sundial.execute.targets.aws import (
+from sundial.targets.aws import (
     PUT_READ_TIMEOUT_SECONDS,
     READ_TIMEOUT_STEPS,
     arn_region,
     envelope_json,
     read_timeout,
 )
-from sundial.execute.targets.base import Invocation, TargetEnvironment
+from sundial.targets.base import Invocation, TargetEnvironment
+from sundial.targets.failures import RetryableFailure
 
 INVOCATION_TYPES = {"event": "Event", "request_response": "RequestResponse"}
 # Of a synchronous function's answer, the run record keeps this much.

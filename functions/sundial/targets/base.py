@@ -7,7 +7,7 @@ A target is a function `invoke(target, invocation, env) -> result`:
 * `env` holds what the executor's deployment decides (network policy, resolver, clients).
 
 It returns a JSON-able result on success (kept, truncated, in the run record) and
-raises on failure: a `sundial.execute.failures.TargetFailure` when it knows whether a
+raises on failure: a `sundial.targets.failures.TargetFailure` when it knows whether a
 retry can help, any other exception otherwise (classified by `sundial.execute.retry`).
 It must finish by `invocation.deadline`.
 """

@@ -35,8 +35,8 @@ from sundial.core.network import (
     parse_ip_literal,
     refusal,
 )
-from sundial.execute.failures import PermanentFailure, RetryableFailure
-from sundial.execute.targets.base import Resolver
+from sundial.targets.base import Resolver
+from sundial.targets.failures import PermanentFailure, RetryableFailure
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 

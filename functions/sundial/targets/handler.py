@@ -43,9 +43,9 @@ from sundial.core.handlers import (
 )
 from sundial.core.task import HandlerTarget
 from sundial.core.threads import in_callers_context
-from sundial.execute.failures import PermanentFailure, TargetTimeout
-from sundial.execute.targets.base import Invocation, TargetEnvironment
 from sundial.observability import logger
+from sundial.targets.base import Invocation, TargetEnvironment
+from sundial.targets.failures import PermanentFailure, TargetTimeout
 
 # The registry is `sundial.core.handlers` (the API reads it too); these are its names
 # as handler modules and tests have always imported them from here.

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from sundial.core.task import SnsTarget
-from sundial.execute.targets.aws import arn_region, envelope_json, message_attributes, read_timeout
-from sundial.execute.targets.base import Invocation, TargetEnvironment
+from sundial.targets.aws import arn_region, envelope_json, message_attributes, read_timeout
+from sundial.targets.base import Invocation, TargetEnvironment
 
 
 def invoke(target: SnsTarget, invocation: Invocation, env: TargetEnvironment) -> dict[str, Any]:

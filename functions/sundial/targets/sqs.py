@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from sundial.core.task import SqsTarget
-from sundial.execute.targets.aws import (
+from sundial.targets.aws import (
     envelope_json,
     message_attributes,
     queue_url_region,
     read_timeout,
 )
-from sundial.execute.targets.base import Invocation, TargetEnvironment
+from sundial.targets.base import Invocation, TargetEnvironment
 
 
 def invoke(target: SqsTarget, invocation: Invocation, env: TargetEnvironment) -> dict[str, Any]:

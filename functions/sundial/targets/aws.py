@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from sundial.execute.targets.base import Invocation
+from sundial.targets.base import Invocation
 
 # A target call either reaches AWS in a few seconds or is better retried by Sundial's
 # own backoff than by waiting longer here.

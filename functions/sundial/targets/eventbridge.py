@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from sundial.core.task import EventBridgeTarget
-from sundial.execute.failures import PermanentFailure, RetryableFailure
-from sundial.execute.targets.aws import arn_region, envelope_json, read_timeout
-from sundial.execute.targets.base import Invocation, TargetEnvironment
+from sundial.targets.aws import arn_region, envelope_json, read_timeout
+from sundial.targets.base import Invocation, TargetEnvironment
+from sundial.targets.failures import PermanentFailure, RetryableFailure
 
 # PutEvents reports failures per entry in a successful response; these codes are
 # transient, every other one (size, malformed detail, access) is not.

@@ -11,15 +11,15 @@ from typing import Any
 import pydantic
 
 from sundial.core.task import Target as TargetModel
-from sundial.execute.failures import PermanentFailure
-from sundial.execute.targets import eventbridge, handler, http, lambda_, sns, sqs
-from sundial.execute.targets.base import (
+from sundial.targets import eventbridge, handler, http, lambda_, sns, sqs
+from sundial.targets.base import (
     Invocation,
     NetworkPolicy,
     Target,
     TargetEnvironment,
     system_resolver,
 )
+from sundial.targets.failures import PermanentFailure
 
 TARGETS: dict[str, Target] = {
     "http": http.invoke,
