@@ -335,7 +335,13 @@ def idle_ticks(shards: int, ticks: int) -> dict[str, Any]:
 
 
 def fleet_capacity(
-    schedule: str, tasks: int, minutes: int, shards: int, payload_bytes: int, idle: dict[str, Any]
+    schedule: str,
+    tasks: int,
+    minutes: int,
+    shards: int,
+    payload_bytes: int,
+    idle: dict[str, Any],
+    **task_fields: Any,
 ) -> dict[str, Any]:
     """Capacity per fire of a deployment busy with many tasks on `schedule`, from a sample
     of `tasks` of them run for `minutes` simulated minutes: what the sample's fires cost
@@ -347,7 +353,8 @@ def fleet_capacity(
     tasks share each query page and its rounding, which the tick's fixed cost carries.
     All tasks fire on the same seconds (a per-minute task at second 0), as cron tasks do.
     Sweeps run with the template's lookahead, so a commit plans many fires of a task;
-    after the last sweep every fire the sweeps sent runs and is counted."""
+    after the last sweep every fire the sweeps sent runs and is counted. `task_fields`:
+    more fields of every task of the sample (e.g. notifications)."""
     with chaos.emulated_aws():
         start = chaos.SimClock(chaos.START).now_ms()
         first = start + (1000 if schedule.startswith("*") else 60_000)
@@ -360,6 +367,7 @@ def fleet_capacity(
                 payload=payload_of(payload_bytes),
                 shards=shards,
                 shard=0,
+                **task_fields,
             )
             for _ in range(tasks)
         ]
