@@ -126,7 +126,14 @@ def carried_task(message: FireMessage, state: ScheduleItem) -> TaskItem | None:
     and the definition is read)."""
     if message.definition is None:
         return None
-    return store.definition_from_carried(message.task_id, message.tenant, message.definition, state)
+    task = store.definition_from_carried(message.task_id, message.tenant, message.definition, state)
+    if task is None and message.definition.get("version") == int(state.version):
+        # Current, yet unusable: a producer's bug, worth an operator's look (no harm done).
+        logger.warning(
+            "carried definition unusable; reading it",
+            extra={"execution_id": message.execution_id},
+        )
+    return task
 
 
 EXCLUDED = "its day is excluded by a calendar changed since the fire was planned"

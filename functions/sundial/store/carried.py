@@ -17,7 +17,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sundial.core.task.carried import CARRIED_FIELDS, VERSION_KEY, carried_definition
-from sundial.observability import logger
 from sundial.store.keys import is_task_key
 from sundial.store.models import ScheduleItem, TaskItem
 from sundial.store.task_mapping import CARRIED_FLAG
@@ -90,7 +89,6 @@ def definition_from_carried(
         or not isinstance(overlap, str)
         or not (pause_after is None or _is_int(pause_after))
     ):
-        logger.warning("carried definition unusable; reading it", extra={"task_id": task_id})
         return None
     # state and schedule_version mirror the definition's at the same version.
     return TaskItem(
