@@ -292,6 +292,7 @@ def lone_task_capacity(
         "sweeps": sweeps,
         "commits": run.commits,
         "commits_per_fire": round(run.commits / fires, 3),
+        "executor_requests_in_turn": round(run.executor_requests_in_turn(), 3),
         "write_units_per_fire": per_fire_and_tick(
             meter.total_write_units(), idle["write_units_per_tick"]
         ),
@@ -335,7 +336,13 @@ def idle_ticks(shards: int, ticks: int) -> dict[str, Any]:
 
 
 def fleet_capacity(
-    schedule: str, tasks: int, minutes: int, shards: int, payload_bytes: int, idle: dict[str, Any]
+    schedule: str,
+    tasks: int,
+    minutes: int,
+    shards: int,
+    payload_bytes: int,
+    idle: dict[str, Any],
+    **task_fields: Any,
 ) -> dict[str, Any]:
     """Capacity per fire of a deployment busy with many tasks on `schedule`, from a sample
     of `tasks` of them run for `minutes` simulated minutes: what the sample's fires cost
@@ -347,7 +354,8 @@ def fleet_capacity(
     tasks share each query page and its rounding, which the tick's fixed cost carries.
     All tasks fire on the same seconds (a per-minute task at second 0), as cron tasks do.
     Sweeps run with the template's lookahead, so a commit plans many fires of a task;
-    after the last sweep every fire the sweeps sent runs and is counted."""
+    after the last sweep every fire the sweeps sent runs and is counted. `task_fields`:
+    more fields of every task of the sample (e.g. notifications)."""
     with chaos.emulated_aws():
         start = chaos.SimClock(chaos.START).now_ms()
         first = start + (1000 if schedule.startswith("*") else 60_000)
@@ -360,6 +368,7 @@ def fleet_capacity(
                 payload=payload_of(payload_bytes),
                 shards=shards,
                 shard=0,
+                **task_fields,
             )
             for _ in range(tasks)
         ]
@@ -382,6 +391,7 @@ def fleet_capacity(
         "sqs_billed_requests_per_fire": round(sqs_billed / fires, 4),
         # The event source mapping's one ReceiveMessage per batch is one invocation.
         "executor_invocations_per_fire": round(sqs.calls["ReceiveMessage"] / fires, 4),
+        "executor_requests_in_turn": round(run.executor_requests_in_turn(), 3),
         "dispatcher_requests_per_fire": round(
             (run.dispatcher_requests - _requests(idle) * sweeps) / fires, 4
         ),
@@ -418,6 +428,19 @@ class _Run:
     sweeps: int
     commits: int  # dispatch commits the sweeps made, each planning one or more fires
     dispatcher_requests: int = 0  # DynamoDB and SQS calls made by the sweeps
+    # The executor's DynamoDB requests: the batch's reads of its tasks (`Executor.admit`),
+    # made once per invocation, and the records' own (claim, outcome, ...), made in
+    # parallel threads.
+    executor_batch_reads: int = 0
+    executor_record_requests: int = 0
+
+    def executor_requests_in_turn(self) -> float:
+        """The requests an executor invocation waits for one after the other: its batch
+        reads, then one record's own (the records' overlap)."""
+        invocations = self.sqs.calls["ReceiveMessage"]
+        if not invocations or not self.fires:
+            return 0.0
+        return self.executor_batch_reads / invocations + self.executor_record_requests / self.fires
 
 
 def _simulate(tasks: list[Any], shards: int, *, sweeps_until: int, until: int) -> _Run:
@@ -441,9 +464,25 @@ def _simulate(tasks: list[Any], shards: int, *, sweeps_until: int, until: int) -
     )
     meter = _meter()
     fires = sweeps = dispatcher_requests = commits = 0
+    batch_reads = executor_requests = 0
 
     def requests_so_far() -> int:
         return sum(meter.calls.values()) + sum(sqs.calls.values())
+
+    def dynamodb_so_far() -> int:
+        return sum(meter.calls.values())
+
+    admit = executor.admit
+
+    def counted_admit(deliveries: Any) -> Any:
+        nonlocal batch_reads
+        before = dynamodb_so_far()
+        try:
+            return admit(deliveries)
+        finally:
+            batch_reads += dynamodb_so_far() - before
+
+    executor.admit = counted_admit  # type: ignore[method-assign]
 
     with meter.metering():
         meter.active = True
@@ -456,12 +495,23 @@ def _simulate(tasks: list[Any], shards: int, *, sweeps_until: int, until: int) -
                 commits += report.tasks_committed
                 sweeps += 1
                 next_sweep += 60_000
+            before = dynamodb_so_far()
             fires += sqs.drain(executor)
+            executor_requests += dynamodb_so_far() - before
             visible = sqs.next_visible_ms()
             upcoming = next_sweep if visible is None else min(next_sweep, visible)
             clock.ms = max(clock.now_ms() + 1000, upcoming)
         meter.active = False
-    return _Run(meter, sqs, fires, sweeps, commits, dispatcher_requests)
+    return _Run(
+        meter,
+        sqs,
+        fires,
+        sweeps,
+        commits,
+        dispatcher_requests,
+        executor_batch_reads=batch_reads,
+        executor_record_requests=executor_requests - batch_reads,
+    )
 
 
 class CountingSqs(chaos.SimSqs):

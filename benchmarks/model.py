@@ -63,7 +63,11 @@ EVENT_PAYLOAD_CHUNK_BYTES = 64 * 1024
 # threads, so their round trips overlap), and the CPU of every record of the batch on
 # the executor's share of a vCPU (the executor_cpu step measures it per fire; the
 # threads share one interpreter, so never more than one vCPU).
-EXECUTOR_REQUESTS_PER_FIRE = 4  # guard read, definition read, claim, outcome
+# The requests an invocation waits for in turn, as the capacity step measures them per
+# scenario (executor_requests_in_turn): the batch's reads of its tasks, then a record's
+# claim and outcome. When not measured: the guard read, the definition read, the claim
+# and the outcome (a fire carrying its definition makes no definition read).
+EXECUTOR_REQUESTS_PER_FIRE = 4
 # When the executor_cpu step has not run: per fire, and up to the run's claim.
 EXECUTOR_CPU_SECONDS_PER_FIRE_ESTIMATE = 0.003
 EXECUTOR_CPU_BEFORE_CLAIM_SECONDS_PER_FIRE_ESTIMATE = 0.0015
@@ -226,10 +230,18 @@ class ExecutorTime:
     # record must get done before its fire time.
     cpu_before_claim_seconds_per_fire: float
 
-    def seconds(self, fires_per_invocation: float, size: FunctionSize) -> float:
-        """Billed seconds of one invocation running `fires_per_invocation` fires."""
+    def seconds(
+        self,
+        fires_per_invocation: float,
+        size: FunctionSize,
+        requests_in_turn: float | None = None,
+    ) -> float:
+        """Billed seconds of one invocation running `fires_per_invocation` fires, waiting
+        for `requests_in_turn` requests one after the other (measured; else
+        EXECUTOR_REQUESTS_PER_FIRE)."""
         cpu = fires_per_invocation * self.cpu_seconds_per_fire / min(size.vcpus(), 1.0)
-        round_trips = EXECUTOR_REQUESTS_PER_FIRE * REQUEST_ROUND_TRIP_SECONDS
+        requests = EXECUTOR_REQUESTS_PER_FIRE if requests_in_turn is None else requests_in_turn
+        round_trips = requests * REQUEST_ROUND_TRIP_SECONDS
         return self.wait_seconds + round_trips + cpu
 
 
@@ -262,18 +274,21 @@ def executor_time(results: Mapping[str, Any], template: Any = None) -> ExecutorT
     )
 
 
-def executor_memory_choice(time: ExecutorTime, where: Deployment, lead_ms: int) -> dict[str, Any]:
-    """The executor's memory priced at each candidate size for full batches, and the
-    one to deploy: the cheapest at which a full batch's CPU up to its claims fits in the
-    send lead, so the batch's last record claims its run before its fire time. Less
-    memory is cheaper while the executor waits (the wait is billed by the GB), but
-    shares less of a vCPU among the batch's records."""
+def executor_memory_choice(
+    time: ExecutorTime, where: Deployment, lead_ms: int, requests_in_turn: float | None = None
+) -> dict[str, Any]:
+    """The executor's memory priced at each candidate size for full batches (a model:
+    the measured wait, CPU and requests, with Lambda's CPU share per MB), and the one to
+    deploy: the cheapest at which a full batch's CPU up to its claims fits in the send
+    lead, so the batch's last record claims its run before its fire time and a smaller
+    size adds no lateness. Less memory is cheaper while the executor waits (the wait is
+    billed by the GB), but shares less of a vCPU among the batch's records."""
     base = where.sizes["ExecutorFunction"]
     batch = where.executor_batch_size
     options = []
     for memory_mb in EXECUTOR_MEMORY_CANDIDATES_MB:
         size = FunctionSize(base.architecture, memory_mb / 1024)
-        seconds = time.seconds(batch, size)
+        seconds = time.seconds(batch, size, requests_in_turn)
         share = min(size.vcpus(), 1.0)
         before_claims_ms = 1000 * batch * time.cpu_before_claim_seconds_per_fire / share
         options.append(
@@ -294,6 +309,9 @@ def executor_memory_choice(time: ExecutorTime, where: Deployment, lead_ms: int) 
         "template_mb": round(base.memory_gb * 1024),
         "send_lead_ms": lead_ms,
         "batch_size": batch,
+        "requests_in_turn": EXECUTOR_REQUESTS_PER_FIRE
+        if requests_in_turn is None
+        else requests_in_turn,
     }
 
 
@@ -312,6 +330,8 @@ class FireUsage:
     dispatcher_seconds: float  # billed beyond the sweep's fixed DISPATCHER_SECONDS_PER_SWEEP
     log_bytes: float
     fires_per_second: float  # the deployment's average rate, for trace sampling
+    # What an executor invocation waits for in turn (measured; None: the estimate).
+    executor_requests_in_turn: float | None = None
 
 
 def _invocation(size: FunctionSize, seconds: float) -> float:
@@ -358,7 +378,9 @@ def per_million(
         traces = usage.executor_invocations * traced_fraction(executor_rate) + usage.sweeps * 1.0
     executor_size = where.sizes["ExecutorFunction"]
     invocations = usage.executor_invocations
-    executor_seconds = executor.seconds(1 / invocations if invocations else 0, executor_size)
+    executor_seconds = executor.seconds(
+        1 / invocations if invocations else 0, executor_size, usage.executor_requests_in_turn
+    )
     shared = {
         "sqs": usage.sqs_requests * p["sqs_request_per_million"],
         "lambda_executor": usage.executor_invocations
@@ -397,6 +419,7 @@ def lone_task_usage(capacity: Mapping[str, Any], telemetry: Mapping[str, Any]) -
         log_bytes=telemetry["idle_tick"]["log_bytes_per_invocation"]
         + telemetry["executor_batch"]["log_bytes_per_invocation"],
         fires_per_second=1 / 60,
+        executor_requests_in_turn=capacity.get("executor_requests_in_turn"),
     )
 
 
@@ -450,6 +473,7 @@ def fleet_usage(
         log_bytes=telemetry["idle_tick"]["log_bytes_per_invocation"] / fires_per_tick
         + telemetry["executor_batch"]["log_bytes_per_invocation"] * invocations,
         fires_per_second=scenario.fires_per_minute() / 60,
+        executor_requests_in_turn=fleet.get("executor_requests_in_turn"),
     )
 
 
@@ -567,7 +591,11 @@ def throughput_caps(
         "tasks_table": cap(TABLE_WRITE_UNITS_PER_SECOND, per_fire.get("TasksTable", 0.0)),
         "executor": where.executor_maximum_concurrency
         * fires_per_invocation
-        / executor.seconds(fires_per_invocation, where.sizes["ExecutorFunction"]),
+        / executor.seconds(
+            fires_per_invocation,
+            where.sizes["ExecutorFunction"],
+            fleet.get("executor_requests_in_turn"),
+        ),
         "dispatcher": 1 / sweep,
         "one_tenant": cap(
             PARTITION_WRITE_UNITS_PER_SECOND, per_fire.get("TasksTable.by_tenant", 0.0)
@@ -620,7 +648,12 @@ def throughput_model(
         "DispatcherMemoryMB": round(defaults.sizes["DispatcherFunction"].memory_gb * 1024),
     }
     out["executor_seconds_per_invocation"] = round(
-        executor.seconds(defaults.executor_batch_size, defaults.sizes["ExecutorFunction"]), 3
+        executor.seconds(
+            defaults.executor_batch_size,
+            defaults.sizes["ExecutorFunction"],
+            fleets["per_minute_task"].get("executor_requests_in_turn"),
+        ),
+        3,
     )
     return out
 

@@ -238,8 +238,11 @@ def cost_lines(cost: dict[str, Any], capacity: dict[str, Any]) -> list[str]:
             else "estimated: the template's send lead, as the lateness step has not measured "
             "the wait with that lead"
         )
-        + "), one record's four requests in turn (10 ms each; the records run in parallel "
-        "threads, so their round trips overlap), and every record's CPU ("
+        + f"), {cost.get('executor_requests_in_turn') or 4} requests in turn (measured per "
+        "scenario by the capacity step: the batch's reads of its tasks, once per batch, "
+        "then one record's claim and outcome; 10 ms each; the records run in parallel "
+        "threads, so their round trips overlap; a fire carrying its definition needs no "
+        "definition read), and every record's CPU ("
         + (
             f"{cost.get('executor_cpu_us_per_fire')} us a fire, measured by the executor_cpu step"
             if cost.get("executor_cpu") == "measured"
@@ -301,8 +304,11 @@ def executor_memory_lines(memory: dict[str, Any]) -> list[str]:
     lines = [
         "### The executor's memory",
         "",
-        f"A full batch of {memory['batch_size']} at each memory size, with this run's "
-        "wait and CPU. Less memory costs less while the executor waits, but gives the "
+        f"A model, not a measurement on Lambda: a full batch of {memory['batch_size']} at "
+        "each memory size, with this run's wait, CPU and "
+        f"{memory.get('requests_in_turn', 4)} requests in turn, and Lambda's CPU share "
+        "in proportion to memory (one vCPU at 1,769 MB). Less memory costs less while "
+        "the executor waits, but gives the "
         "batch's records less of a vCPU to share; the size to deploy is the cheapest at "
         "which the batch's CPU up to its claims fits in the send lead "
         f"({memory['send_lead_ms']} ms), so the batch's last record claims its run "

@@ -238,6 +238,10 @@ def derived(results: dict[str, Any]) -> dict[str, Any]:
         model.executor_wait_mean_ms(results) if executor.wait_source == "measured" else None
     )
     cpu_us = (results.get("dispatcher_cpu_us_per_fire") or {}).get("value", 0.0)
+    # The executor's requests in turn for a batch of 1 KB fires at scale (measured).
+    in_turn = (
+        (measured.get("at_scale_per_minute") or {}).get("1KB", {}).get("executor_requests_in_turn")
+    )
     per_million: dict[str, Any] = {
         "lone_per_minute_task": {
             label: model.per_million(model.lone_task_usage(m, tel), defaults, executor)
@@ -262,13 +266,19 @@ def derived(results: dict[str, Any]) -> dict[str, Any]:
             defaults, measured["idle_tick"], tel
         ),
         "executor_seconds_per_invocation": round(
-            executor.seconds(defaults.executor_batch_size, defaults.sizes["ExecutorFunction"]), 3
+            executor.seconds(
+                defaults.executor_batch_size, defaults.sizes["ExecutorFunction"], in_turn
+            ),
+            3,
         ),
+        "executor_requests_in_turn": in_turn,
         "executor_wait": executor.wait_source,
         "executor_wait_mean_ms": measured_wait,
         "executor_cpu": executor.cpu_source,
         "executor_cpu_us_per_fire": round(executor.cpu_seconds_per_fire * 1e6, 1),
-        "executor_memory": model.executor_memory_choice(executor, defaults, model.send_lead_ms()),
+        "executor_memory": model.executor_memory_choice(
+            executor, defaults, model.send_lead_ms(), in_turn
+        ),
         "tracing": defaults.tracing,
         **(
             {"notifications": model.notifications_per_million(results["notifications_per_fire"])}

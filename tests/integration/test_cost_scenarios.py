@@ -54,6 +54,47 @@ def test_a_lone_tasks_fires_all_run_one_sweep_each_and_share_their_commits():
     assert lone["dynamodb_requests_per_fire"]["Query"] == SHARDS
 
 
+NOTIFIED = {
+    "notifications": [
+        {
+            "on": ["run.failed"],
+            "destination": {"type": "sqs", "queue_url": "https://sqs.us-east-1.amazonaws.com/1/q"},
+        }
+    ]
+}
+
+
+def test_a_fire_carrying_its_definition_reads_it_once_per_commit_not_once_per_fire():
+    idle = counts.idle_ticks(SHARDS, 1)
+    carried = counts.fleet_capacity("0 * * * * *", 10, 15, SHARDS, 1024, idle)
+    read = counts.fleet_capacity("0 * * * * *", 10, 15, SHARDS, 1024, idle, **NOTIFIED)
+    assert carried["commits_per_fire"] == read["commits_per_fire"] < 0.2
+    # The executor's eventually consistent read of the definition (0.5 RRU a fire) is
+    # replaced by the sweep's, once per commit; writes and SQS requests are unchanged
+    # (a batch of ten carrying definitions still fits one 64 KB chunk).
+    saved = 0.5 - 0.5 * carried["commits_per_fire"]
+    assert carried["read_units_per_fire"] == pytest.approx(
+        read["read_units_per_fire"] - saved, abs=0.0002
+    )  # each figure rounded to 0.0001
+    assert carried["write_units_per_fire"] == read["write_units_per_fire"]
+    assert carried["sqs_billed_requests_per_fire"] == read["sqs_billed_requests_per_fire"]
+    # A batch of ten: one BatchGetItem of schedule states, none of definitions.
+    assert read["dynamodb_requests_per_fire"]["BatchGetItem"] == 0.2
+    assert carried["dynamodb_requests_per_fire"]["BatchGetItem"] == pytest.approx(
+        0.1 + carried["commits_per_fire"] / 10, abs=0.001
+    )
+
+
+def test_a_fire_whose_definition_is_not_carried_costs_what_it_did():
+    # A task with notifications keeps the executor's definition read: 1 RRU for the
+    # schedule state read consistently, 0.5 for the definition, and its share of the
+    # query pages, as before definitions were carried.
+    idle = counts.idle_ticks(SHARDS, 1)
+    read = counts.fleet_capacity("0 * * * * *", 20, 30, SHARDS, 1024, idle, **NOTIFIED)
+    assert read["read_units_per_fire"] == 1.5018
+    assert read["write_units_per_fire"] == 2.2143
+
+
 def test_a_sweep_writes_only_its_lease_whatever_the_shard_count():
     assert counts.sweep_writes(1) == counts.sweep_writes(16) == 2  # taken and released
 

@@ -35,7 +35,13 @@ def test_the_schedule_state_is_flagged_exactly_while_the_task_excludes_days(tabl
     # A misfire change keeps the flag, and the policy reaches the schedule state.
     store.update_task("acme", task.task_id, {"misfire": {"policy": "skip", "grace_seconds": 5}})
     state = store.get_schedule_state(task.task_id)
-    assert state.misfire == {"policy": "skip", "grace_seconds": 5, "exclusions": True}
+    # (The task's definition is carried in its fires' messages: dates only, no secret.)
+    assert state.misfire == {
+        "policy": "skip",
+        "grace_seconds": 5,
+        "exclusions": True,
+        "carried": True,
+    }
     assert store.timing_of(state).misfire_policy == "skip"
 
 

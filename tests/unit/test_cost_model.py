@@ -90,6 +90,15 @@ def test_a_batch_bills_one_records_round_trips_and_every_records_cpu_at_its_vcpu
     assert time.seconds(10, FunctionSize("arm64", 4.0)) == pytest.approx(0.1 + 0.04 + 0.02)
 
 
+def test_a_batch_bills_the_requests_in_turn_the_capacity_step_measured():
+    measured = {"executor_cpu_us_per_fire": {"value": 2000.0, "us_before_claim_per_fire": 900.0}}
+    time = model.executor_time(measured)
+    # Fires carrying their definitions: the batch's one read, then a claim and an outcome.
+    carried = time.seconds(10, FunctionSize("arm64", 4.0), requests_in_turn=3)
+    assert carried == pytest.approx(0.1 + 0.03 + 0.02)
+    assert time.seconds(10, FunctionSize("arm64", 4.0), None) == pytest.approx(0.1 + 0.04 + 0.02)
+
+
 def test_the_executor_memory_chosen_is_the_cheapest_whose_batch_claims_fit_the_send_lead():
     time = model.ExecutorTime(0.1, "measured", 0.004, "measured", 0.002)
     choice = model.executor_memory_choice(time, WHERE, lead_ms=100)

@@ -420,7 +420,7 @@ def _dispatch_soon(item: TaskItem, now: datetime) -> TaskItem:
     ):
         return item
     try:
-        fires = workqueue.dispatch_now(schedule_state, now)
+        fires = workqueue.dispatch_now(schedule_state, now, definition=item)
     except Exception:
         logger.exception("dispatch on write failed; the next sweep dispatches the task")
         metrics.add_metric(name="DispatchOnWriteFailures", unit="Count", value=1)

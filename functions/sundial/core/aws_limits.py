@@ -20,6 +20,8 @@ SQS_MAX_RETENTION_SECONDS = 1_209_600
 # SendMessageBatch, DeleteMessageBatch and ChangeMessageVisibilityBatch take at most 10
 # entries per call, and ReceiveMessage returns at most 10 messages.
 SQS_MAX_BATCH_ENTRIES = 10
+# SQS bills each started 64 KB chunk of a request's payload as one request.
+SQS_BILLING_CHUNK_BYTES = 64 * 1024
 
 # --- Lambda ------------------------------------------------------------------------------
 

@@ -11,6 +11,12 @@ from sundial.store.calendars import (
     list_calendars,
     put_calendar,
 )
+from sundial.store.carried import (
+    carried_of,
+    definition_from_carried,
+    is_flagged,
+    read_carried,
+)
 from sundial.store.errors import (
     CalendarInUse,
     CalendarNotFound,
@@ -106,12 +112,14 @@ __all__ = [
     "bind_tables",
     "break_sweep_lease",
     "calendar_dates",
+    "carried_of",
     "changed_attributes",
     "claim_run",
     "commit_dispatch",
     "connect",
     "count_failure",
     "create_task",
+    "definition_from_carried",
     "delete_calendar",
     "delete_task",
     "edit_task",
@@ -126,6 +134,7 @@ __all__ = [
     "get_task_any_tenant",
     "get_timing_definition",
     "has_exclusions",
+    "is_flagged",
     "list_calendars",
     "list_runs",
     "list_tasks",
@@ -138,6 +147,7 @@ __all__ = [
     "note_manual_run",
     "put_calendar",
     "query_due",
+    "read_carried",
     "record_retry",
     "record_skipped",
     "record_success",

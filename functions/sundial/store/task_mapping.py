@@ -85,17 +85,30 @@ def same_value(stored: Any, new: Any) -> bool:
 EXCLUSIONS_FLAG = "exclusions"
 
 
+# The key of the schedule state's misfire map that says scheduled fires may carry the
+# definition (`store.carried`).
+CARRIED_FLAG = "carried"
+
+
 def planning_misfire(
-    misfire: Mapping[str, Any], exclude: list[str] | None, runs_left: int | None
+    misfire: Mapping[str, Any],
+    exclude: list[str] | None,
+    runs_left: int | None,
+    *,
+    carried: bool = False,
 ) -> dict[str, Any]:
     """The schedule state's `misfire` map (see `ScheduleItem.misfire`): the definition's
-    policy, the runs left under a run limit (absent without one), and the exclusions
-    flag when the task excludes days."""
-    planning = {k: v for k, v in misfire.items() if k not in (EXCLUSIONS_FLAG, RUNS_LEFT_KEY)}
+    policy, the runs left under a run limit (absent without one), the exclusions flag
+    when the task excludes days, and the carried flag when its scheduled fires may
+    carry its definition."""
+    flags = (EXCLUSIONS_FLAG, RUNS_LEFT_KEY, CARRIED_FLAG)
+    planning = {k: v for k, v in misfire.items() if k not in flags}
     if runs_left is not None:
         planning[RUNS_LEFT_KEY] = runs_left
     if exclude:
         planning[EXCLUSIONS_FLAG] = True
+    if carried:
+        planning[CARRIED_FLAG] = True
     return planning
 
 

@@ -23,10 +23,12 @@ from pynamodb.expressions.update import Action
 
 from sundial.core import clock
 from sundial.core.exclusions import calendar_names
+from sundial.core.task.carried import CARRIED_FIELDS
 from sundial.core.vocabulary import TaskState
 from sundial.settings import get_settings
 from sundial.store import writes
 from sundial.store.calendars import reference_changes, reference_ops
+from sundial.store.carried import carried_of, is_flagged, may_carry
 from sundial.store.errors import (
     NameConflict,
     TaskAlreadyExists,
@@ -67,9 +69,12 @@ TIMING_FIELDS = frozenset(
 # Definition fields the schedule state mirrors (the dispatcher plans from them, the
 # executor's guard checks `state`): written to both items in the same transaction.
 # `exclude` is not mirrored, nor is `misfire` copied as is: the schedule state's
-# `misfire` carries the run limit's count and the exclusions flag too
-# (`task_mapping.planning_misfire`).
+# `misfire` carries the run limit's count, the exclusions flag and the carried flag
+# too (`task_mapping.planning_misfire`).
 MIRRORED_FIELDS = (TIMING_FIELDS - {"exclude"}) | {"state"}
+# Definition fields that decide whether scheduled fires may carry the definition
+# (`store.carried`): a change to one of them may flip the carried flag.
+CARRY_DEPENDS_ON = (*CARRIED_FIELDS, "notifications", "exclude")
 # Fields that live on the schedule state only. `runs_left` and `fires_dispatched` are
 # the run limit's count: the API rewrites them (conditioned on the count it read) when
 # the limit changes or fires sent ahead are withdrawn.
@@ -550,7 +555,9 @@ def new_schedule_state(item: TaskItem, due_at: int | None) -> ScheduleItem:
         start_at=item.start_at,
         end_at=item.end_at,
         jitter_seconds=item.jitter_seconds,
-        misfire=planning_misfire(item.misfire or {}, item.exclude, runs_left),
+        misfire=planning_misfire(
+            item.misfire or {}, item.exclude, runs_left, carried=carried_of(item) is not None
+        ),
         created_at=item.created_at,
         fires_dispatched=0,
     )
@@ -588,12 +595,18 @@ def _write_update(
     definition: list[Action] = []
     schedule: list[Action] = [ScheduleItem.version.set(new_version)]
     runs_left = effective.get("runs_left", state.runs_left)
+    # The planning map is rewritten when what it derives from changes: the misfire
+    # policy, the exclusions, or whether scheduled fires may carry the definition.
+    carried = may_carry(
+        {name: effective.get(name, getattr(current, name)) for name in CARRY_DEPENDS_ON}
+    )
+    rewrite_map = bool(effective.keys() & {"misfire", "exclude"}) or carried != is_flagged(state)
     for field, value in effective.items():
         if field == "due_at":
             schedule += _due_actions(task_id, value)
             continue
         if field == "runs_left":
-            if not effective.keys() & {"misfire", "exclude"}:  # else in the map below
+            if not rewrite_map:  # else in the map below
                 path = ScheduleItem.misfire[RUNS_LEFT_KEY]
                 schedule.append(path.remove() if value is None else path.set(value))
             continue
@@ -601,10 +614,10 @@ def _write_update(
             definition.append(_change(getattr(TaskItem, field), field, value))
         if field in MIRRORED_FIELDS or field in SCHEDULE_STATE_FIELDS:
             schedule.append(_change(getattr(ScheduleItem, field), field, value))
-    if effective.keys() & {"misfire", "exclude"}:
+    if rewrite_map:
         misfire = effective.get("misfire", current.misfire) or {}
         exclude = effective.get("exclude", current.exclude)
-        misfire = planning_misfire(misfire, exclude, runs_left)
+        misfire = planning_misfire(misfire, exclude, runs_left, carried=carried)
         schedule.append(_change(ScheduleItem.misfire, "misfire", misfire))
     definition += [TaskItem.version.set(new_version), TaskItem.updated_at.set(stamp)]
     timing_changed = bool(TIMING_FIELDS & effective.keys())

@@ -11,17 +11,23 @@ Body, a small versioned JSON document (version 1):
                                       # backfill's is its slot's time, long past)
       "schedule_version": 3,          # the task's timing version when this fire was planned
       "kind": "scheduled",            # a FireKind: scheduled | manual | backfill | redrive
-      "coalesced": 1                  # scheduled fires this run stands for (misfire policy)
+      "coalesced": 1,                 # scheduled fires this run stands for (misfire policy)
+      "definition": {...}             # optional: a copy of the task's definition
     }
 
-A message stays far below SQS's 256 KiB limit: the payload is read from the task, not
-carried, so an edit to the payload reaches runs that are already queued.
+A scheduled fire may carry a copy of its task's definition (`core.task.carried`: what
+the executor reads of it, with its `version`), so the executor need not read it; the
+copy is used only when its version is the one the task's schedule state names when the
+fire runs (an edit since makes the executor read the definition, so an edit to the
+payload still reaches runs that are already queued). A copy is small (a batch of ten
+messages fits one 64 KB SQS billing chunk), and an unusable one is ignored, never a
+reason to drop the fire. Other messages carry no definition: the executor reads it.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sundial.core.errors import SundialError
@@ -45,9 +51,14 @@ class FireMessage:
     schedule_version: int
     kind: FireKind = FireKind.SCHEDULED
     coalesced: int = 1
+    # A copy of the task's definition (`core.task.carried`), or None: read it.
+    definition: dict[str, Any] | None = field(default=None, hash=False)
 
     def to_json(self) -> str:
-        return json.dumps({"v": MESSAGE_VERSION, **asdict(self)}, separators=(",", ":"))
+        body = asdict(self)
+        if self.definition is None:
+            del body["definition"]
+        return json.dumps({"v": MESSAGE_VERSION, **body}, separators=(",", ":"))
 
 
 _FIELDS: dict[str, type] = {
@@ -87,6 +98,9 @@ def parse_message(body: str) -> FireMessage:
         raise MalformedMessage(
             f"message kind '{values['kind']}' is not one of {kinds}", field="kind"
         ) from None
+    carried = data.get("definition")
+    # Not a reason to refuse the message: without a usable copy the executor reads it.
+    values["definition"] = carried if isinstance(carried, dict) else None
     message = FireMessage(**values)
     if not message.execution_id.startswith(message.task_id + ":"):
         raise MalformedMessage("execution_id does not belong to task_id", field="execution_id")

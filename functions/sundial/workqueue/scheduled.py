@@ -14,6 +14,7 @@ never advanced past a fire whose message did not go out.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +25,7 @@ from sundial.core.planning import Plan, Timing, plan_fires
 from sundial.core.vocabulary import FireKind, TaskState
 from sundial.observability import logger
 from sundial.settings import Settings, get_settings
-from sundial.store import ScheduleItem
+from sundial.store import ScheduleItem, TaskItem
 from sundial.store.exclusions import CalendarCache
 from sundial.workqueue.config import work_queue_url
 from sundial.workqueue.send import OutgoingMessage, message_for, send_messages
@@ -101,22 +102,28 @@ def send_then_commit(
     clock: Clock = SYSTEM_CLOCK,
     timing: SendTiming | None = None,
     calendars: CalendarCache | None = None,
+    definitions: Mapping[str, TaskItem] | None = None,
 ) -> None:
     """Plan, enqueue, then commit these due tasks (one page of a sweep, or one task).
 
     With `timing` (a sweep's), messages go out at the phase that shows them its lead
     before their fire times; without (dispatch-on-write: an API request does not wait),
     at once. `calendars` caches the calendars read for tasks that exclude days (a
-    sweep shares one across its pages).
+    sweep shares one across its pages). `definitions`: definitions at hand (the API's,
+    just written), by task id, which saves reading them to carry them.
     """
     calendars = calendars if calendars is not None else CalendarCache()
-    planned: list[tuple[ScheduleItem, Plan, list[OutgoingMessage]]] = []
+    plans: list[tuple[ScheduleItem, Plan]] = []
     for item in items:
         plan = _plan(item, now, reach, calendars)
         if plan is None:
             report.tasks_deferred += 1
             continue
-        planned.append((item, plan, _messages(item, plan)))
+        plans.append((item, plan))
+    carried = carried_definitions([item for item, plan in plans if plan.fires], definitions)
+    planned = [
+        (item, plan, _messages(item, plan, carried.get(item.task_id))) for item, plan in plans
+    ]
 
     outgoing = [m for _, _, messages in planned for m in messages]
     sent = send_messages(sqs, queue_url, outgoing, clock=clock, timing=timing)
@@ -133,11 +140,14 @@ def send_then_commit(
         _commit(item, plan, report, len(messages))
 
 
-def dispatch_now(task: ScheduleItem, now: datetime | None = None) -> int:
+def dispatch_now(
+    task: ScheduleItem, now: datetime | None = None, *, definition: TaskItem | None = None
+) -> int:
     """Enqueue and commit the task's fires due within the horizon (and as far ahead as
     a sweep would plan them); returns fires sent.
 
-    `task` is the schedule state the API just wrote.
+    `task` is the schedule state the API just wrote, `definition` the definition it
+    wrote with it (carried in the fires' messages when it may be, without a read).
 
     Called by the API after create, update, resume and backfill, so a task created at
     10:00:30 to fire at 10:00:40 fires at 10:00:40, not at the next tick. Nothing is due
@@ -155,9 +165,44 @@ def dispatch_now(task: ScheduleItem, now: datetime | None = None) -> int:
         return 0
     report = SweepReport()
     send_then_commit(
-        [task], now, report, sqs=clients.client("sqs"), queue_url=queue_url, reach=reach
+        [task],
+        now,
+        report,
+        sqs=clients.client("sqs"),
+        queue_url=queue_url,
+        reach=reach,
+        definitions={task.task_id: definition} if definition is not None else None,
     )
     return report.fires_emitted
+
+
+def carried_definitions(
+    items: list[ScheduleItem], known: Mapping[str, TaskItem] | None = None
+) -> dict[str, dict[str, Any]]:
+    """The definitions the fires of these tasks carry (`store.carried`), by task id:
+    only tasks flagged as carrying theirs are read (one eventually consistent
+    BatchGetItem per 100; once per commit, which covers every fire it plans). A failed
+    read costs nothing but the saving: the fires go out without, and the executor reads
+    the definition."""
+    known = known or {}
+    carried: dict[str, dict[str, Any]] = {}
+    wanted = []
+    for item in items:
+        if not store.is_flagged(item):
+            continue
+        definition = known.get(item.task_id)
+        if definition is None:
+            wanted.append(item.task_id)
+            continue
+        copy = store.carried_of(definition)
+        if copy is not None:
+            carried[item.task_id] = copy
+    if wanted:
+        try:
+            carried.update(store.read_carried(wanted))
+        except Exception:
+            logger.exception("could not read the definitions to carry; fires go without")
+    return carried
 
 
 def planning_timing(item: ScheduleItem, calendars: CalendarCache) -> Timing:
@@ -191,7 +236,9 @@ def _plan(item: ScheduleItem, now: datetime, reach: Reach, calendars: CalendarCa
         return None
 
 
-def _messages(item: ScheduleItem, plan: Plan) -> list[OutgoingMessage]:
+def _messages(
+    item: ScheduleItem, plan: Plan, definition: dict[str, Any] | None
+) -> list[OutgoingMessage]:
     return [
         message_for(
             item,
@@ -200,6 +247,7 @@ def _messages(item: ScheduleItem, plan: Plan) -> list[OutgoingMessage]:
             FireKind.SCHEDULED,
             coalesced=fire.coalesced,
             deliver_at_fire_time=True,
+            definition=definition,
         )
         for fire in plan.fires
     ]

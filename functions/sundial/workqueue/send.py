@@ -55,11 +55,13 @@ def message_for(
     *,
     coalesced: int = 1,
     deliver_at_fire_time: bool = False,
+    definition: dict[str, Any] | None = None,
 ) -> OutgoingMessage:
     """The message of one run of `task`, stamped with the task's current schedule version.
 
     Scheduled fires are delivered at their fire time (`deliver_at_fire_time`); manual
-    triggers, backfills and redrives at once.
+    triggers, backfills and redrives at once. `definition`: the carried copy of the
+    task's definition (`store.carried`), if any.
     """
     body = FireMessage(
         execution_id=execution_id,
@@ -69,6 +71,7 @@ def message_for(
         schedule_version=int(task.schedule_version),
         kind=kind,
         coalesced=coalesced,
+        definition=definition,
     ).to_json()
     return OutgoingMessage(
         key=execution_id, body=body, visible_at_ms=fire_at_ms if deliver_at_fire_time else None
