@@ -144,6 +144,9 @@ class Deployment:
     dashboards: int
     secrets: int
     connections: int  # the dispatcher's DynamoDB connection pool
+    # SQS event source mappings besides the work queue's (the notifications queue's):
+    # each long-polls its queue while idle, whether or not a fire needs it.
+    other_queue_mappings: int = 0
 
     def sweep_parallelism(self) -> int:
         """Requests a sweep has in flight at once: a thread per shard, at most
@@ -178,7 +181,8 @@ def deployment(parameters: Mapping[str, Any] | None = None, template: Any = None
             and ("Condition" not in r or template.condition(r["Condition"]))
         ]
 
-    raw = resources["ExecutorWorkMapping"]["Properties"]
+    raw_mapping = resources["ExecutorWorkMapping"]
+    raw = raw_mapping["Properties"]
     mapping = {k: template.resolve(raw[k]) for k in ("BatchSize", "ScalingConfig")}
     tracing = template.resolve(template.body.get("Globals", {}).get("Function", {}).get("Tracing"))
     return Deployment(
@@ -194,7 +198,18 @@ def deployment(parameters: Mapping[str, Any] | None = None, template: Any = None
         dashboards=len(of_type("AWS::CloudWatch::Dashboard")),
         secrets=len(of_type("AWS::SecretsManager::Secret")),
         connections=DYNAMODB_MAX_POOL_CONNECTIONS,
+        other_queue_mappings=sum(
+            1
+            for m in of_type("AWS::Lambda::EventSourceMapping")
+            if m is not raw_mapping and _polls_a_queue(m, resources)
+        ),
     )
+
+
+def _polls_a_queue(mapping: Mapping[str, Any], resources: Mapping[str, Any]) -> bool:
+    source = mapping["Properties"].get("EventSourceArn", {})
+    name = source.get("Fn::GetAtt", [None])[0] if isinstance(source, dict) else None
+    return resources.get(name, {}).get("Type") == "AWS::SQS::Queue"
 
 
 def alarm_metrics(properties: Mapping[str, Any]) -> int:
@@ -403,7 +418,9 @@ def idle_polls_per_fire(receives_per_fire: float, fires_per_minute: float) -> fl
     return max(0.0, EVENT_SOURCE_RECEIVES_PER_MINUTE - receives_per_minute) / fires_per_minute
 
 
-def lone_task_usage(capacity: Mapping[str, Any], telemetry: Mapping[str, Any]) -> FireUsage:
+def lone_task_usage(
+    capacity: Mapping[str, Any], telemetry: Mapping[str, Any], where: Deployment
+) -> FireUsage:
     """One per-minute task alone in a deployment, from its metered capacity per fire
     (counts.lone_task_capacity): every fire carries a whole sweep (already in its
     metered units), its own executor invocation and a minute of the event source's
@@ -412,7 +429,9 @@ def lone_task_usage(capacity: Mapping[str, Any], telemetry: Mapping[str, Any]) -
     return FireUsage(
         write_units=capacity["write_units_per_fire"],
         read_units=capacity["read_units_per_fire"],
-        sqs_requests=capacity["sqs_billed_requests_per_fire"] + idle_polls_per_fire(receives, 1),
+        sqs_requests=capacity["sqs_billed_requests_per_fire"]
+        + idle_polls_per_fire(receives, 1)
+        + where.other_queue_mappings * EVENT_SOURCE_RECEIVES_PER_MINUTE,
         executor_invocations=max(receives, 1.0),
         sweeps=1.0,
         dispatcher_seconds=0.0,  # one task: the sweep's fixed time covers it
@@ -464,7 +483,10 @@ def fleet_usage(
         write_units=fleet["write_units_per_fire"] + idle["write_units_per_tick"] / fires_per_tick,
         read_units=fleet["read_units_per_fire"] + idle["read_units_per_tick"] / fires_per_tick,
         sqs_requests=fleet["sqs_billed_requests_per_fire"]
-        + idle_polls_per_fire(invocations, scenario.fires_per_minute()),
+        + idle_polls_per_fire(invocations, scenario.fires_per_minute())
+        + where.other_queue_mappings
+        * EVENT_SOURCE_RECEIVES_PER_MINUTE
+        / scenario.fires_per_minute(),
         executor_invocations=invocations,
         sweeps=1 / fires_per_tick,
         dispatcher_seconds=where.sweep_seconds_per_fire(
@@ -526,6 +548,7 @@ def idle_deployment_per_month(
         if where.tracing == "Active"
         else 0.0,
         "event_source_idle_polls": EVENT_SOURCE_RECEIVES_PER_MINUTE
+        * (1 + where.other_queue_mappings)
         * 60
         * HOURS_PER_MONTH
         * p["sqs_request_per_million"]

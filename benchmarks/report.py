@@ -218,7 +218,8 @@ def cost_lines(cost: dict[str, Any], capacity: dict[str, Any]) -> list[str]:
         "the index's projection in template.yaml; reads per started 4 KB, halved when "
         "eventually consistent, a Query's items summed then rounded. SQS requests are "
         "billed per started 64 KB: Sundial's calls and the event source mapping's "
-        "receive and delete per batch, plus its idle long polls (15 a minute). Executor "
+        "receive and delete per batch, plus the idle long polls of every SQS event source "
+        "mapping (15 a minute each: the work queue's and the notifications queue's). Executor "
         "invocations per fire are the batches received (one ReceiveMessage each). Logs: "
         "the bytes the dispatcher's handler prints on an idle tick and the executor on a "
         "batch of ten (benchmarks/telemetry.py), plus Lambda's own 350 bytes per "
@@ -337,7 +338,7 @@ IDLE_LINES = {
     "ticks_lambda": "ticks with nothing due: dispatcher invocations, 0.1 s each",
     "ticks_logs": "ticks with nothing due: log ingestion, measured bytes",
     "ticks_xray": "ticks with nothing due: X-Ray traces (Active tracing only)",
-    "event_source_idle_polls": "event source mapping's empty long polls (15 a minute)",
+    "event_source_idle_polls": "SQS event source mappings' empty long polls (15 a minute each)",
     "custom_metrics": "custom metrics an idle tick publishes ($0.30 each)",
     "alarms": "alarms ($0.10 per metric each reads)",
     "secrets": "Secrets Manager secret (pagination key)",

@@ -244,7 +244,7 @@ def derived(results: dict[str, Any]) -> dict[str, Any]:
     )
     per_million: dict[str, Any] = {
         "lone_per_minute_task": {
-            label: model.per_million(model.lone_task_usage(m, tel), defaults, executor)
+            label: model.per_million(model.lone_task_usage(m, tel, defaults), defaults, executor)
             for label, m in measured["lone_per_minute_task"].items()
         }
     }

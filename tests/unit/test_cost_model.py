@@ -180,3 +180,15 @@ def test_the_idle_month_adds_up_its_lines_and_counts_a_free_dashboard():
     assert idle["dashboard"] == 0 and idle["dashboard_beyond_three_free"] == 3.0
     ticks = 730 * 60
     assert idle["ticks_dynamodb"] == pytest.approx(ticks * (32 * 0.625 + 8 * 0.125) / 1e6, 1e-2)
+
+
+def test_every_queue_the_deployment_polls_is_billed_while_idle():
+    # The notifications queue's event source mapping long-polls as the work queue's
+    # does, fires or not: the template's deployment has it, and the idle month pays it.
+    assert model.deployment().other_queue_mappings == 1
+    one = model.idle_deployment_per_month(WHERE, IDLE_TICK, TELEMETRY)
+    two = model.idle_deployment_per_month(
+        replace(WHERE, other_queue_mappings=1), IDLE_TICK, TELEMETRY
+    )
+    assert two["event_source_idle_polls"] == pytest.approx(2 * one["event_source_idle_polls"])
+    assert one["event_source_idle_polls"] == pytest.approx(15 * 60 * 730 * 0.40 / 1e6, 1e-2)
