@@ -25,8 +25,8 @@ from sundial.core.task.notifications import (
 from sundial.core.task.targets import SnsTarget, SqsTarget
 from sundial.targets.aws import PUT_READ_TIMEOUT_SECONDS, arn_region, queue_url_region
 from sundial.targets.base import TargetEnvironment
-from sundial.targets.eventbridge import RETRYABLE_ENTRY_ERRORS
-from sundial.targets.failures import PermanentFailure, RetryableFailure, classify
+from sundial.targets.eventbridge import put_one
+from sundial.targets.failures import PermanentFailure, classify
 from sundial.targets.http import (
     SIGNATURE_HEADER,
     USER_AGENT,
@@ -123,14 +123,7 @@ def put_event(
         "Detail": body,
         "EventBusName": destination.bus,
     }
-    response = client.put_events(Entries=[entry])
-    result = response["Entries"][0]
-    if response.get("FailedEntryCount", 0) or "ErrorCode" in result:
-        code = result.get("ErrorCode", "Unknown")
-        message = f"PutEvents to {destination.bus} failed: {code}: {result.get('ErrorMessage', '')}"
-        if code in RETRYABLE_ENTRY_ERRORS:
-            raise RetryableFailure(message)
-        raise PermanentFailure(message)
+    put_one(client, entry)
 
 
 def _attributes(document: Mapping[str, Any]) -> dict[str, dict[str, str]]:

@@ -26,12 +26,19 @@ def invoke(
         "Detail": envelope_json(invocation),
         "EventBusName": target.bus,
     }
+    return {"event_id": put_one(client, entry)}
+
+
+def put_one(client: Any, entry: dict[str, Any]) -> str:
+    """Put one event; its id, or the failure PutEvents reported for the entry (in a
+    successful response), retryable or not."""
     response = client.put_events(Entries=[entry])
     result = response["Entries"][0]
     if response.get("FailedEntryCount", 0) or "ErrorCode" in result:
         code = result.get("ErrorCode", "Unknown")
-        message = f"PutEvents to {target.bus} failed: {code}: {result.get('ErrorMessage', '')}"
+        bus = entry["EventBusName"]
+        message = f"PutEvents to {bus} failed: {code}: {result.get('ErrorMessage', '')}"
         if code in RETRYABLE_ENTRY_ERRORS:
             raise RetryableFailure(message)
         raise PermanentFailure(message)
-    return {"event_id": result["EventId"]}
+    return str(result["EventId"])

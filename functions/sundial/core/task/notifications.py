@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, TypeAlias
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StrictStr
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
-from sundial.core.task.fields import StrictModel, invalid, matching
-from sundial.core.task.limits import EVENT_BUS_PATTERN
-from sundial.core.task.targets import HttpTarget, HttpTargetView, SnsTarget, SqsTarget
+from sundial.core.task.fields import StrictModel, invalid
+from sundial.core.task.targets import EventBus, HttpTarget, HttpTargetView, SnsTarget, SqsTarget
 from sundial.core.vocabulary import EventType
 
 MAX_NOTIFICATIONS = 5
@@ -48,16 +47,7 @@ class EventBusDestination(StrictModel):
     event type."""
 
     type: Literal["eventbridge"]
-    bus: Annotated[
-        StrictStr,
-        AfterValidator(
-            matching(
-                EVENT_BUS_PATTERN,
-                "an event bus name or ARN such as 'default' or "
-                "arn:aws:events:us-east-1:123456789012:event-bus/my-bus",
-            )
-        ),
-    ] = "default"
+    bus: EventBus = "default"
 
 
 Destination: TypeAlias = Annotated[

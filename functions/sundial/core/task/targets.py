@@ -178,20 +178,23 @@ def _check_event_source(source: str) -> str:
     return source
 
 
+EventBus: TypeAlias = Annotated[
+    StrictStr,
+    AfterValidator(
+        matching(
+            EVENT_BUS_PATTERN,
+            "an event bus name or ARN such as 'default' or "
+            "arn:aws:events:us-east-1:123456789012:event-bus/my-bus",
+        )
+    ),
+]
+
+
 class EventBridgeTarget(StrictModel):
     """An event put on a bus: `bus` is a name or an ARN, by default the account's default bus."""
 
     type: Literal["eventbridge"]
-    bus: Annotated[
-        StrictStr,
-        AfterValidator(
-            matching(
-                EVENT_BUS_PATTERN,
-                "an event bus name or ARN such as 'default' or "
-                "arn:aws:events:us-east-1:123456789012:event-bus/my-bus",
-            )
-        ),
-    ] = "default"
+    bus: EventBus = "default"
     source: Annotated[
         StrictStr,
         Field(min_length=1, max_length=EVENT_SOURCE_MAX_LENGTH),
