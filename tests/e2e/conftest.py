@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -14,7 +12,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
-from e2e_harness import KEYS, STARTUP_SECONDS, Client, _wait_for
+from e2e_harness import KEYS, Client, _wait_for, start_local
 from sundial_local.emulator import free_port
 from sundial_local.gateway import BurstTolerantHTTPServer
 
@@ -32,43 +30,11 @@ class LocalStackProcess:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory) -> Iterator[LocalStackProcess]:
     port = free_port()
-    env = {
-        **os.environ,
-        "SUNDIAL_LOCAL_API_KEYS": ",".join(f"{t}={k}" for t, k in KEYS.items()),
-        "PYTHONUNBUFFERED": "1",
-    }
-    for name in list(env):
-        if name.startswith("AWS_"):
-            env.pop(name)
-    command = [
-        sys.executable,
-        "-m",
-        "sundial_cli",
-        "local",
-        "--port",
-        str(port),
-        "--tick",
-        "2",
-        "--horizon",
-        "4",
-    ]
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    running = LocalStackProcess(f"http://127.0.0.1:{port}/v1", process)
-    ready = threading.Event()
-
-    def read_output() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            running.output.append(line)
-            if "Press Ctrl-C to stop." in line:
-                ready.set()
-
-    threading.Thread(target=read_output, daemon=True).start()
-    if not ready.wait(STARTUP_SECONDS):
-        process.kill()
-        pytest.fail("sundial local did not start:\n" + "".join(running.output))
+    keys = ",".join(f"{t}={k}" for t, k in KEYS.items())
+    output: list[str] = []
+    args = ["--port", str(port), "--tick", "2", "--horizon", "4"]
+    process = start_local(args, {"SUNDIAL_LOCAL_API_KEYS": keys}, output)
+    running = LocalStackProcess(f"http://127.0.0.1:{port}/v1", process, output)
     yield running
     process.send_signal(signal.SIGTERM)
     try:

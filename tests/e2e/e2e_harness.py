@@ -1,15 +1,22 @@
 """What the end-to-end tests share besides fixtures: the tenants' keys, a small HTTP
-client for the local stack's API, and a bounded poll. Imported by conftest.py and by
-tests that need them at module level."""
+client for the local stack's API, a bounded poll, and `sundial local` started as a user
+starts it. Imported by conftest.py and by tests that need them at module level."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import pytest
 
 # generated: the tenant of the generated-client test, whose redrive takes all its dead letters.
 KEYS = {
@@ -65,3 +72,40 @@ def _wait_for(condition, timeout: float = 60.0, interval: float = 0.5):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+def start_local(
+    args: list[str], env: Mapping[str, str], output: list[str], *, leave_out: tuple[str, ...] = ()
+) -> subprocess.Popen:
+    """`sundial local <args>` in a process of its own, once it says it is ready.
+
+    Its output (stdout and stderr) is appended to `output` as it comes. The environment
+    is this one without AWS_* variables (and `leave_out`), plus `env`: the stack sets
+    its own fake credentials.
+    """
+    base = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("AWS_") and name not in leave_out
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sundial_cli", "local", *args],
+        env={**base, "PYTHONUNBUFFERED": "1", **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    ready = threading.Event()
+
+    def read_output() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+            if "Press Ctrl-C to stop." in line:
+                ready.set()
+
+    threading.Thread(target=read_output, daemon=True).start()
+    if not ready.wait(STARTUP_SECONDS):
+        process.kill()
+        pytest.fail(f"sundial local {' '.join(args)} did not start:\n" + "".join(output))
+    return process

@@ -11,14 +11,13 @@ import signal
 import stat
 import subprocess
 import sys
-import threading
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from e2e_harness import STARTUP_SECONDS, Client
+from e2e_harness import Client, start_local
 from sundial_local.emulator import free_port
 from sundial_local.jwt_issuer import KEY_ENV, LocalIssuer
 
@@ -46,26 +45,10 @@ def cli_env() -> dict[str, str]:
 
 
 def start(port: int, state_file: Path) -> JwtStack:
-    command = [sys.executable, "-m", "sundial_cli", "local", "--auth", "jwt"]
-    command += ["--port", str(port), "--state-file", str(state_file)]
-    process = subprocess.Popen(
-        command, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    running = JwtStack(f"http://127.0.0.1:{port}/v1", state_file, process)
-    ready = threading.Event()
-
-    def read_output() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            running.output.append(line)
-            if "Press Ctrl-C to stop." in line:
-                ready.set()
-
-    threading.Thread(target=read_output, daemon=True).start()
-    if not ready.wait(STARTUP_SECONDS):
-        process.kill()
-        pytest.fail("sundial local --auth jwt did not start:\n" + "".join(running.output))
-    return running
+    output: list[str] = []
+    args = ["--auth", "jwt", "--port", str(port), "--state-file", str(state_file)]
+    process = start_local(args, {}, output, leave_out=("SUNDIAL_LOCAL_API_KEYS", KEY_ENV))
+    return JwtStack(f"http://127.0.0.1:{port}/v1", state_file, process, output)
 
 
 def stop(running: JwtStack) -> None:

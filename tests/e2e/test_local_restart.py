@@ -6,11 +6,7 @@ after the restart."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
-import threading
 import time
 import uuid
 from collections import Counter
@@ -18,7 +14,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
-from e2e_harness import KEYS, STARTUP_SECONDS, Client, _wait_for
+from e2e_harness import KEYS, Client, _wait_for, start_local
 from sundial_local.emulator import free_port
 
 # Per-second fires, a short tick: a few seconds of running cover many fires.
@@ -30,32 +26,10 @@ class Stack:
 
     def __init__(self, state_file: str) -> None:
         self.port = free_port()
-        env = {
-            **os.environ,
-            "SUNDIAL_LOCAL_API_KEYS": f"alpha={KEYS['alpha']}",
-            "PYTHONUNBUFFERED": "1",
-        }
-        for name in [n for n in env if n.startswith("AWS_")]:
-            env.pop(name)
-        command = [sys.executable, "-m", "sundial_cli", "local", "--port", str(self.port)]
-        command += ["--tick", TICK, "--horizon", HORIZON, "--state-file", state_file]
-        self.process = subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
+        args = ["--port", str(self.port), "--tick", TICK, "--horizon", HORIZON]
         self.output: list[str] = []
-        ready = threading.Event()
-
-        def read() -> None:
-            assert self.process.stdout is not None
-            for line in self.process.stdout:
-                self.output.append(line)
-                if "Press Ctrl-C to stop." in line:
-                    ready.set()
-
-        threading.Thread(target=read, daemon=True).start()
-        if not ready.wait(STARTUP_SECONDS):
-            self.process.kill()
-            pytest.fail("sundial local did not start:\n" + "".join(self.output))
+        keys = {"SUNDIAL_LOCAL_API_KEYS": f"alpha={KEYS['alpha']}"}
+        self.process = start_local([*args, "--state-file", state_file], keys, self.output)
         self.alpha = Client(f"http://127.0.0.1:{self.port}/v1", KEYS["alpha"])
 
     def kill(self) -> None:
