@@ -56,13 +56,15 @@ HOURS_PER_MONTH = 730  # AWS's month
 GB = 1e9
 EVENT_PAYLOAD_CHUNK_BYTES = 64 * 1024
 
-# The executor's billed time per invocation (ExecutorTime): the wait for the fire time
-# (the lateness step measures it, lateness.executor_wait_ms; when it has not, timed sends
-# make a message visible about SendLeadMs before its fire time, so the wait is taken to
-# be that lead), one record's requests in turn (a batch's records run in parallel
-# threads, so their round trips overlap), and the CPU of every record of the batch on
-# the executor's share of a vCPU (the executor_cpu step measures it per fire; the
-# threads share one interpreter, so never more than one vCPU).
+# The executor's billed time per invocation (ExecutorTime): one record's requests in turn
+# (a batch's records run in parallel threads, so their round trips overlap) and the CPU
+# of every record of the batch on the executor's share of a vCPU (the executor_cpu step
+# measures it per fire; the threads share one interpreter, so never more than one vCPU).
+# The work up to the claims runs inside the lead the batch arrived with, before its fire
+# time: the invocation is billed for the longer of the two (the lateness step measures
+# each batch's lead, lateness.executor_wait_ms.batch_lead_percentiles). Without measured
+# leads, the wait for the fire time (the measured mean, else SendLeadMs: timed sends make
+# a message visible about that long before its fire time) is added to that work.
 # The requests an invocation waits for in turn, as the capacity step measures them per
 # scenario (executor_requests_in_turn): the batch's reads of its tasks, then a record's
 # claim and outcome. When not measured: the guard read, the definition read, the claim
@@ -244,6 +246,9 @@ class ExecutorTime:
     # The part of it up to the run's claim (the batch's task reads included): what a
     # record must get done before its fire time.
     cpu_before_claim_seconds_per_fire: float
+    # How long before its fire time each batch began (seconds; negative: after it), at
+    # the percentiles 0..100 the lateness step measured; empty when it has not.
+    batch_leads: tuple[float, ...] = ()
 
     def seconds(
         self,
@@ -253,11 +258,27 @@ class ExecutorTime:
     ) -> float:
         """Billed seconds of one invocation running `fires_per_invocation` fires, waiting
         for `requests_in_turn` requests one after the other (measured; else
-        EXECUTOR_REQUESTS_PER_FIRE)."""
-        cpu = fires_per_invocation * self.cpu_seconds_per_fire / min(size.vcpus(), 1.0)
+        EXECUTOR_REQUESTS_PER_FIRE), the last of them the outcome.
+
+        Up to its claims a batch works inside the lead it arrived with: the invocation
+        is billed for the longer of that lead and that work, then for the rest of its
+        CPU and its outcome. Without measured leads, the wait is taken to follow the
+        claims (their sum: an upper bound).
+        """
+        share = min(size.vcpus(), 1.0)
         requests = EXECUTOR_REQUESTS_PER_FIRE if requests_in_turn is None else requests_in_turn
-        round_trips = requests * REQUEST_ROUND_TRIP_SECONDS
-        return self.wait_seconds + round_trips + cpu
+        before_cpu = fires_per_invocation * self.cpu_before_claim_seconds_per_fire / share
+        after_cpu = (
+            fires_per_invocation
+            * (self.cpu_seconds_per_fire - self.cpu_before_claim_seconds_per_fire)
+            / share
+        )
+        claimed = before_cpu + max(requests - 1, 0) * REQUEST_ROUND_TRIP_SECONDS
+        outcome = after_cpu + min(requests, 1) * REQUEST_ROUND_TRIP_SECONDS
+        if self.batch_leads:
+            on_time = sum(max(lead, claimed) for lead in self.batch_leads)
+            return on_time / len(self.batch_leads) + outcome
+        return self.wait_seconds + claimed + outcome
 
 
 def send_lead_ms(template: Any = None) -> int:
@@ -269,11 +290,12 @@ def send_lead_ms(template: Any = None) -> int:
 
 def executor_time(results: Mapping[str, Any], template: Any = None) -> ExecutorTime:
     """The executor's time from this run's measurements: the lateness step's mean wait
-    for the fire time (results["lateness"]["executor_wait_ms"]["mean"]) when measured
-    with the template's send lead, else that lead; the executor_cpu step's CPU per fire,
-    else an estimate."""
+    for the fire time (results["lateness"]["executor_wait_ms"]["mean"]) and its batch
+    leads when measured with the template's send lead, else that lead; the executor_cpu
+    step's CPU per fire, else an estimate."""
     lead_ms = send_lead_ms(template)
     wait_ms = executor_wait_mean_ms(results, lead_ms)
+    leads_ms = () if wait_ms is None else batch_leads_ms(results)
     cpu = results.get("executor_cpu_us_per_fire") or {}
     measured = cpu.get("value") is not None and cpu.get("us_before_claim_per_fire") is not None
     return ExecutorTime(
@@ -286,7 +308,15 @@ def executor_time(results: Mapping[str, Any], template: Any = None) -> ExecutorT
         cpu_before_claim_seconds_per_fire=cpu["us_before_claim_per_fire"] / 1e6
         if measured
         else EXECUTOR_CPU_BEFORE_CLAIM_SECONDS_PER_FIRE_ESTIMATE,
+        batch_leads=tuple(lead / 1000 for lead in leads_ms),
     )
+
+
+def batch_leads_ms(results: Mapping[str, Any]) -> tuple[float, ...]:
+    """The lateness step's batch leads (ms before the fire time each batch began, at the
+    percentiles 0..100), if it measured them."""
+    wait = (results.get("lateness") or {}).get("executor_wait_ms") or {}
+    return tuple(float(lead) for lead in wait.get("batch_lead_percentiles") or ())
 
 
 def executor_memory_choice(

@@ -4,7 +4,8 @@ lateness of fires at an HTTP target, and schemathesis fuzzing of the API.
 Lateness = when the target received the request - the fire's scheduled time
 (X-Sundial-Scheduled-Time, whole seconds), both on this machine's clock. The executor's
 wait for each fire time (paid Lambda time) comes from its debug log lines
-(`fire_time_wait_ms`), the stack's functions logging at DEBUG for the run.
+(`fire_time_wait_ms`, and `batch_lead_ms`: how long before the fire time its batch began),
+the stack's functions logging at DEBUG for the run.
 """
 
 from __future__ import annotations
@@ -133,7 +134,9 @@ def lateness(
     one_time = int(fires_wanted * one_time_share)
     per_second_tasks = max(1, round((fires_wanted - one_time) / seconds))
     output: list[str] = []
-    with local_stack("--function-log-level", "DEBUG", output=output) as base:
+    with local_stack(
+        "--function-log-level", "DEBUG", "--log-format", "json", output=output
+    ) as base:
         start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=20)
         end = start + timedelta(seconds=seconds)
         for n in range(per_second_tasks):
@@ -161,7 +164,11 @@ def lateness(
             time.sleep(1)
         values = list(receiver.lateness_ms)
     receiver.server.shutdown()
-    waits = fire_time_waits(output)
+    waits = logged_values(output, "fire_time_wait_ms")
+    leads = logged_values(output, "batch_lead_ms")
+    if not waits or not leads:
+        # The cost model prices the executor's wait from these: never publish without.
+        raise RuntimeError("no executor line logged fire_time_wait_ms and batch_lead_ms")
     return {
         "p50": round(percentile(values, 50), 1),
         "p95": round(percentile(values, 95), 1),
@@ -184,21 +191,27 @@ def lateness(
             "p99": round(percentile(waits, 99), 1),
             "max": max(waits) if waits else None,
             "runs": len(waits),
+            # How long before each fire time its batch began (negative: after), at
+            # every percentile 0..100: the cost model bills a batch for the longer of
+            # this and its work up to its claims.
+            "batch_lead_percentiles": [round(percentile(leads, q), 1) for q in range(101)]
+            if leads
+            else None,
         },
     }
 
 
-def fire_time_waits(lines: list[str]) -> list[float]:
-    """`fire_time_wait_ms` of every executor log line that has one."""
-    waits: list[float] = []
+def logged_values(lines: list[str], field: str) -> list[float]:
+    """`field` of every executor log line that has one."""
+    values: list[float] = []
     for line in lines:
-        if "fire_time_wait_ms" not in line:
+        if field not in line:
             continue
         try:
-            waits.append(float(json.loads(line)["fire_time_wait_ms"]))
+            values.append(float(json.loads(line)[field]))
         except (ValueError, KeyError, TypeError):
             continue  # not one of the executor's JSON lines
-    return waits
+    return values
 
 
 def fuzz_api(requests_wanted: int = 1000) -> dict[str, Any]:

@@ -99,6 +99,35 @@ def test_a_batch_bills_the_requests_in_turn_the_capacity_step_measured():
     assert time.seconds(10, FunctionSize("arm64", 4.0), None) == pytest.approx(0.1 + 0.04 + 0.02)
 
 
+def test_a_batch_is_billed_for_the_longer_of_its_lead_and_its_work_up_to_its_claims():
+    wait = {
+        "mean": 120.0,
+        "send_lead_ms": 100,
+        "batch_lead_percentiles": [200.0, 50.0, -100.0],
+    }
+    measured = {
+        "lateness": {"executor_wait_ms": wait},
+        "executor_cpu_us_per_fire": {"value": 2000.0, "us_before_claim_per_fire": 900.0},
+    }
+    time = model.executor_time(measured)
+    assert time.batch_leads == pytest.approx((0.2, 0.05, -0.1))
+    big = FunctionSize("arm64", 4.0)  # a whole vCPU
+    # Up to the claims: 10 x 0.9 ms of CPU and the batch read and claim (2 x 10 ms) =
+    # 29 ms. Batches 200 and 50 ms early wait out their leads; one arriving late is
+    # billed its work. Then the rest of the CPU (11 ms) and the outcome (10 ms).
+    claimed = 0.009 + 0.02
+    expected = (0.2 + 0.05 + claimed) / 3 + 0.011 + 0.01
+    assert time.seconds(10, big, requests_in_turn=3) == pytest.approx(expected)
+    # Without measured leads, the mean wait follows the claims: never less.
+    without = model.executor_time(
+        {**measured, "lateness": {"executor_wait_ms": {**wait, "batch_lead_percentiles": None}}}
+    )
+    assert without.seconds(10, big, requests_in_turn=3) == pytest.approx(0.12 + claimed + 0.021)
+    # Leads measured with another send lead say nothing of the deployment's.
+    other = {**measured, "lateness": {"executor_wait_ms": {**wait, "send_lead_ms": 300}}}
+    assert model.executor_time(other).batch_leads == ()
+
+
 def test_the_executor_memory_chosen_is_the_cheapest_whose_batch_claims_fit_the_send_lead():
     time = model.ExecutorTime(0.1, "measured", 0.004, "measured", 0.002)
     choice = model.executor_memory_choice(time, WHERE, lead_ms=100)

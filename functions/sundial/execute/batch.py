@@ -46,6 +46,7 @@ def process_batch(
 ) -> PartialItemFailureResponse:
     """Run every record of an SQS event; the partial batch response for Lambda."""
     deadline = invocation_deadline(context)
+    began_ms = executor.clock.now_ms()
     store.connect()  # before the records' threads race to create the clients
     # Every record's task, read for the batch at once (two requests, not two a record).
     current = executor.admit([Delivery.from_record(r) for r in event.get("Records") or []])
@@ -58,7 +59,7 @@ def process_batch(
         delivery = Delivery.from_record(record)
         loop = asyncio.get_running_loop()
         processed = await loop.run_in_executor(
-            threads, in_callers_context(executor.process), delivery, deadline, current
+            threads, in_callers_context(executor.process), delivery, deadline, current, began_ms
         )
         metrics.record_outcome(processed)  # on the loop's thread: metrics are not thread-safe
         if not processed.acknowledge:

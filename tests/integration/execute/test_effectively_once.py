@@ -12,6 +12,7 @@ from execute_helpers import FIRE_AT, event, failures, fire, has_run, manual, run
 from sundial import store
 from sundial.core.vocabulary import Outcome
 from sundial.execute import batch, metrics
+from sundial.execute import run as run_module
 from sundial.execute.attempt import Processed
 from sundial.execute.run import LEASE_MARGIN_MS
 
@@ -462,3 +463,23 @@ def test_each_run_reports_how_long_it_waited_for_its_fire_time(
 
     waits = sorted(value for name, value in published if name == "FireTimeWaitMs")
     assert waits == [0, 400]
+
+
+def test_each_run_logs_how_long_before_its_fire_time_its_batch_began(
+    probe, probe_task, work, deliver, clock, monkeypatch
+):
+    # The batch's work up to its claims runs inside this lead: the cost model bills the
+    # longer of the two, from these lines (the lateness benchmark reads them).
+    logged: list[dict] = []
+    monkeypatch.setattr(
+        run_module.logger, "debug", lambda message, extra=None: logged.append(extra or {})
+    )
+    task = probe_task()
+    early, late = fire(task, at=FIRE_AT + 400), fire(task, at=FIRE_AT - 2_000)
+    work.send(early)
+    work.send(late)
+
+    assert failures(deliver(*work.receive(2))) == []
+
+    leads = sorted(line["batch_lead_ms"] for line in logged if "batch_lead_ms" in line)
+    assert leads == [-2_000, 400]
