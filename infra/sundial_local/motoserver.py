@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import io
 import json
 import logging
@@ -19,10 +20,14 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from moto.core.utils import unix_time_millis
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import Item
+from moto.dynamodb.models.table import Table
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -291,8 +296,101 @@ def _count_messages_in_one_clock_read() -> None:
     Queue.approximate_number_of_messages_not_visible = property(_not_visible_count)  # type: ignore[method-assign,assignment]
 
 
+class _TablesKeptInPlace:
+    """The `copy` module as moto's DynamoDB backend sees it: a table is not copied."""
+
+    @staticmethod
+    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        if isinstance(value, Table):
+            return value  # its transaction backs up its own items instead
+        return copy.deepcopy(value, memo)
+
+
+def _roll_back_transactions_by_their_items() -> None:
+    """A cancelled TransactWriteItems puts back the items it wrote, not whole tables.
+
+    moto backs up every table a transaction names, whole, before applying it: a deep
+    copy of all its items and of its stream's whole history. That copy grows with the
+    table and with every write since the stack started, so every transaction (a task's
+    create and completion, a calendar reference, a dead letter) got slower the longer
+    the stack ran, and took the fires of that second with it. Here a transaction backs
+    up the items it names and the length of each stream; when moto cancels it, those
+    items are put back and the stream records it added are dropped, which is the state
+    moto's copy restored.
+    """
+    from moto.dynamodb import models as backend_module
+
+    backend_module.copy = _TablesKeptInPlace  # type: ignore[assignment]
+    DynamoDBBackend.transact_write_items = backed_up_by_their_items(  # type: ignore[method-assign]
+        DynamoDBBackend.transact_write_items
+    )
+
+
+def backed_up_by_their_items(transact_write_items: Callable[..., None]) -> Callable[..., None]:
+    """moto's TransactWriteItems, putting back the items it names when it is cancelled."""
+
+    def backed_up(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        backup = _TransactionBackup.of(self, transact_items)
+        try:
+            transact_write_items(self, transact_items)
+        except Exception:
+            backup.put_back()
+            raise
+
+    return backed_up
+
+
+@dataclass
+class _TransactionBackup:
+    """The items a transaction names as they were, and the length of each stream."""
+
+    items: list[tuple[Table, Any, Any, Item | None]]  # table, hash, range, item copy
+    stream_lengths: dict[str, tuple[Table, int]]
+
+    @classmethod
+    def of(cls, backend: DynamoDBBackend, transact_items: list[Any]) -> _TransactionBackup:
+        backup = cls([], {})
+        for entry in transact_items:
+            for operation in entry.values() if isinstance(entry, dict) else []:
+                try:
+                    backup._add(backend, operation)
+                except Exception:
+                    continue  # an operation moto refuses: it writes nothing
+        return backup
+
+    def _add(self, backend: DynamoDBBackend, operation: dict[str, Any]) -> None:
+        table = backend.tables[operation["TableName"]]
+        if "Item" in operation:  # a Put names its item by its key attributes
+            attrs = operation["Item"]
+            key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+            if table.range_key_attr is not None:
+                key[table.range_key_attr] = attrs[table.range_key_attr]
+        else:
+            key = operation["Key"]
+        hash_value, range_value = backend.get_keys_value(table, key)
+        current = table.get_item(hash_value, range_value)
+        self.items.append(
+            (table, hash_value, range_value, None if current is None else copy.deepcopy(current))
+        )
+        if table.stream_shard is not None:
+            self.stream_lengths.setdefault(table.name, (table, len(table.stream_shard.items)))
+
+    def put_back(self) -> None:
+        for table, hash_value, range_value, item in reversed(self.items):
+            if item is None:
+                table.delete_item(hash_value, range_value)
+            elif range_value:
+                table.items[hash_value][range_value] = item
+            else:
+                table.items[hash_value] = item
+        for table, length in self.stream_lengths.values():
+            if table.stream_shard is not None:
+                del table.stream_shard.items[length:]
+
+
 def apply_patches(durability: Durability | None = None) -> None:
     _serialize_dynamodb_requests(durability)
+    _roll_back_transactions_by_their_items()
     _deliver_delayed_messages_on_time()
     _count_messages_in_one_clock_read()
     if durability is not None:
