@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import functools
 import io
 import json
 import logging
@@ -388,8 +389,20 @@ class _TransactionBackup:
                 del table.stream_shard.items[length:]
 
 
+def _list_moto_modules_once() -> None:
+    """moto's server finds which backend serves a request by listing its own package
+    directory (a directory read and a stat per module, 150 of them) on every request,
+    under a lock all requests share. The installed modules do not change while it runs."""
+    from moto import backends
+
+    backends.list_of_moto_modules = functools.cache(  # type: ignore[assignment]
+        lambda listed=backends.list_of_moto_modules: tuple(listed())
+    )
+
+
 def apply_patches(durability: Durability | None = None) -> None:
     _serialize_dynamodb_requests(durability)
+    _list_moto_modules_once()
     _roll_back_transactions_by_their_items()
     _deliver_delayed_messages_on_time()
     _count_messages_in_one_clock_read()

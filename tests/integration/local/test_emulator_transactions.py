@@ -13,7 +13,6 @@ from moto import mock_aws
 from moto.dynamodb import models as backend_module
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
-
 from sundial_local.motoserver import _TablesKeptInPlace, backed_up_by_their_items
 
 TABLE = "Items"

@@ -245,3 +245,20 @@ def _alive(pid: int) -> bool:
     # A zombie (exited, not yet reaped by init) counts as gone.
     with open(f"/proc/{pid}/stat") as stat:
         return stat.read().split()[2] != "Z"
+
+
+def test_the_emulator_reads_motos_package_directory_once_not_per_request(monkeypatch):
+    from moto import backends
+    from sundial_local.motoserver import _list_moto_modules_once
+
+    # Put back after the test: the patch replaces a module attribute.
+    monkeypatch.setattr(backends, "list_of_moto_modules", backends.list_of_moto_modules)
+    listed = tuple(backends.list_of_moto_modules())
+    _list_moto_modules_once()
+    reads: list[str] = []
+    listdir = os.listdir
+    monkeypatch.setattr(os, "listdir", lambda path: reads.append(path) or listdir(path))
+
+    assert [backends.list_of_moto_modules() for _ in range(3)] == [listed] * 3
+    assert len(reads) <= 1
+    assert "dynamodb" in listed and "sqs" in listed
