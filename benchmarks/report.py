@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import model
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -230,20 +232,27 @@ def cost_lines(cost: dict[str, Any], capacity: dict[str, Any]) -> list[str]:
         "provisioned at 70% utilisation.",
         "",
         "The executor's billed time per invocation, "
-        f"{cost.get('executor_seconds_per_invocation')} s for a batch of ten: the wait for "
-        "the fire time ("
+        f"{cost.get('executor_seconds_per_invocation')} s for a batch of ten. Its work up "
+        "to the claims (the batch's reads of its tasks, then a record's claim: "
+        f"{cost.get('executor_requests_in_turn') or 4} requests in turn with the outcome, "
+        "measured per scenario by the capacity step, 10 ms each; the records run in "
+        "parallel threads, so their round trips overlap; a fire carrying its definition "
+        "needs no definition read; and the records' CPU up to their claims) runs inside "
+        "the lead the batch arrived with, before its fire time: "
         + (
-            f"the lateness step's measured mean wait, {cost.get('executor_wait_mean_ms')} ms, "
-            "lateness.executor_wait_ms.mean in results.json"
-            if cost.get("executor_wait") == "measured"
-            else "estimated: the template's send lead, as the lateness step has not measured "
-            "the wait with that lead"
+            "each batch is billed the longer of the two, over the batch leads the lateness "
+            "step measured (how long before its fire time each batch began, "
+            "lateness.executor_wait_ms.batch_lead_percentiles in results.json)"
+            if cost.get("executor_batch_leads") == "measured"
+            else "without measured batch leads, the wait for the fire time ("
+            + (
+                f"the lateness step's measured mean wait, {cost.get('executor_wait_mean_ms')} ms"
+                if cost.get("executor_wait") == "measured"
+                else "estimated: the template's send lead"
+            )
+            + ") is added to that work, an upper bound"
         )
-        + f"), {cost.get('executor_requests_in_turn') or 4} requests in turn (measured per "
-        "scenario by the capacity step: the batch's reads of its tasks, once per batch, "
-        "then one record's claim and outcome; 10 ms each; the records run in parallel "
-        "threads, so their round trips overlap; a fire carrying its definition needs no "
-        "definition read), and every record's CPU ("
+        + ". Then the rest of every record's CPU and the outcome. CPU ("
         + (
             f"{cost.get('executor_cpu_us_per_fire')} us a fire, measured by the executor_cpu step"
             if cost.get("executor_cpu") == "measured"
@@ -256,6 +265,7 @@ def cost_lines(cost: dict[str, Any], capacity: dict[str, Any]) -> list[str]:
         "128 MB arm64, 100 ms.",
         "",
         *executor_memory_lines(cost.get("executor_memory") or {}),
+        *lone_task_lines(cost),
         *idle_lines(cost.get("idle_deployment_usd_per_month") or {}),
     ]
     return lines
@@ -345,6 +355,39 @@ IDLE_LINES = {
     "tables_and_queues": "tables (on-demand, empty: storage only), queues, topic, schedule",
     "dashboard": "dashboard (free as one of an account's first three)",
 }
+
+
+def lone_task_lines(cost: dict[str, Any]) -> list[str]:
+    """What a lone per-minute task's price is made of: the deployment's fixed costs,
+    borne by its fires alone, and the fires' own."""
+    idle = cost.get("idle_deployment_usd_per_month") or {}
+    lone = _get(cost, "per_million_fires_usd", "lone_per_minute_task", "1KB", "on_demand")
+    if not idle.get("ticks_per_month") or not lone:
+        return []
+    # A million fires of a per-minute task take a million minutes: this many months.
+    months = 1e6 / idle["ticks_per_month"]
+    polls = idle["event_source_idle_polls"] * months
+    ticks = (idle["ticks_dynamodb"] + idle["ticks_lambda"] + idle["ticks_logs"]) * months
+    poll_usd = model.PRICES_USD["sqs_request_per_million"] / 1e6
+    polls_a_minute = model.EVENT_SOURCE_RECEIVES_PER_MINUTE
+    mappings = round(
+        idle["event_source_idle_polls"] / (idle["ticks_per_month"] * polls_a_minute * poll_usd)
+    )
+    per_mapping = polls / max(mappings, 1)
+    return [
+        "A lone per-minute task bears the deployment's fixed costs alone: its million "
+        f"fires take a million minutes ({months:.1f} months), in which the idle long polls "
+        f"of the {mappings} SQS event source mappings cost ${polls:.2f} and the ticks "
+        f"${ticks:.2f} (the idle month's lines below, times {months:.1f}); the fires' own "
+        f"requests and invocations cost ${lone['total'] - polls - ticks:.2f}. The $8 goal is "
+        "below what the work queue's mapping polls in that time by itself "
+        f"(${per_mapping:.2f}: Lambda's pollers long-poll the queue about {polls_a_minute} "
+        "times a minute, "
+        "billed as SQS requests) plus the ticks, so no deployment fed by an SQS event "
+        "source mapping reaches it; more tasks share those costs (an idle month is "
+        f"${idle.get('total')}).",
+        "",
+    ]
 
 
 def idle_lines(idle: dict[str, Any]) -> list[str]:

@@ -273,6 +273,7 @@ def derived(results: dict[str, Any]) -> dict[str, Any]:
         ),
         "executor_requests_in_turn": in_turn,
         "executor_wait": executor.wait_source,
+        "executor_batch_leads": "measured" if executor.batch_leads else None,
         "executor_wait_mean_ms": measured_wait,
         "executor_cpu": executor.cpu_source,
         "executor_cpu_us_per_fire": round(executor.cpu_seconds_per_fire * 1e6, 1),
