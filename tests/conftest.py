@@ -5,6 +5,8 @@ import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import botocore.loaders
+import botocore.session
 import pytest
 from hypothesis import settings
 
@@ -28,6 +30,23 @@ REQUIRED_BY_THE_FUNCTIONS = {
 }
 for _name, _value in REQUIRED_BY_THE_FUNCTIONS.items():
     os.environ.setdefault(_name, _value)
+
+# botocore reads its service models and endpoint data (megabytes of JSON) once per
+# session: its loader caches per instance. moto gives boto3 a new default session for
+# every mocked test, and PynamoDB makes one per connection, so each test read the same
+# files again. The files do not change during a run: one loader per data path serves
+# every session of this process (the functions' code is untouched; subprocesses, such
+# as the local stack, load as they always do).
+_LOADERS: dict[str | None, botocore.loaders.Loader] = {}
+
+
+def _shared_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
+    if search_path_string not in _LOADERS:
+        _LOADERS[search_path_string] = botocore.loaders.create_loader(search_path_string)
+    return _LOADERS[search_path_string]
+
+
+botocore.session.create_loader = _shared_loader  # type: ignore[attr-defined]
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import threading
 import types
 from collections.abc import Callable, Iterator
@@ -14,7 +16,13 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
-from sundial_local.template import create_queues, create_tables
+from sundial_local.template import (
+    Template,
+    create_queues,
+    create_tables,
+    load_template,
+    parameter_values,
+)
 
 from sundial.settings import reset_settings
 from sundial.store import TaskItem, bind_tables, new_ulid, unbind_tables
@@ -161,12 +169,24 @@ def lost_responses(serialized_requests: None, monkeypatch: pytest.MonkeyPatch) -
     return faults
 
 
+@functools.cache
+def _template_body() -> dict[str, Any]:
+    return load_template()
+
+
+def _template() -> Template:
+    """template.yaml with its default parameters, as create_tables and create_queues load it
+    (parsed once per run: a fresh copy each time, nothing is shared between tests)."""
+    body = copy.deepcopy(_template_body())
+    return Template(body, parameter_values(body, {}), region=REGION)
+
+
 @pytest.fixture
 def tables(aws_env: None, serialized_requests: None) -> Iterator[dict[str, str]]:
     """The template's tables in a fresh emulated account, with the store bound to them."""
     with mock_aws():
         client = boto3.client("dynamodb", region_name=REGION)
-        names = create_tables(client)
+        names = create_tables(client, template=_template())
         bind_tables(names["TasksTable"], names["RunsTable"], region=REGION)
         yield names
         unbind_tables()
@@ -178,7 +198,7 @@ def queues(tables: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str,
 
     Their URLs are in the environment as the deployed functions see them.
     """
-    urls = create_queues(boto3.client("sqs", region_name=REGION))
+    urls = create_queues(boto3.client("sqs", region_name=REGION), template=_template())
     monkeypatch.setenv("WORK_QUEUE_URL", urls["WorkQueue"])
     monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", urls["DeadLetterQueue"])
     reset_settings()

@@ -12,10 +12,19 @@ import pytest  # noqa: E402
 import telemetry  # noqa: E402
 
 SHARDS = 4
+# A sample of ten per-minute tasks fills the executor's batches of ten; fifteen minutes
+# take each task's commit (one per lookahead, 14 fires) round twice, the steady state.
+SAMPLE_TASKS, SAMPLE_MINUTES = 10, 15
 
 
-def test_an_idle_tick_costs_the_same_every_tick():
-    one, three = counts.idle_ticks(SHARDS, 1), counts.idle_ticks(SHARDS, 3)
+@pytest.fixture(scope="module")
+def idle() -> dict:
+    """One idle tick's figures: what the scenarios' fires are measured beyond (read only)."""
+    return counts.idle_ticks(SHARDS, 1)
+
+
+def test_an_idle_tick_costs_the_same_every_tick(idle):
+    one, three = idle, counts.idle_ticks(SHARDS, 3)
     assert three["ticks"] == 3
     for figure in ("write_units_per_tick", "read_units_per_tick", "dynamodb_requests_per_tick"):
         assert one[figure] == three[figure]
@@ -23,8 +32,7 @@ def test_an_idle_tick_costs_the_same_every_tick():
     assert one["sqs_billed_requests_per_tick"] == 0
 
 
-def test_a_busy_shards_fires_fill_their_batches_and_pay_nothing_of_the_tick():
-    idle = counts.idle_ticks(SHARDS, 1)
+def test_a_busy_shards_fires_fill_their_batches_and_pay_nothing_of_the_tick(idle):
     fleet = counts.fleet_capacity("0 * * * * *", 10, 2, SHARDS, 0, idle)
     assert fleet["sweeps"] == 2 and fleet["fires"] >= 20  # and those the commits planned ahead
     assert fleet["executor_invocations_per_fire"] == 0.1  # one batch of ten a second
@@ -35,19 +43,18 @@ def test_a_busy_shards_fires_fill_their_batches_and_pay_nothing_of_the_tick():
     assert fleet["dispatcher_requests_per_fire"] > 0
 
 
-def test_the_benchmark_sweeps_commit_many_fires_at_once_with_the_templates_lookahead():
+def test_the_benchmark_sweeps_commit_many_fires_at_once_with_the_templates_lookahead(idle):
     settings = counts.template_sweep_settings()
     assert settings.lookahead.total_seconds() > 600  # the template plans minutes ahead
-    idle = counts.idle_ticks(SHARDS, 1)
-    fleet = counts.fleet_capacity("0 * * * * *", 2, 30, SHARDS, 0, idle)
+    fleet = counts.fleet_capacity("0 * * * * *", 2, SAMPLE_MINUTES, SHARDS, 0, idle)
     assert fleet["dynamodb_requests_per_fire"].get("TransactWriteItems", 0) == 0
     assert fleet["commits_per_fire"] < 0.2  # one commit per many fires, not one per fire
 
 
-def test_a_lone_tasks_fires_all_run_one_sweep_each_and_share_their_commits():
-    idle = counts.idle_ticks(SHARDS, 1)
-    lone = counts.lone_task_capacity(0, 30, SHARDS, idle)
-    assert lone["sweeps"] == 30 and lone["fires"] >= 30  # and those the last commit planned
+def test_a_lone_tasks_fires_all_run_one_sweep_each_and_share_their_commits(idle):
+    lone = counts.lone_task_capacity(0, SAMPLE_MINUTES, SHARDS, idle)
+    # One sweep a minute, and a fire a minute (and those the last commit planned).
+    assert lone["sweeps"] == SAMPLE_MINUTES and lone["fires"] >= SAMPLE_MINUTES
     assert lone["commits_per_fire"] < 0.2
     # Every fire pays one whole tick (its lease, its shards' queries) on top of its own.
     assert lone["write_units_per_fire"] > idle["write_units_per_tick"]
@@ -64,10 +71,20 @@ NOTIFIED = {
 }
 
 
-def test_a_fire_carrying_its_definition_reads_it_once_per_commit_not_once_per_fire():
-    idle = counts.idle_ticks(SHARDS, 1)
-    carried = counts.fleet_capacity("0 * * * * *", 10, 15, SHARDS, 1024, idle)
-    read = counts.fleet_capacity("0 * * * * *", 10, 15, SHARDS, 1024, idle, **NOTIFIED)
+@pytest.fixture(scope="module")
+def notified_sample(idle) -> dict:
+    """The sample's figures with 1 KB payloads and notifications, which keep the executor's
+    read of the definition (a fire carries none): read only, by the tests below."""
+    return counts.fleet_capacity(
+        "0 * * * * *", SAMPLE_TASKS, SAMPLE_MINUTES, SHARDS, 1024, idle, **NOTIFIED
+    )
+
+
+def test_a_fire_carrying_its_definition_reads_it_once_per_commit_not_once_per_fire(
+    idle, notified_sample
+):
+    carried = counts.fleet_capacity("0 * * * * *", SAMPLE_TASKS, SAMPLE_MINUTES, SHARDS, 1024, idle)
+    read = notified_sample
     assert carried["commits_per_fire"] == read["commits_per_fire"] < 0.2
     # The executor's eventually consistent read of the definition (0.5 RRU a fire) is
     # replaced by the sweep's, once per commit; writes and SQS requests are unchanged
@@ -85,12 +102,12 @@ def test_a_fire_carrying_its_definition_reads_it_once_per_commit_not_once_per_fi
     )
 
 
-def test_a_fire_whose_definition_is_not_carried_costs_what_it_did():
+def test_a_fire_whose_definition_is_not_carried_costs_what_it_did(notified_sample):
     # A task with notifications keeps the executor's definition read: 1 RRU for the
     # schedule state read consistently, 0.5 for the definition, and its share of the
-    # query pages, as before definitions were carried.
-    idle = counts.idle_ticks(SHARDS, 1)
-    read = counts.fleet_capacity("0 * * * * *", 20, 30, SHARDS, 1024, idle, **NOTIFIED)
+    # query pages, as before definitions were carried. The figures are per fire: a sample
+    # of 20 tasks over 30 minutes measures these same ones.
+    read = notified_sample
     assert read["read_units_per_fire"] == 1.5018
     assert read["write_units_per_fire"] == 2.2143
 

@@ -26,6 +26,9 @@ from sundial.targets import NetworkPolicy, TargetEnvironment
 
 REGION = "us-east-1"
 SECRET = "whsec_test"
+# How often the receiver checks for shutdown (the standard library's default, 0.5 s, is a
+# teardown's wait when the test is done).
+POLL_SECONDS = 0.05
 DOCUMENT = event_document(
     event_id=run_event_id("01TASK:1780000000000", 1, "run.failed"),
     event="run.failed",
@@ -57,7 +60,9 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve = threading.Thread(target=self.server.serve_forever, args=(POLL_SECONDS,))
+        serve.daemon = True
+        serve.start()
 
     @property
     def url(self) -> str:

@@ -29,6 +29,10 @@ from sundial.targets.aws import aws_client
 from sundial.workqueue.delivery import Delivery, WorkQueue
 from sundial.workqueue.messages import FireMessage
 
+# How often the test server checks for shutdown (the standard library's default, 0.5 s,
+# is a teardown's wait when the test is done).
+POLL_SECONDS = 0.05
+
 SECRET = "whsec_" + "S3cr3tNeverShown" * 3
 OTHER_SECRET = "whsec_" + "R0tatedSecretValue" * 3
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abc123defg/v1/GET/tasks"
@@ -81,7 +85,7 @@ def hook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hook]:
     monkeypatch.setenv("ALLOW_LOOPBACK_TARGETS", "true")
     reset_settings()
     state = Hook()
-    thread = threading.Thread(target=state.server.serve_forever, daemon=True)
+    thread = threading.Thread(target=state.server.serve_forever, args=(POLL_SECONDS,), daemon=True)
     thread.start()
     yield state
     state.server.shutdown()

@@ -8,6 +8,7 @@ request takes the path a deployed client's would: HTTP, authorizer, proxy event,
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -25,6 +26,9 @@ from sundial.settings import reset_settings
 from sundial.store import apikeys
 
 REGION = "us-east-1"
+# How often the server checks for shutdown: it is stopped at every test's teardown, which
+# waited out serve_forever's default half-second poll.
+POLL_SECONDS = 0.05
 
 
 # Handler names the CLI tests give their tasks: the API refuses a handler target naming
@@ -78,6 +82,10 @@ def served_api(
         GatewayConfig.from_template(Template.load()),
     )
     server = GatewayServer(gateway, "127.0.0.1", 0)
+    # Its own serving thread, but polling for shutdown every POLL_SECONDS.
+    server.thread = threading.Thread(
+        target=server.httpd.serve_forever, args=(POLL_SECONDS,), name="sundial-http", daemon=True
+    )
     server.start()
     try:
         yield f"http://127.0.0.1:{server.port}/v1"

@@ -11,6 +11,10 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+# How often the test server checks for shutdown (the standard library's default, 0.5 s,
+# is a teardown's wait when the test is done).
+POLL_SECONDS = 0.05
+
 # What the proxy does with a request:
 REFUSE_429 = "429"  # answers 429 (Retry-After: 0) without passing the request on
 FAIL_503 = "503"  # answers 503 without passing the request on
@@ -96,7 +100,7 @@ def faulty_proxy(upstream: str) -> Iterator[FaultyProxy]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,), daemon=True)
     thread.start()
     proxy.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
     try:

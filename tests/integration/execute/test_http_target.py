@@ -23,6 +23,10 @@ from execute_helpers import failures, fire, run_of
 from sundial import store
 from sundial.targets import NetworkPolicy
 
+# How often the test server checks for shutdown (the standard library's default, 0.5 s,
+# is a teardown's wait when the test is done).
+POLL_SECONDS = 0.05
+
 
 @dataclass
 class Seen:
@@ -79,7 +83,7 @@ def hook() -> Iterator[Hook]:
     server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,), daemon=True)
     thread.start()
     yield state
     if state.hold is not None:
