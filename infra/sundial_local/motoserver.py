@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import copy
 import functools
+import gc
 import io
 import json
 import logging
@@ -420,6 +421,9 @@ def serve(host: str, port: int, parent_pid: int | None, state_file: str | None =
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     app = DomainDispatcherApplication(create_backend_app)
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    # moto and its dependencies live as long as the server: a full collection need not
+    # walk them, only the tables' and queues' contents.
+    gc.freeze()
     threading.Thread(target=server.serve_forever, name="moto", daemon=True).start()
     print(f"{READY_PREFIX}{server.server_address[1]}", flush=True)
     # An orphaned server (its stack killed without a chance to stop it) ends itself.

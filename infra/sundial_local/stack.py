@@ -8,6 +8,7 @@ server for API Gateway and its authorizer.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from sundial import store
+from sundial import clients, store
 from sundial.clients import EMULATOR_READ_TIMEOUT_ENV
 from sundial_local.emulator import Emulator
 from sundial_local.gateway import ApiGateway, GatewayConfig, GatewayServer
@@ -59,6 +60,10 @@ def parse_api_keys(spec: str) -> dict[str, str]:
             raise ValueError(f"SUNDIAL_LOCAL_API_KEYS entry {part!r} is not tenant=key")
         keys[key.strip()] = tenant.strip()
     return keys
+
+
+# The AWS services the functions call through shared clients (sundial.clients).
+FUNCTION_CLIENTS = ("sqs", "dynamodb", "lambda")
 
 
 @dataclass
@@ -223,6 +228,14 @@ class LocalStack:
             authorizer,
             GatewayConfig.from_template(self.emulator.template),
         )
+        # What is loaded by now (the functions, their libraries and AWS clients, the
+        # template) lives as long as the stack: out of the collector's sight, a full
+        # collection no longer walks it, which paused every function for a quarter of a
+        # second at a time. The functions' clients are made first, to be among it.
+        store.connect()
+        for service in FUNCTION_CLIENTS:
+            clients.client(service)
+        gc.freeze()
         self._poller.start()
         self._deliveries.start()
         for stream in self._streams:
