@@ -10,6 +10,7 @@ import pytest
 from execute_helpers import FIRE_AT, event, failures, fire, has_run, manual, run_of
 
 from sundial import store
+from sundial.core.clock import SYSTEM_CLOCK
 from sundial.core.vocabulary import Outcome
 from sundial.execute import batch, metrics
 from sundial.execute import run as run_module
@@ -354,10 +355,14 @@ def test_concurrent_batches_in_one_process_do_not_wait_for_each_others_threads(
     all_started = threading.Barrier(20, timeout=10)
 
     class Waiting:
+        clock = SYSTEM_CLOCK
+
         def admit(self, deliveries: Any) -> dict[str, Any]:
             return {}
 
-        def process(self, delivery: Any, deadline: float, current: Any) -> Processed:
+        def process(
+            self, delivery: Any, deadline: float, current: Any, batch_began_ms: int
+        ) -> Processed:
             all_started.wait()  # every record of both batches running at once
             return Processed(Outcome.SUCCEEDED, acknowledge=True)
 
