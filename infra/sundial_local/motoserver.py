@@ -396,7 +396,7 @@ def _list_moto_modules_once() -> None:
     under a lock all requests share. The installed modules do not change while it runs."""
     from moto import backends
 
-    backends.list_of_moto_modules = functools.cache(  # type: ignore[assignment]
+    backends.list_of_moto_modules = functools.cache(
         lambda listed=backends.list_of_moto_modules: tuple(listed())
     )
 
