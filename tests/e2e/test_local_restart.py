@@ -120,6 +120,7 @@ def run_across_a_stop(stacks, receiver, tmp_path, stop, *, stop_may_cut_a_run: b
     # yet (they show 100 ms before their second). A run cut between calling its target
     # and recording it would be called again (at least once, as after any crash).
     time.sleep(1.5 - time.time() % 1)
+    stopped_at = time.time()
     stop(stacks[0])
 
     stacks.append(Stack(state_file))
@@ -127,11 +128,23 @@ def run_across_a_stop(stacks, receiver, tmp_path, stop, *, stop_may_cut_a_run: b
     assert again.call("GET", f"/tasks/{late.body['id']}").status == 200
     seen = len(receiver.at(path))
 
+    def cut_runs_finished() -> bool:
+        # A run the stop cut is taken over when its lease ends (up to ~15 s later); the
+        # pause below must come after that, as a paused task's messages are dropped.
+        runs = again.call("GET", f"/tasks/{created.body['id']}/runs?limit=100").body["runs"]
+        return not [
+            r
+            for r in runs
+            if r["status"] in ("running", "retrying")
+            and datetime.fromisoformat(r["fire_at"]).timestamp() <= stopped_at + 1
+        ]
+
     def caught_up() -> bool:
-        # A few fires of the new process, and no second missing before them (a run the
-        # stopped stack had claimed comes when its lease ends, up to ~15 s later).
+        # A few fires of the new process, no second missing before them, and no run of
+        # the stopped stack left unfinished.
         fired = {int(scheduled(hit).timestamp()) for hit in receiver.at(path)}
-        return len(receiver.at(path)) >= seen + 4 and len(fired) == max(fired) - min(fired) + 1
+        contiguous = len(fired) == max(fired) - min(fired) + 1
+        return len(receiver.at(path)) >= seen + 4 and contiguous and cut_runs_finished()
 
     _wait_for(caught_up, 60, 0.2)
     assert again.call("POST", f"/tasks/{created.body['id']}/pause").status == 200
