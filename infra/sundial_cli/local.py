@@ -45,6 +45,14 @@ LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
     help="Executor batches in flight at once (the event source mapping's MaximumConcurrency).",
 )
 @click.option(
+    "--send-lead-ms",
+    type=click.IntRange(0, 900),
+    default=None,
+    help="How long before its fire time each fire's message becomes visible, for the "
+    "executor to read and claim the run in [default: 300; deployed: 100]. 0 sends at "
+    "once (up to a second early).",
+)
+@click.option(
     "--state-file",
     type=click.Path(dir_okay=False),
     help="Keep tasks, runs and keys (the API key, or the JWT signing key) across restarts.",
@@ -89,6 +97,7 @@ def local(
     tick: float,
     horizon: int,
     concurrency: int,
+    send_lead_ms: int | None,
     state_file: str | None,
     log_level: str,
     function_log_level: str | None,
@@ -110,7 +119,7 @@ def local(
             "must be longer than --tick, or fires would be late", param_hint="'--horizon'"
         )
     # Imported here: the emulator (moto) is heavy and no other command needs it.
-    from sundial_local.stack import LocalConfig, LocalStack, parse_api_keys
+    from sundial_local.stack import LOCAL_SEND_LEAD_MS, LocalConfig, LocalStack, parse_api_keys
 
     try:
         api_keys = parse_api_keys(os.environ.get("SUNDIAL_LOCAL_API_KEYS", ""))
@@ -123,6 +132,7 @@ def local(
         tick_seconds=tick,
         horizon_seconds=horizon,
         concurrency=concurrency,
+        send_lead_ms=LOCAL_SEND_LEAD_MS if send_lead_ms is None else send_lead_ms,
         state_file=state_file,
         api_keys=api_keys,
         log_level=level,

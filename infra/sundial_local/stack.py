@@ -41,8 +41,12 @@ from sundial_local.tick import TickLoop
 
 log = logging.getLogger(__name__)
 
-# Timed sends' lead on the local stack (see the environment below).
-LOCAL_SEND_LEAD_MS = 100
+# Timed sends' lead on the local stack (`--send-lead-ms`): how long before its fire time
+# each message becomes visible. Deployed, 100 ms (SendLeadMs) is paid Lambda time, and a
+# batch's reads and claims take single-digit milliseconds each, in parallel. Here waiting
+# costs nothing, while the emulator applies a table's writes one at a time: a second's
+# claims queue there, and with 100 ms the last of a busy second's runs start late.
+LOCAL_SEND_LEAD_MS = 300
 # How long a stopping stack waits for executions in flight before giving up on them
 # (they then return to the queue when their visibility timeout ends).
 SHUTDOWN_GRACE_SECONDS = 30
@@ -86,6 +90,8 @@ class LocalConfig:
     metrics: bool = False
     # How API callers authenticate: API keys, or JWTs of the stack's own issuer.
     auth: Literal["api_key", "jwt"] = "api_key"
+    # Timed sends' lead (SEND_LEAD_MS), see LOCAL_SEND_LEAD_MS.
+    send_lead_ms: int = LOCAL_SEND_LEAD_MS
 
 
 def send_wait_budget_ms(config: LocalConfig) -> int:
@@ -150,9 +156,7 @@ class LocalStack:
                 # A sweep that waits for its sends' phases must still finish well before
                 # the next tick's fires fall due: half the slack the horizon leaves.
                 "SEND_WAIT_BUDGET_MS": str(send_wait_budget_ms(config)),
-                # The deployed lead, so the executor's wait the bench measures here is
-                # the one a deployment pays (the cost model prices it).
-                "SEND_LEAD_MS": str(LOCAL_SEND_LEAD_MS),
+                "SEND_LEAD_MS": str(config.send_lead_ms),
                 # A run stuck with its message gone (a state file from an older stack)
                 # is re-driven within a couple of minutes, not a quarter of an hour.
                 "RECONCILE_AFTER_SECONDS": "120",

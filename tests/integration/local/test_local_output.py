@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Callable, Iterator
 
 import pytest
-from sundial_local.stack import LocalConfig, LocalStack
+from sundial_local.stack import LOCAL_SEND_LEAD_MS, LocalConfig, LocalStack
 
 from sundial import clients
 from sundial.settings import reset_settings
@@ -103,3 +103,14 @@ def test_json_lines_are_each_a_json_object_naming_the_function(run_stack, capsys
         "dispatcher",
         "executor",
     }
+
+
+def test_the_dispatcher_sends_with_the_stacks_lead(run_stack) -> None:
+    from sundial.dispatch.settings import dispatcher_settings
+
+    run_stack()
+    reset_settings()
+    assert dispatcher_settings().send_lead_ms == LOCAL_SEND_LEAD_MS
+    run_stack(send_lead_ms=150)
+    reset_settings()
+    assert dispatcher_settings().send_lead_ms == 150
