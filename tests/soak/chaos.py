@@ -137,6 +137,8 @@ class SoakResult:
     notifications_unasked: int = 0
     simulated_seconds: int = 0
     wall_seconds: float = 0.0
+    # What each lost fire's run looked like (at most ten), for the failure's message.
+    lost_executions: list[str] = field(default_factory=list)
 
     def figures(self) -> dict[str, int]:
         keys = (
@@ -823,13 +825,22 @@ def _verify(
 
     wanted = {f"{task_id}:{at}" for task_id, times in expected.items() for at in times}
     statuses: dict[str, str] = {}
+    attempts: dict[str, int] = {}
     for run in RunItem.scan():
         statuses[str(run.execution_id)] = str(run.status)
+        attempts[str(run.execution_id)] = int(run.attempt or 0)
     lost = {
         e
         for e in wanted
         if statuses.get(e) != "succeeded" or successes[e] == 0 or target.calls[e] == 0
     }
+    lost_executions = [
+        f"{e}: run {statuses.get(e, 'absent')} at attempt {attempts.get(e, 0)}, "
+        f"{successes[e]} successful outcome writes, {target.calls[e]} target calls, "
+        f"{chaos.abandoned_claims[e]} claims abandoned, "
+        f"{'a' if e in chaos.reran else 'no'} crash or timeout after its target call"
+        for e in sorted(lost)[:10]
+    ]
     doubled_records = {e for e, count in successes.items() if count > 1}
     legitimate = chaos.legitimate_reruns()
     doubled_calls = {e for e, count in target.calls.items() if count > 1 and e not in legitimate}
@@ -856,6 +867,7 @@ def _verify(
         redriven_to_dlq=sqs.redriven,
         lost_responses_by_write=dict(sorted(chaos.lost_responses.items())),
         misnumbered_attempts=len(target.misnumbered),
+        lost_executions=lost_executions,
         **notified,
     )
 
