@@ -35,32 +35,46 @@ def histogram(samples: list[float]) -> str | None:
     return "lateness.png"
 
 
-def lateness_notes(late: dict[str, Any], wait: dict[str, Any]) -> list[str]:
+def lateness_notes(
+    late: dict[str, Any], wait: dict[str, Any], deployed: dict[str, Any] | None = None
+) -> list[str]:
     """Where the time goes, and which goal this run missed, if any: the machine is part of
-    the figure."""
+    the figure. `deployed`: the second run's lateness, with the deployed send lead."""
     p50, p99 = late.get("p50"), late.get("p99")
     if p50 is None:
         return []
     machine = late.get("machine") or {}
+    deployed = deployed or {}
+    deployed_lead = wait.get("send_lead_ms", 100)
     lines = [
         "Where the time goes: delays are whole seconds, so the dispatcher sends each "
         "message at the sub-second phase that makes it visible between the send lead and "
         "half of it before its fire time (timed sends, `SEND_LEAD_MS`: "
-        f"{wait.get('send_lead_ms', 100)} ms on the local stack, 100 ms deployed). "
+        f"{late.get('send_lead_ms', deployed_lead)} ms on the local stack, "
+        f"{deployed_lead} ms deployed). "
         "In that lead the executor receives it, reads the task and claims the run, then "
-        "waits out the rest, so most fires reach the "
-        "target a few milliseconds after their second. The tail is the fires whose read "
-        "and claim do not fit in the lead: locally they go through the emulator (moto, "
-        "one DynamoDB request per table at a time) on a machine busy with that second's "
-        "other fires and the sweep's commits; deployed, those round trips take "
-        "single-digit milliseconds. The executor's wait for the fire time (paid Lambda "
-        f"time; `FireTimeWaitMs`) over {wait.get('runs')} runs: p50 {wait.get('p50')} ms, "
-        f"mean {wait.get('mean')} ms, p99 {wait.get('p99')} ms. Messages that went out "
-        "untimed (a sweep past its wait budget, a batch sent after its instant, a fire "
-        "planned within its last second) show up to a second early and make up the tail "
-        "of the wait.",
-        "",
+        "waits out the rest, so most fires reach the target a few milliseconds after "
+        "their second. The tail is the fires whose read and claim do not fit in the lead. "
+        "Locally they go through the emulator (moto, one DynamoDB request per table at a "
+        "time) on a machine busy with that second's other fires and the sweep's commits, "
+        "so the local stack sends with a longer lead, which costs nothing there",
     ]
+    if deployed.get("p50") is not None:
+        lines[-1] += (
+            f" (a second run of {deployed.get('fires')} fires with the deployed "
+            f"{deployed_lead} ms lead: p50 {deployed.get('p50')}, p95 {deployed.get('p95')}, "
+            f"p99 {deployed.get('p99')}, max {deployed.get('max')} ms)"
+        )
+    lines[-1] += (
+        "; deployed, those round trips take single-digit milliseconds and the wait is "
+        "billed. The executor's wait for the fire time (paid Lambda time; "
+        f"`FireTimeWaitMs`) in the run with the deployed lead, over {wait.get('runs')} runs: "
+        f"p50 {wait.get('p50')} ms, mean {wait.get('mean')} ms, p99 {wait.get('p99')} ms. "
+        "Messages that went out untimed (a sweep past its wait budget, a batch sent after "
+        "its instant, a fire planned within its last second) show up to a second early and "
+        "make up the tail of the wait."
+    )
+    lines.append("")
     missed = [name for name, ok in (("p50", p50 <= 50), ("p99", p99 <= 250)) if not ok]
     if missed:
         lines += [
@@ -605,13 +619,13 @@ def markdown(r: dict[str, Any], png: str | None) -> str:
     if png:
         lines += ["## Lateness", "", f"![lateness histogram]({png})", ""]
     lines += [
-        "Local stack (`sundial local`, default tick and horizon), "
+        "Local stack (`sundial local`, default tick, horizon and send lead), "
         f"{late.get('per_second_tasks')} tasks firing every second (6-field cron) and "
         f"{late.get('one_time_tasks')} one-time `at()` tasks over {late.get('minutes')} "
         "minutes; lateness is the receive time at a loopback HTTP target minus the fire's "
         "scheduled time (`X-Sundial-Scheduled-Time`), on one clock.",
         "",
-        *lateness_notes(late, wait),
+        *lateness_notes(late, wait, (r.get("lateness") or {}).get("at_deployed_lead_ms")),
         *local_load_lines(r.get("local_load") or {}),
         "## Requests per fire (counted)",
         "",
@@ -668,8 +682,8 @@ def markdown(r: dict[str, Any], png: str | None) -> str:
         *artifact_lines(r.get("lambda_artifacts") or {}),
         "## Reproduce",
         "",
-        "`make bench` (everything, about 25 minutes on a fresh clone, most of it the "
-        "soak), `make soak` (the soak alone), or "
+        "`make bench` (everything, about 30 minutes on a fresh clone, most of it the "
+        "soak and the local stack's runs), `make soak` (the soak alone), or "
         "`.venv/bin/python benchmarks/run.py --quick` for a smoke run. "
         f"Step times of this run (s): {json.dumps(run.get('step_seconds', {}))}.",
         "",

@@ -124,18 +124,23 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def lateness(
-    fires_wanted: int = 2400, minutes: float = 4.0, one_time_share: float = 0.1
+    fires_wanted: int = 2400,
+    minutes: float = 4.0,
+    one_time_share: float = 0.1,
+    send_lead_ms: int | None = None,
 ) -> dict[str, Any]:
     """A steady mix of 6-field second crons and one-time `at()` tasks on the local stack
-    (its default tick and horizon), measured at the receiver."""
+    (its default tick and horizon; its own send lead unless `send_lead_ms`), measured at
+    the receiver."""
     receiver = Receiver()
     load_before = os.getloadavg()
     seconds = minutes * 60
     one_time = int(fires_wanted * one_time_share)
     per_second_tasks = max(1, round((fires_wanted - one_time) / seconds))
     output: list[str] = []
+    lead = [] if send_lead_ms is None else ["--send-lead-ms", str(send_lead_ms)]
     with local_stack(
-        "--function-log-level", "DEBUG", "--log-format", "json", output=output
+        "--function-log-level", "DEBUG", "--log-format", "json", *lead, output=output
     ) as base:
         start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=20)
         end = start + timedelta(seconds=seconds)
