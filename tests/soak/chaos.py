@@ -350,6 +350,8 @@ class Chaos:
         self.crashes_per_id: Counter[str] = Counter()
         # Claims whose worker died before calling the target: each is a real attempt.
         self.abandoned_claims: Counter[str] = Counter()
+        # Executions the overlap policy skipped, with the marker as the skip left it.
+        self.skips: dict[str, str] = {}
         # The first visit of every crash point crashes, so even a small soak covers all.
         self.unvisited = set(CRASH_POINTS)
         self.lost_responses: Counter[str] = Counter()
@@ -590,6 +592,27 @@ def injected_faults(chaos: Chaos, sqs: SimSqs, successes: Counter[str]) -> Itera
             chaos.unwritten.discard((execution_id, attempt))  # a later try wrote it
         return run
 
+    from sundial.execute import overlap
+
+    real_enter, real_take = overlap.enter, overlap.slots.take_running_slot
+    last_seen: dict[str, Any] = {}
+
+    def take_running_slot(task_id: str, execution_id: str, **kwargs: Any) -> Any:
+        try:
+            return real_take(task_id, execution_id, **kwargs)
+        except overlap.slots.SlotTaken as taken:
+            last_seen[execution_id] = (kwargs["now_ms"], taken.slots)
+            raise
+
+    def enter(policy: str, **kwargs: Any) -> Any:
+        gate = real_enter(policy, **kwargs)
+        if gate.skip:  # the soak's tasks are never meant to overlap: keep what it found
+            with chaos.lock:
+                chaos.skips[kwargs["execution_id"]] = "skipped, the marker at {}: {}".format(
+                    *last_seen.get(kwargs["execution_id"], (kwargs["now_ms"], "not read"))
+                )
+        return gate
+
     sqs.before_send = lambda: chaos.crash("dispatcher.before_send")
     sqs.after_send = lambda: chaos.crash("dispatcher.after_send")
 
@@ -625,6 +648,8 @@ def injected_faults(chaos: Chaos, sqs: SimSqs, successes: Counter[str]) -> Itera
         stack.enter_context(patched(store, "commit_dispatch", commit_dispatch))
         stack.enter_context(patched(store, "claim_run", claim_run))
         stack.enter_context(patched(store, "record_success", record_success))
+        stack.enter_context(patched(overlap, "enter", enter))
+        stack.enter_context(patched(overlap.slots, "take_running_slot", take_running_slot))
         for operation in ("update_item", "get_item", "query"):
             real = getattr(DynamoDBBackend, operation)
             stack.enter_context(patched(DynamoDBBackend, operation, throttled(real)))
@@ -839,6 +864,7 @@ def _verify(
         f"{successes[e]} successful outcome writes, {target.calls[e]} target calls, "
         f"{chaos.abandoned_claims[e]} claims abandoned, "
         f"{'a' if e in chaos.reran else 'no'} crash or timeout after its target call"
+        + (f"; {chaos.skips[e]}" if e in chaos.skips else "")
         for e in sorted(lost)[:10]
     ]
     doubled_records = {e for e, count in successes.items() if count > 1}
