@@ -617,7 +617,7 @@ def injected_faults(chaos: Chaos, sqs: SimSqs, successes: Counter[str]) -> Itera
 
     def enter(policy: str, **kwargs: Any) -> Any:
         gate = real_enter(policy, **kwargs)
-        if gate.skip:  # the soak's tasks are never meant to overlap: keep what it found
+        if gate.skip:  # what it found tells the policy's skip from a lost fire (_verify)
             with chaos.lock:
                 chaos.skips[kwargs["execution_id"]] = last_seen.get(kwargs["execution_id"])
         return gate
